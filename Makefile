@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each installs what it needs into .venv
+# from uv.lock first; nothing is installed by hand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+VENV := .venv
+UV := $(VENV)/bin/uv
+COMPAT_VENV := .venv-duckdb-1.2
+
+# Prefect keeps its run history here, so `make ui` shows the runs that `make demo` made.
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: help install demo test lint ui clean
+
+help:
+	@echo "make demo   install, then run the nightly refresh once on the embedded sample"
+	@echo "make test   install, then run the test suite"
+	@echo "make ui     start the Prefect UI on http://127.0.0.1:4200 to see the flow runs"
+	@echo "make lint   ruff"
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+
+install: $(UV)
+	$(UV) sync --frozen --inexact --quiet
+
+# DuckDB 1.2 in its own environment: the tests prove the published file opens in it.
+$(COMPAT_VENV)/bin/python: tests/compat/requirements.txt $(UV)
+	rm -rf $(COMPAT_VENV)
+	$(UV) venv --quiet --python $(PYTHON) $(COMPAT_VENV)
+	$(UV) pip install --quiet --python $(COMPAT_VENV)/bin/python --require-hashes -r tests/compat/requirements.txt
+
+demo: install
+	$(VENV)/bin/samskab sample
+	$(VENV)/bin/samskab refresh
+
+test: install $(COMPAT_VENV)/bin/python
+	$(VENV)/bin/python -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+ui: install
+	PREFECT_UI_API_URL=http://127.0.0.1:4200/api $(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200
+
+clean:
+	rm -rf data_lake/warehouse data_lake/published .prefect

@@ -1,0 +1,93 @@
+"""One typed settings object for the platform, read once through `get_settings()`.
+
+Every path the platform touches is computed here, so a reader of any other module knows where the
+data lake lives without chasing environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Published openly in the README: it only ever keys pseudonyms of the synthetic embedded sample.
+DEMO_PSEUDONYM_KEY = "DEMO-KEY-embedded-sample-only-never-for-real-data"
+
+
+class Settings(BaseSettings):
+    """Settings read from `SAMSKAB_*` environment variables (and `.env`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SAMSKAB_", env_file=".env", extra="ignore")
+
+    data_lake: Path = REPO_ROOT / "data_lake"
+    dbt_project_dir: Path = REPO_ROOT / "dbt_project"
+    pseudonym_key: SecretStr | None = None
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_lake / "landing"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_lake / "warehouse" / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_lake / "published"
+
+    @property
+    def published_path(self) -> Path:
+        return self.published_dir / "analytics.duckdb"
+
+    @property
+    def previous_path(self) -> Path:
+        return self.published_dir / "analytics.previous.duckdb"
+
+    @property
+    def sample_marker(self) -> Path:
+        """Written by `samskab sample`: this landing zone holds only the synthetic embedded sample."""
+        return self.landing_dir / "EMBEDDED_SAMPLE"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_lake / ".refresh.lock"
+
+    def uses_demo_key(self) -> bool:
+        """True when no key is set and the landing zone holds only the embedded sample."""
+        has_key = self.pseudonym_key is not None and bool(self.pseudonym_key.get_secret_value())
+        return not has_key and self.sample_marker.exists()
+
+    def resolved_pseudonym_key(self) -> bytes:
+        """The HMAC key for pseudonyms. Without SAMSKAB_PSEUDONYM_KEY only the embedded sample runs,
+        on the published demo key; real deliveries are refused."""
+        if self.pseudonym_key is not None and self.pseudonym_key.get_secret_value():
+            return self.pseudonym_key.get_secret_value().encode("utf-8")
+        if self.sample_marker.exists():
+            return DEMO_PSEUDONYM_KEY.encode("utf-8")
+        raise RuntimeError(
+            "No pseudonym key: set SAMSKAB_PSEUDONYM_KEY to a long random secret kept outside the "
+            "repository. Only the synthetic "
+            "embedded sample (`samskab sample`) runs without one, on a published demo key."
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests point the platform at a temporary data lake)."""
+    get_settings.cache_clear()
+
+
+def quiet_third_party_telemetry() -> None:
+    """Switch off usage reporting of the stack before any of it is imported."""
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
