@@ -1,0 +1,114 @@
+"""Landing -> raw: find the deliveries in the landing zone, read each with its reader, load the raw layer.
+
+One function per source, each returning what it loaded and rejected, so the flow's tasks stay thin and
+the same steps can be run and tested without Prefect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from flows.pseudonyms import Pseudonymiser
+from flows.raw_store import LoadSummary, delivery_is_loaded, ensure_raw_schema, load_batch
+from flows.settings import Settings
+from flows.sources.case_register import ACTIVITY_FILE, CASE_FILE, read_case_register
+from flows.sources.common import LandingFileError, Reject, SourceBatch
+from flows.sources.statbank import MunicipalityMatcher, read_statbank_population
+from flows.sources.surveyxact import EXPORT_FILES, read_surveyxact_export
+
+log = logging.getLogger(__name__)
+
+MUNICIPALITY_REFERENCE = "municipalities.csv"
+
+
+def open_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(settings.warehouse_path))
+    ensure_raw_schema(connection)
+    return connection
+
+
+@lru_cache(maxsize=4)
+def _matcher(seed_path: Path) -> MunicipalityMatcher:
+    return MunicipalityMatcher(pd.read_csv(seed_path, dtype={"kommunekode": int}))
+
+
+def _ingest_delivery(
+    settings: Settings,
+    run_id: str,
+    source: str,
+    delivery: Path,
+    files: list[Path],
+    read: Callable[[], SourceBatch],
+) -> LoadSummary:
+    name = delivery.relative_to(settings.landing_dir).as_posix()
+    connection = open_warehouse(settings)
+    try:
+        if delivery_is_loaded(connection, files):
+            return LoadSummary(source=source, delivery=name, skipped=True)
+        try:
+            batch = read()
+        except LandingFileError as error:
+            # The whole delivery is unreadable: record why, keep the raw rows of its last good version.
+            batch = SourceBatch(source=source, files=[path for path in files if path.exists()])
+            batch.rejects.append(Reject(source, str(files[0]), 1, None, str(error)))
+            summary = load_batch(connection, batch, run_id, settings.landing_dir, name)
+            summary.notes.append(f"{name} could not be read and was not loaded; its earlier rows are kept. {error}")
+            return summary
+        return load_batch(connection, batch, run_id, settings.landing_dir, name)
+    finally:
+        connection.close()
+
+
+def ingest_survey_exports(settings: Settings, run_id: str) -> list[LoadSummary]:
+    """Load every SurveyXact export folder under landing/survey/."""
+    pseudonymise = Pseudonymiser(settings.resolved_pseudonym_key())
+    exports = sorted(path for path in (settings.landing_dir / "survey").glob("*") if path.is_dir())
+    return [
+        _ingest_delivery(
+            settings,
+            run_id,
+            "survey",
+            export,
+            [export / name for name in EXPORT_FILES],
+            lambda export=export: read_surveyxact_export(export, pseudonymise),
+        )
+        for export in exports
+    ]
+
+
+def ingest_statbank_extracts(settings: Settings, run_id: str) -> list[LoadSummary]:
+    """Load every Statbank CSV extract under landing/statbank/."""
+    matcher = _matcher(settings.dbt_project_dir / "seeds" / MUNICIPALITY_REFERENCE)
+    extracts = sorted((settings.landing_dir / "statbank").glob("*.csv"))
+    return [
+        _ingest_delivery(
+            settings,
+            run_id,
+            "statbank",
+            extract,
+            [extract],
+            lambda extract=extract: read_statbank_population(extract, matcher),
+        )
+        for extract in extracts
+    ]
+
+
+def ingest_case_register(settings: Settings, run_id: str) -> list[LoadSummary]:
+    """Load the case register under landing/cases/ (case studies and fieldwork activities)."""
+    directory = settings.landing_dir / "cases"
+    if not directory.is_dir():
+        return []
+    pseudonymise = Pseudonymiser(settings.resolved_pseudonym_key())
+    files = [directory / CASE_FILE, directory / ACTIVITY_FILE]
+    return [
+        _ingest_delivery(
+            settings, run_id, "cases", directory, files, lambda: read_case_register(directory, pseudonymise)
+        )
+    ]

@@ -1,0 +1,178 @@
+"""Read the researchers' case register: the five case studies and their fieldwork activities.
+
+The sheets are kept by hand in Danish (semicolons, DD.MM.YYYY dates, 'ja'/'nej'); labels are mapped
+to the platform's codes here. Informant names become pseudonyms before anything is stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from flows.sources.common import (
+    LandingFileError,
+    Pseudonymise,
+    Reject,
+    RowError,
+    SourceBatch,
+    parse_danish_date,
+    parse_int,
+    parse_yes_no,
+)
+
+SOURCE = "cases"
+CASE_FILE, ACTIVITY_FILE = "case_studies.csv", "fieldwork_activities.csv"
+
+KNOWLEDGE_AREAS = {
+    "beskæftigelse og uddannelse": "labour_market_education",
+    "børn og unge": "children_youth",
+    "social og sundhed": "social_health",
+}
+ACTIVITY_TYPES = {
+    "individuelt interview": "individual_interview",
+    "gruppeinterview": "group_interview",
+    "deltagende observation": "participant_observation",
+    "spotinterview": "spot_interview",
+    "dokumentstudie": "desk_research",
+}
+INFORMANT_ROLES = {
+    "kommunal repræsentant": "municipal_representative",
+    "civil repræsentant": "civil_representative",
+    "borger": "citizen",
+}
+CASE_COLUMNS = ["case_id", "kommunekode", "indsats", "vidensomraade", "feltarbejde_start", "feltarbejde_slut"]
+ACTIVITY_COLUMNS = [
+    "aktivitet_id",
+    "case_id",
+    "type",
+    "dato",
+    "informant_navn",
+    "informant_rolle",
+    "antal_deltagere",
+    "samtykke",
+    "optagelse",
+    "transskriberet",
+]
+
+
+def _code(column: str, text: str, mapping: dict[str, str], *, required: bool) -> str | None:
+    key = text.strip().casefold()
+    if not key:
+        if required:
+            raise RowError(column, "is empty but required")
+        return None
+    if key not in mapping:
+        raise RowError(column, f"'{text[:40]}' is not one of: {', '.join(sorted(mapping))}")
+    return mapping[key]
+
+
+def _read_sheet(path: Path, expected: list[str]) -> list[tuple[int, dict[str, str]]]:
+    if not path.is_file():
+        raise LandingFileError(f"{path}: missing; the case register needs {CASE_FILE} and {ACTIVITY_FILE}.")
+    text = path.read_bytes().decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(text), delimiter=";")
+    header = next(reader, [])
+    if [name.strip() for name in header] != expected:
+        raise LandingFileError(f"{path}: line 1 should read {';'.join(expected)}.")
+    return [
+        (number, dict(zip(expected, row, strict=False)) | {"_fields": str(len(row))})
+        for number, row in enumerate(reader, start=2)
+        if any(cell.strip() for cell in row)
+    ]
+
+
+def read_case_register(directory: Path, pseudonymise: Pseudonymise) -> SourceBatch:
+    """Read the case register folder. Returns raw tables case_studies and fieldwork_activities."""
+    case_path, activity_path = directory / CASE_FILE, directory / ACTIVITY_FILE
+    batch = SourceBatch(source=SOURCE, files=[case_path, activity_path])
+
+    cases = []
+    for line_number, values in _read_sheet(case_path, CASE_COLUMNS):
+        try:
+            if values["_fields"] != str(len(CASE_COLUMNS)):
+                raise RowError(None, f"has {values['_fields']} fields; expected {len(CASE_COLUMNS)}")
+            case_id = values["case_id"].strip()
+            if not case_id:
+                raise RowError("case_id", "is empty but required")
+            cases.append(
+                {
+                    "case_id": case_id,
+                    "municipality_code": parse_int("kommunekode", values["kommunekode"], required=True),
+                    "effort_title": values["indsats"].strip(),
+                    "knowledge_area": _code("vidensomraade", values["vidensomraade"], KNOWLEDGE_AREAS, required=True),
+                    "fieldwork_start_date": parse_danish_date("feltarbejde_start", values["feltarbejde_start"]),
+                    "fieldwork_end_date": parse_danish_date("feltarbejde_slut", values["feltarbejde_slut"]),
+                    "source_file": str(case_path),
+                    "source_row": line_number,
+                }
+            )
+        except RowError as error:
+            batch.rejects.append(Reject(SOURCE, str(case_path), line_number, error.column, error.reason))
+
+    activities = []
+    for line_number, values in _read_sheet(activity_path, ACTIVITY_COLUMNS):
+        try:
+            if values["_fields"] != str(len(ACTIVITY_COLUMNS)):
+                raise RowError(None, f"has {values['_fields']} fields; expected {len(ACTIVITY_COLUMNS)}")
+            activity_id = values["aktivitet_id"].strip()
+            if not activity_id:
+                raise RowError("aktivitet_id", "is empty but required")
+            activities.append(
+                {
+                    "activity_id": activity_id,
+                    "case_id": values["case_id"].strip(),
+                    "activity_type": _code("type", values["type"], ACTIVITY_TYPES, required=True),
+                    "activity_date": parse_danish_date("dato", values["dato"]),
+                    "informant_role": _code(
+                        "informant_rolle", values["informant_rolle"], INFORMANT_ROLES, required=False
+                    ),
+                    "n_participants": parse_int("antal_deltagere", values["antal_deltagere"]),
+                    "has_consent": parse_yes_no("samtykke", values["samtykke"]),
+                    "has_recording": parse_yes_no("optagelse", values["optagelse"]),
+                    "has_transcript": parse_yes_no("transskriberet", values["transskriberet"]),
+                    "informant_pseudonym": pseudonymise("informant", values["informant_navn"]),
+                    "source_file": str(activity_path),
+                    "source_row": line_number,
+                }
+            )
+        except RowError as error:
+            batch.rejects.append(Reject(SOURCE, str(activity_path), line_number, error.column, error.reason))
+
+    batch.tables["case_studies"] = pd.DataFrame(
+        cases,
+        columns=[
+            "case_id",
+            "municipality_code",
+            "effort_title",
+            "knowledge_area",
+            "fieldwork_start_date",
+            "fieldwork_end_date",
+            "source_file",
+            "source_row",
+        ],
+    )
+    frame = pd.DataFrame(
+        activities,
+        columns=[
+            "activity_id",
+            "case_id",
+            "activity_type",
+            "activity_date",
+            "informant_role",
+            "n_participants",
+            "has_consent",
+            "has_recording",
+            "has_transcript",
+            "informant_pseudonym",
+            "source_file",
+            "source_row",
+        ],
+    )
+    frame["n_participants"] = frame["n_participants"].astype("Int64")
+    for column in ("has_consent", "has_recording", "has_transcript"):
+        frame[column] = frame[column].astype("boolean")
+    batch.tables["fieldwork_activities"] = frame
+    return batch
