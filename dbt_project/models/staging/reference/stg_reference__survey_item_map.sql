@@ -1,0 +1,26 @@
+with
+
+source as (
+
+    select * from {{ ref('survey_item_map') }}
+
+),
+
+renamed as (
+
+    select
+        variable_name,
+        concept,
+        item_code
+
+    from source
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

@@ -1,0 +1,34 @@
+with
+
+source as (
+
+    select * from {{ source('survey', 'survey_answers') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        export_id,
+        respondent_id,
+        variable_name,
+
+        -- answer
+        answer_value as answer_code,
+
+        -- lineage
+        source_file,
+        source_row
+
+    from source
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final
