@@ -1,0 +1,1 @@
+"""The quality gate: Great Expectations suites applied to raw tables and marts."""

@@ -1,0 +1,348 @@
+"""Run the committed Great Expectations suites over tables and say, in words, what failed.
+
+The caller reads a table from DuckDB into a pandas DataFrame and passes it in: GX 1.24's SQL
+data source on DuckDB fails every expectation (the connection is closed before rows are
+fetched), while its pandas engine works.
+
+Results never carry cell values. GX is asked for the SUMMARY result format with no partial
+unexpected list, and only counts (and, for aggregate checks such as the row count or a mean,
+the observed statistic) are copied out of its answer, so no respondent, pseudonym or code
+from the data can reach an artifact, a log or Data Docs through the gate.
+
+`great_expectations` takes about ten seconds to import, so it is imported on first
+validation only; reading suite names and tables needs nothing but the JSON files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas
+
+# Must be set before great_expectations is first imported, which happens lazily below.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+BLOCKING = "blocking"
+WARNING = "warning"
+STAGES = ("raw", "marts")
+EXPECTATIONS_DIR_ENV = "SAMSKAB_EXPECTATIONS_DIR"
+
+# Whole-table statistics that are safe to show: none of them is a cell of the table.
+# (Column min, max, median or most common value are cells, so they never appear here.)
+_SAFE_OBSERVED_VALUE = frozenset(
+    {
+        "expect_table_row_count_to_be_between",
+        "expect_table_row_count_to_equal",
+        "expect_table_column_count_to_be_between",
+        "expect_table_column_count_to_equal",
+        "expect_column_mean_to_be_between",
+        "expect_column_stdev_to_be_between",
+        "expect_column_proportion_of_unique_values_to_be_between",
+        "expect_column_proportion_of_non_null_values_to_be_between",
+        "expect_column_unique_value_count_to_be_between",
+    }
+)
+_ROW_COUNT_CHECKS = frozenset({"expect_table_row_count_to_be_between", "expect_table_row_count_to_equal"})
+# Private key put into each expectation's meta in memory, to give back results in suite order.
+_ORDER_KEY = "_gate_order"
+
+# SUMMARY gives counts per check; with no partial list it copies no cell value (GX 1.24 then
+# returns element, unexpected and missing counts and percentages, and an empty
+# partial_unexpected_list; aggregate checks return observed_value).
+RESULT_FORMAT: dict[str, Any] = {
+    "result_format": "SUMMARY",
+    "partial_unexpected_count": 0,
+    "include_unexpected_rows": False,
+    "return_unexpected_index_query": False,
+}
+
+_validate_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One expectation's result, in words and counts; never a value from the table."""
+
+    suite: str
+    check: str
+    column: str | None
+    severity: str
+    success: bool
+    description: str
+    observed: str
+
+
+@dataclass(frozen=True)
+class SuiteVerdict:
+    """Every outcome of one suite on one table; it passes unless a blocking check failed."""
+
+    suite: str
+    table: str
+    n_rows: int
+    outcomes: tuple[CheckOutcome, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_blocking
+
+    @property
+    def failed_blocking(self) -> tuple[CheckOutcome, ...]:
+        return tuple(o for o in self.outcomes if not o.success and o.severity == BLOCKING)
+
+    @property
+    def failed_warning(self) -> tuple[CheckOutcome, ...]:
+        return tuple(o for o in self.outcomes if not o.success and o.severity == WARNING)
+
+
+def expectations_dir() -> Path:
+    """The committed suites: `$SAMSKAB_EXPECTATIONS_DIR`, else `expectations/` in the repo."""
+    override = os.environ.get(EXPECTATIONS_DIR_ENV)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "expectations"
+
+
+def _suite_files() -> dict[str, Path]:
+    return {path.stem: path for path in sorted(expectations_dir().glob("*.json"))}
+
+
+def load_suite_document(suite_name: str) -> dict[str, Any]:
+    """The suite's JSON as committed (a GX 1.x `ExpectationSuite.to_json_dict()`), checked."""
+    path = _suite_files().get(suite_name)
+    if path is None:
+        raise KeyError(f"No expectation suite named {suite_name!r} in {expectations_dir()}")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    _check_document(path, document)
+    return document
+
+
+def _check_document(path: Path, document: dict[str, Any]) -> None:
+    problems = []
+    if document.get("name") != path.stem:
+        problems.append(f"its name {document.get('name')!r} differs from the file name")
+    meta = document.get("meta") or {}
+    if meta.get("stage") not in STAGES:
+        problems.append(f"meta 'stage' must be one of {STAGES}")
+    if not meta.get("table"):
+        problems.append("meta 'table' is missing")
+    for index, expectation in enumerate(document.get("expectations") or []):
+        exp_meta = expectation.get("meta") or {}
+        if exp_meta.get("severity") not in (BLOCKING, WARNING):
+            problems.append(f"expectation {index} has no severity 'blocking' or 'warning' in meta")
+        if not exp_meta.get("description"):
+            problems.append(f"expectation {index} has no description in meta")
+    if problems:
+        raise ValueError(f"Expectation suite {path} is malformed: " + "; ".join(problems))
+
+
+def suite_names(stage: str) -> list[str]:
+    """Names of the suites whose meta 'stage' is `stage` ("raw" or "marts"), sorted."""
+    if stage not in STAGES:
+        raise ValueError(f"Unknown stage {stage!r}; expected one of {STAGES}")
+    return sorted(
+        name
+        for name, path in _suite_files().items()
+        if (json.loads(path.read_text(encoding="utf-8")).get("meta") or {}).get("stage") == stage
+    )
+
+
+def suite_table(suite_name: str) -> str:
+    """The table a suite guards, e.g. "raw.survey_respondents" or "main.municipality_profile"."""
+    return load_suite_document(suite_name)["meta"]["table"]
+
+
+def _import_gx() -> Any:
+    # GX's file data connector imports the deprecated `sre_constants` and `sre_parse` modules;
+    # those warnings are GX's to fix and must not fail a run (or a test session with -W error).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"module 'sre_\w+' is deprecated", category=DeprecationWarning)
+        import great_expectations as gx
+
+    return gx
+
+
+@lru_cache(maxsize=1)
+def _batch_definition() -> Any:
+    """One ephemeral GX context per process, with a pandas data source taking any DataFrame."""
+    gx = _import_gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    # Progress bars would write to stderr of the nightly run for every suite.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("quality_gate").add_dataframe_asset("table")
+    return asset.add_batch_definition_whole_dataframe("whole_table")
+
+
+def load_suite(suite_name: str) -> Any:
+    """The suite as a GX `ExpectationSuite` (imports GX and starts the process's context)."""
+    return _build_suite(load_suite_document(suite_name), mark_order=False)
+
+
+def _build_suite(document: dict[str, Any], mark_order: bool = True) -> Any:
+    _batch_definition()  # GX imported under the warning filter, and a context exists
+    from great_expectations.core import ExpectationSuite
+
+    expectations = []
+    for index, expectation in enumerate(document["expectations"]):
+        expectation = dict(expectation)
+        if mark_order:
+            expectation["meta"] = {**expectation.get("meta", {}), _ORDER_KEY: index}
+        expectations.append(expectation)
+    return ExpectationSuite(name=document["name"], expectations=expectations, meta=dict(document.get("meta") or {}))
+
+
+def _columns_of(kwargs: dict[str, Any]) -> list[str]:
+    if kwargs.get("column"):
+        return [kwargs["column"]]
+    if kwargs.get("column_A"):
+        return [kwargs["column_A"], kwargs["column_B"]]
+    return list(kwargs.get("column_list") or [])
+
+
+def _condition_columns(condition: Any) -> list[str]:
+    """Columns a row_condition reads (dict or GX Condition object)."""
+    if condition is None or isinstance(condition, str):
+        return []
+    if not isinstance(condition, dict):
+        condition = condition.dict()
+    if "conditions" in condition:
+        return [c for sub in condition["conditions"] for c in _condition_columns(sub)]
+    column = condition.get("column")
+    return [column["name"]] if isinstance(column, dict) and "name" in column else []
+
+
+def _format_number(value: Any) -> str:
+    number = float(value)
+    if math.isfinite(number) and number == int(number) and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:.4g}"
+
+
+def _observed(
+    check: str,
+    kwargs: dict[str, Any],
+    result: dict[str, Any],
+    exception: Any,
+    frame_columns: set[str],
+) -> str:
+    """Counts in words, read from a few numeric keys of GX's result and nothing else."""
+    missing = [
+        c for c in _columns_of(kwargs) + _condition_columns(kwargs.get("row_condition")) if c not in frame_columns
+    ]
+    if missing:
+        return "the table has no column " + ", ".join(sorted(set(missing)))
+    if isinstance(exception, dict) and _raised(exception):
+        # GX's message is left out on purpose: an error text may quote a value from the data.
+        return "the check could not run on this table (a column may have an unexpected type)"
+    if "unexpected_count" in result and "element_count" in result:
+        unexpected, total = int(result["unexpected_count"]), int(result["element_count"])
+        text = f"{unexpected} of {total} rows unexpected"
+        if kwargs.get("row_condition") is not None:
+            text += " (counting only the rows the check applies to)"
+        empty = int(result.get("missing_count") or 0)
+        if empty and check != "expect_column_values_to_not_be_null" and "column" in kwargs:
+            text += f"; {empty} empty, not checked"
+        return text
+    if "observed_value" in result:
+        value = result["observed_value"]
+        if check not in _SAFE_OBSERVED_VALUE:
+            return "observed value not shown"
+        if value is None:
+            return "no value could be computed"
+        if check in _ROW_COUNT_CHECKS:
+            return f"observed {_format_number(value)} rows"
+        return f"observed {_format_number(value)}"
+    return "no counts reported"
+
+
+def _raised(exception_info: dict[str, Any]) -> bool:
+    if "raised_exception" in exception_info:
+        return bool(exception_info["raised_exception"])
+    # On a metric error GX keys the info by metric, one nested dict per failed metric.
+    return any(isinstance(v, dict) and v.get("raised_exception") for v in exception_info.values())
+
+
+def _column_label(kwargs: dict[str, Any]) -> str | None:
+    columns = _columns_of(kwargs)
+    return ", ".join(columns) if columns else None
+
+
+def validate_frame(suite_name: str, frame: pandas.DataFrame) -> SuiteVerdict:
+    """Validate `frame` (a table read from DuckDB) against the suite `suite_name`.
+
+    Returns one outcome per expectation, in the suite's order, with counts only.
+    """
+    document = load_suite_document(suite_name)
+    with _validate_lock:
+        batch_definition = _batch_definition()
+        suite = _build_suite(document)
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(suite, result_format=dict(RESULT_FORMAT))
+    frame_columns = {str(c) for c in frame.columns}
+    ranked = []
+    for item in result.results:
+        config = item.expectation_config
+        meta = dict(config.meta or {})
+        kwargs = dict(config.kwargs)
+        outcome = CheckOutcome(
+            suite=suite_name,
+            check=config.type,
+            column=_column_label(kwargs),
+            severity=meta.get("severity", BLOCKING),
+            success=bool(item.success),
+            description=meta.get("description", ""),
+            observed=_observed(config.type, kwargs, dict(item.result or {}), item.exception_info, frame_columns),
+        )
+        ranked.append((meta.get(_ORDER_KEY, len(ranked)), outcome))
+    ranked.sort(key=lambda pair: pair[0])
+    return SuiteVerdict(
+        suite=suite_name,
+        table=document["meta"]["table"],
+        n_rows=len(frame),
+        outcomes=tuple(outcome for _, outcome in ranked),
+    )
+
+
+def describe_failures(verdicts: SuiteVerdict | Iterable[SuiteVerdict]) -> str:
+    """One line per failed check, blocking ones first; an empty string when nothing failed."""
+    if isinstance(verdicts, SuiteVerdict):
+        verdicts = [verdicts]
+    verdicts = list(verdicts)
+    lines = []
+    for severity in (BLOCKING, WARNING):
+        for verdict in verdicts:
+            failed = verdict.failed_blocking if severity == BLOCKING else verdict.failed_warning
+            for outcome in failed:
+                if outcome.column is None:
+                    where = "the whole table"
+                elif ", " in outcome.column:
+                    where = f"columns {outcome.column}"
+                else:
+                    where = f"column {outcome.column}"
+                lines.append(
+                    f"{severity.upper()}: suite {verdict.suite} on table {verdict.table} "
+                    f"({verdict.n_rows} rows), {where}: expected that "
+                    f"{_lower_first(outcome.description)} Result: {outcome.observed}. "
+                    f"[{outcome.check}]"
+                )
+    return "\n".join(lines)
+
+
+def _lower_first(text: str) -> str:
+    text = text.strip()
+    if not text.endswith("."):
+        text += "."
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
