@@ -1,0 +1,105 @@
+"""Lineage of a published file: which run built it, from which code and input files, with what result.
+
+Written into the published file's `meta` schema, so an analyst (and `samskab status`) can always tell
+what they are looking at without asking anybody.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import metadata
+
+import duckdb
+import pandas as pd
+
+from flows.settings import REPO_ROOT, Settings
+
+
+def code_version() -> str:
+    """The git commit the platform runs from (with '-dirty' for uncommitted changes), else the package version."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return f"samskabelse-platform {metadata.version('samskabelse-platform')} (not a git checkout)"
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    flow_run_name: str
+    started_at: datetime
+    finished_at: datetime
+    code_version: str
+    gate_passed: bool
+    verdict: str
+
+
+def input_files(settings: Settings) -> pd.DataFrame:
+    """The current version of every landing file in the raw layer, with its sha256 and counts."""
+    connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return connection.execute(
+            "select source, file, sha256, n_bytes, n_rows, n_rejected, run_id as loaded_in_run, loaded_at "
+            "from raw.ingest_ledger where is_current order by source, file"
+        ).df()
+    finally:
+        connection.close()
+
+
+def rejected_rows(settings: Settings) -> pd.DataFrame:
+    """Every landing row that did not reach the raw layer, with file, line and reason (never its values)."""
+    connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return connection.execute(
+            "select source, file, line, column_name, reason, run_id, rejected_at "
+            "from raw.rejected_rows order by file, line"
+        ).df()
+    finally:
+        connection.close()
+
+
+def meta_tables(
+    run: RunRecord, files: pd.DataFrame, rejects: pd.DataFrame, row_counts: dict[str, int], checks: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """The `meta` schema of a published file, as DataFrames by table name."""
+    versions = {
+        name: metadata.version(name) for name in ("duckdb", "dbt-core", "dbt-duckdb", "great-expectations", "prefect")
+    }
+    run_frame = pd.DataFrame(
+        [
+            {
+                "run_id": run.run_id,
+                "flow_run_name": run.flow_run_name,
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "code_version": run.code_version,
+                "gate_passed": run.gate_passed,
+                "verdict": run.verdict,
+                **{f"{name.replace('-', '_')}_version": value for name, value in versions.items()},
+            }
+        ]
+    )
+    counts = pd.DataFrame(sorted(row_counts.items()), columns=["table_name", "n_rows"])
+    return {
+        "runs": run_frame,
+        "input_files": files,
+        "row_counts": counts,
+        "quality_checks": checks,
+        "rejected_rows": rejects,
+    }

@@ -1,0 +1,55 @@
+"""The two gates of a run: the raw layer before dbt, and the marts of a candidate file before publish.
+
+Each reads the tables its suites guard into DataFrames and hands them to the suites in `gate`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from flows.publish import read_tables
+from flows.quality.gate import SuiteVerdict, suite_names, suite_table, validate_frame
+
+
+def validate_stage(stage: str, database: Path) -> list[SuiteVerdict]:
+    """Run every suite of `stage` ("raw" or "marts") over its table in `database`."""
+    names = suite_names(stage)
+    frames = read_tables(database, [suite_table(name) for name in names])
+    return [validate_frame(name, frames[suite_table(name)]) for name in names]
+
+
+def checks_frame(stage: str, verdicts: list[SuiteVerdict]) -> pd.DataFrame:
+    """One row per check, for the published file's meta.quality_checks (counts only, no values)."""
+    rows = [
+        {
+            "stage": stage,
+            "suite": verdict.suite,
+            "table_name": verdict.table,
+            "n_rows": verdict.n_rows,
+            "check_name": outcome.check,
+            "column_name": outcome.column,
+            "severity": outcome.severity,
+            "success": outcome.success,
+            "observed": outcome.observed,
+            "description": outcome.description,
+        }
+        for verdict in verdicts
+        for outcome in verdict.outcomes
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "stage",
+            "suite",
+            "table_name",
+            "n_rows",
+            "check_name",
+            "column_name",
+            "severity",
+            "success",
+            "observed",
+            "description",
+        ],
+    )
