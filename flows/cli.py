@@ -1,0 +1,154 @@
+"""`samskab`: the researchers' command line.
+
+samskab sample [--scale N]   write the synthetic embedded sample into the landing zone
+samskab refresh              run the nightly refresh once, now
+samskab status               say what the published file holds, from its lineage
+samskab rollback             put the previous published snapshot back
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+
+from flows.settings import get_settings, quiet_third_party_telemetry
+
+FIRST_QUERY = (
+    "select region_name, sum(n_sector_areas_answering) as n_answering, "
+    "sum(n_sector_areas_invited) as n_invited from municipality_profile group by all order by 1;"
+)
+
+
+def _prepare_environment() -> None:
+    quiet_third_party_telemetry()
+    # A fresh machine's temporary Prefect server can take longer than Prefect's default wait to start.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from flows.sample.generate import generate_sample
+
+    settings = get_settings()
+    landing = settings.landing_dir
+    has_real_data = any(path.name != "README.md" for path in landing.glob("*")) and not settings.sample_marker.exists()
+    if has_real_data:
+        print(f"{landing} holds deliveries that are not the embedded sample; refusing to overwrite them.")
+        return 2
+    for folder in ("survey", "statbank", "cases"):
+        shutil.rmtree(landing / folder, ignore_errors=True)
+    landing.mkdir(parents=True, exist_ok=True)
+    manifest = generate_sample(landing, scale=args.scale, seed=args.seed)
+    settings.sample_marker.write_text(
+        f"Synthetic embedded sample, scale {args.scale}, seed {args.seed}. Made by `samskab sample`.\n",
+        encoding="utf-8",
+    )
+    print(f"Wrote the embedded sample (scale {args.scale}, seed {args.seed}) into {landing}:")
+    for path in manifest.files:
+        print(f"  {path.relative_to(landing)}  ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from flows.locking import RefreshAlreadyRunning
+    from flows.nightly_refresh import QualityGateFailed, nightly_refresh
+
+    settings = get_settings()
+    try:
+        report = nightly_refresh()
+    except RefreshAlreadyRunning as error:
+        print(error)
+        return 3
+    except QualityGateFailed as error:
+        print("\nThe refresh FAILED its quality gate. Nothing was published; analysts keep the previous file.")
+        print(error)
+        return 1
+    print("\nThe refresh passed its quality gate and was published.")
+    print(f"  Published file: {settings.published_path}")
+    for load in report.loads:
+        print(f"  {load.describe()}")
+    print(f"  Gate: {report.verdict}")
+    print("  Tables: " + ", ".join(f"{table} ({n:,} rows)" for table, n in report.row_counts.items()))
+    print("\nA first query to paste (DuckDB CLI, Python, R or DBeaver, read-only):")
+    print(f"  duckdb -readonly {settings.published_path}")
+    print(f"  {FIRST_QUERY}")
+    return 0
+
+
+def describe_published(path: Path) -> str:
+    """The published file's lineage in words."""
+    if not path.exists():
+        return f"Nothing is published yet at {path}. Run `samskab refresh`."
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        run = (
+            connection.execute(
+                "select run_id, flow_run_name, finished_at, code_version, gate_passed, verdict from meta.runs"
+            )
+            .df()
+            .iloc[0]
+        )
+        files = connection.execute(
+            "select source, file, sha256, n_rows, n_rejected from meta.input_files order by source, file"
+        ).df()
+        counts = connection.execute("select table_name, n_rows from meta.row_counts order by 1").df()
+    finally:
+        connection.close()
+    lines = [
+        f"{path}",
+        f"  built {run['finished_at']:%Y-%m-%d %H:%M} UTC by flow run {run['flow_run_name']} ({run['run_id']})",
+        f"  from code version {run['code_version']}",
+        f"  quality gate: {'PASSED' if run['gate_passed'] else 'FAILED'}: {run['verdict']}",
+        f"  from {len(files)} input files:",
+        *[
+            f"    {row.source:<9} {row.file}  sha256 {row.sha256[:12]}…  {row.n_rows:,} rows, {row.n_rejected} rejected"
+            for row in files.itertuples()
+        ],
+        "  tables: " + ", ".join(f"{row.table_name} ({row.n_rows:,} rows)" for row in counts.itertuples()),
+    ]
+    return "\n".join(lines)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    print(describe_published(settings.published_path))
+    return 0 if settings.published_path.exists() else 1
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from flows.locking import RefreshAlreadyRunning, refresh_lock
+    from flows.publish import rollback
+
+    settings = get_settings()
+    try:
+        with refresh_lock(settings.lock_path):
+            rollback(settings)
+    except (FileNotFoundError, RefreshAlreadyRunning) as error:
+        print(error)
+        return 1
+    print("Rolled back: the previous snapshot is published again.")
+    print(describe_published(settings.published_path))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    _prepare_environment()
+    parser = argparse.ArgumentParser(prog="samskab", description="The samskabelse research data platform.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    sample = commands.add_parser("sample", help="write the synthetic embedded sample into the landing zone")
+    sample.add_argument("--scale", type=int, default=1, help="survey rounds and registry history (default 1)")
+    sample.add_argument("--seed", type=int, default=2016)
+    sample.set_defaults(handler=cmd_sample)
+    commands.add_parser("refresh", help="run the nightly refresh once, now").set_defaults(handler=cmd_refresh)
+    commands.add_parser("status", help="what the published file holds").set_defaults(handler=cmd_status)
+    commands.add_parser("rollback", help="publish the previous snapshot again").set_defaults(handler=cmd_rollback)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""The nightly refresh: landing -> raw -> dbt marts -> quality gate -> atomic publish.
+
+The flow only orchestrates: every step is a plain function in its own module, wrapped here in a task
+named for what a researcher would call it. A run that fails any blocking check publishes nothing and
+ends Failed, naming the failed checks; the analysts' file stays as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows import ingest, lineage, publish, transform
+from flows.locking import refresh_lock
+from flows.raw_store import LoadSummary
+from flows.settings import Settings, get_settings
+
+
+class QualityGateFailed(RuntimeError):
+    """The run's data did not pass the gate; nothing was published."""
+
+
+@dataclass
+class RefreshReport:
+    """What a run did, for the CLI's closing words and for tests."""
+
+    run_id: str
+    published: bool
+    loads: list[LoadSummary] = field(default_factory=list)
+    verdict: str = ""
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+
+def _log_loads(loads: list[LoadSummary]) -> None:
+    logger = get_run_logger()
+    for load in loads:
+        logger.info(load.describe())
+        for note in load.notes:
+            logger.warning(note)
+        for reject in load.rejects[:20]:
+            logger.warning("Rejected %s", reject)
+        if len(load.rejects) > 20:
+            logger.warning("... and %d more rejected rows in raw.rejected_rows", len(load.rejects) - 20)
+
+
+@task(name="ingest survey exports", cache_policy=NO_CACHE)
+def ingest_survey_task(settings: Settings, run_id: str) -> list[LoadSummary]:
+    """Load SurveyXact exports (names and e-mails pseudonymised on the way in); returns what was loaded."""
+    loads = ingest.ingest_survey_exports(settings, run_id)
+    _log_loads(loads)
+    return loads
+
+
+@task(name="ingest registry extracts", cache_policy=NO_CACHE)
+def ingest_registry_task(settings: Settings, run_id: str) -> list[LoadSummary]:
+    """Load Statistics Denmark Statbank extracts; returns what was loaded."""
+    loads = ingest.ingest_statbank_extracts(settings, run_id)
+    _log_loads(loads)
+    return loads
+
+
+@task(name="ingest case register", cache_policy=NO_CACHE)
+def ingest_cases_task(settings: Settings, run_id: str) -> list[LoadSummary]:
+    """Load the case studies and their fieldwork activities; returns what was loaded."""
+    loads = ingest.ingest_case_register(settings, run_id)
+    _log_loads(loads)
+    return loads
+
+
+@task(name="check raw data", cache_policy=NO_CACHE)
+def check_raw_task(settings: Settings) -> pd.DataFrame:
+    """Great Expectations on the raw layer, before dbt; raises if a blocking check fails."""
+    from flows.quality.gate import describe_failures
+    from flows.quality.stages import checks_frame, validate_stage
+
+    verdicts = validate_stage("raw", settings.warehouse_path)
+    _report_verdicts("raw", verdicts)
+    if not all(verdict.passed for verdict in verdicts):
+        raise QualityGateFailed(
+            "Raw data failed blocking checks; nothing was built or published.\n" + describe_failures(verdicts)
+        )
+    return checks_frame("raw", verdicts)
+
+
+@task(name="build marts with dbt", cache_policy=NO_CACHE)
+def build_marts_task(settings: Settings) -> transform.DbtOutcome:
+    """One in-process `dbt build` (models and dbt tests); raises if any model or test failed."""
+    outcome = transform.build_marts(settings)
+    logger = get_run_logger()
+    logger.info(outcome.describe())
+    for warning in outcome.warnings:
+        logger.warning(warning)
+    if not outcome.success:
+        raise QualityGateFailed("dbt build failed; nothing was published.\n" + "\n".join(outcome.failures))
+    return outcome
+
+
+@task(name="build candidate analytics file", cache_policy=NO_CACHE)
+def build_candidate_task(settings: Settings, run_id: str) -> publish.Candidate:
+    """Copy the marts into a new file beside the published one; returns it, not yet published."""
+    candidate = publish.build_candidate(settings, run_id)
+    get_run_logger().info(
+        "Built candidate file with %s", ", ".join(f"{table} ({n:,} rows)" for table, n in candidate.row_counts.items())
+    )
+    return candidate
+
+
+@task(name="check marts", cache_policy=NO_CACHE)
+def check_marts_task(candidate: publish.Candidate) -> pd.DataFrame:
+    """Great Expectations on the candidate's marts; discards the candidate and raises on a blocking failure."""
+    from flows.quality.gate import describe_failures
+    from flows.quality.stages import checks_frame, validate_stage
+
+    verdicts = validate_stage("marts", candidate.path)
+    _report_verdicts("marts", verdicts)
+    if not all(verdict.passed for verdict in verdicts):
+        publish.discard(candidate.path)
+        raise QualityGateFailed(
+            "Marts failed blocking checks; the published file is unchanged.\n" + describe_failures(verdicts)
+        )
+    return checks_frame("marts", verdicts)
+
+
+@task(name="publish analytics file", cache_policy=NO_CACHE)
+def publish_task(settings: Settings, candidate: publish.Candidate, meta: dict[str, pd.DataFrame]) -> str:
+    """Write lineage into the candidate and swap it in atomically; returns the published path."""
+    publish.write_meta(candidate.path, meta)
+    path = publish.swap_in(settings, candidate)
+    get_run_logger().info("Published %s (previous snapshot kept at %s)", path, settings.previous_path)
+    return str(path)
+
+
+def _report_verdicts(stage: str, verdicts) -> None:
+    logger = get_run_logger()
+    rows = []
+    for verdict in verdicts:
+        for outcome in verdict.outcomes:
+            rows.append(
+                {
+                    "suite": verdict.suite,
+                    "table": verdict.table,
+                    "check": outcome.check,
+                    "column": outcome.column or "",
+                    "severity": outcome.severity,
+                    "result": "passed" if outcome.success else "FAILED",
+                    "observed": outcome.observed,
+                }
+            )
+            if not outcome.success:
+                log = logger.error if outcome.severity == "blocking" else logger.warning
+                log(
+                    "%s check failed on %s%s: %s (%s)",
+                    outcome.severity.capitalize(),
+                    verdict.table,
+                    f".{outcome.column}" if outcome.column else "",
+                    outcome.description,
+                    outcome.observed,
+                )
+        logger.info(
+            "Suite %s on %s (%d rows): %s",
+            verdict.suite,
+            verdict.table,
+            verdict.n_rows,
+            "passed" if verdict.passed else "FAILED",
+        )
+    create_table_artifact(
+        key=f"quality-{stage}",
+        table=rows,
+        description=f"Great Expectations checks on the {stage} layer (counts only, no values)",
+    )
+
+
+def _loads_artifact(loads: list[LoadSummary]) -> None:
+    rows = [
+        {
+            "source": load.source,
+            "delivery": load.delivery,
+            "status": "unchanged, skipped" if load.skipped else "loaded",
+            "rows loaded": sum(load.rows.values()),
+            "rows rejected": load.n_rejected,
+            "first reject": load.rejects[0] if load.rejects else "",
+        }
+        for load in loads
+    ]
+    create_table_artifact(key="loads", table=rows, description="What this run loaded and rejected, per delivery")
+
+
+@flow(name="nightly_refresh", log_prints=True)
+def nightly_refresh() -> RefreshReport:
+    """Refresh the analysts' DuckDB file from everything in the landing zone.
+
+    Returns a report of what was loaded, the gate's verdict and the published tables. Raises
+    QualityGateFailed (the run ends Failed) when a blocking check fails; then nothing is published.
+    """
+    settings = get_settings()
+    run_id = str(flow_run.get_id() or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S"))
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    logger = get_run_logger()
+    if settings.uses_demo_key():
+        logger.warning("Pseudonyms use the published DEMO key: fine for the synthetic embedded sample only.")
+    with refresh_lock(settings.lock_path):
+        loads = [
+            *ingest_survey_task(settings, run_id),
+            *ingest_registry_task(settings, run_id),
+            *ingest_cases_task(settings, run_id),
+        ]
+        _loads_artifact(loads)
+        raw_checks = check_raw_task(settings)
+        dbt_outcome = build_marts_task(settings)
+        candidate = build_candidate_task(settings, run_id)
+        mart_checks = check_marts_task(candidate)
+
+        checks = pd.concat([raw_checks, mart_checks, _dbt_checks(dbt_outcome)], ignore_index=True)
+        n_warnings = int((~checks["success"]).sum())
+        verdict = (
+            f"passed: dbt build ({dbt_outcome.n_tests_passed} dbt tests) and "
+            f"{int(checks['success'].sum())} Great Expectations checks met"
+            + (f"; {n_warnings} warning checks not met" if n_warnings else "")
+        )
+        run = lineage.RunRecord(
+            run_id=run_id,
+            flow_run_name=str(flow_run.get_name() or run_id),
+            started_at=started_at,
+            finished_at=datetime.now(UTC).replace(tzinfo=None),
+            code_version=lineage.code_version(),
+            gate_passed=True,
+            verdict=verdict,
+        )
+        meta = lineage.meta_tables(
+            run, lineage.input_files(settings), lineage.rejected_rows(settings), candidate.row_counts, checks
+        )
+        published = publish_task(settings, candidate, meta)
+    report = RefreshReport(run_id=run_id, published=True, loads=loads, verdict=verdict, row_counts=candidate.row_counts)
+    create_markdown_artifact(
+        key="refresh-summary",
+        markdown=_summary_markdown(report, published),
+        description="What last night's refresh published",
+    )
+    logger.info("Gate %s. Published %s.", verdict, published)
+    return report
+
+
+def _dbt_checks(outcome: transform.DbtOutcome) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "stage": "dbt",
+                "suite": "dbt build",
+                "table_name": None,
+                "n_rows": None,
+                "check_name": "dbt tests",
+                "column_name": None,
+                "severity": "blocking",
+                "success": outcome.success,
+                "observed": f"{outcome.n_tests_passed} tests passed",
+                "description": "Every dbt model built and every dbt test passed",
+            }
+        ]
+    )
+
+
+def _summary_markdown(report: RefreshReport, published: str) -> str:
+    lines = [
+        f"# Nightly refresh {report.run_id}",
+        "",
+        f"**Gate:** {report.verdict}",
+        "",
+        f"**Published:** `{published}`",
+        "",
+        "| table | rows |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {table} | {n:,} |" for table, n in report.row_counts.items()]
+    lines += ["", "| delivery | loaded | rejected |", "| --- | --- | --- |"]
+    lines += [
+        f"| {load.delivery} | {'unchanged' if load.skipped else sum(load.rows.values())} | {load.n_rejected} |"
+        for load in report.loads
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,292 @@
+"""The nightly refresh end to end on the embedded sample: real Prefect, DuckDB, dbt and Great Expectations."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import copy_lake, using_lake
+
+pytestmark = pytest.mark.end_to_end
+
+REFERENCE = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "municipalities.csv"
+
+
+def published_tables(path: Path, tables: list[str]) -> dict[str, pd.DataFrame]:
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        return {table: connection.execute(f"select * from {table}").df() for table in tables}
+    finally:
+        connection.close()
+
+
+# --- an independent recomputation of the marts, straight from the generated landing files ---------
+
+
+def heads_from_export(export: Path) -> pd.DataFrame:
+    """One row per invited sector-area head, read from SurveyXact's files with pandas alone."""
+    frame = pd.read_csv(export / "dataset.csv", sep="\t", encoding="utf-16", dtype=str, keep_default_na=False)
+    status_columns = [f"stato_{code}" for code in range(1, 6)]
+    frame["status"] = frame[status_columns].astype(int).to_numpy().argmax(axis=1) + 1
+    frame["answering"] = frame["status"].isin([3, 4])
+    frame["completed"] = frame["status"] == 4
+    frame["closed"] = pd.to_datetime(frame["closetim"].replace("", None))
+    frame["rid"] = frame["responde"].astype(int)
+    frame["kommune"] = frame["kommune"].astype(int)
+    frame["sektor"] = frame["sektor"].astype(int)
+    ordered = frame.sort_values(["answering", "completed", "closed", "rid"], ascending=False, na_position="last")
+    return ordered.groupby(["kommune", "sektor"], as_index=False).first()
+
+
+def expected_marts(landing: Path) -> dict[str, pd.DataFrame]:
+    heads = heads_from_export(landing / "survey" / "samskabelse_2016")
+    reference = pd.read_csv(REFERENCE)
+    population = pd.read_csv(landing / "statbank" / "FOLK1A_kommuner.csv", sep=";", encoding="utf-8-sig")
+    population = population.merge(reference[["navn", "kommunekode"]], left_on="OMRÅDE", right_on="navn")
+    latest = population.sort_values("TID").groupby("kommunekode").last()
+
+    per_municipality = heads.groupby("kommune").agg(invited=("sektor", "nunique"), answering=("answering", "sum"))
+    profile = reference.set_index("kommunekode").join(per_municipality).join(latest["INDHOLD"])
+    profile["share"] = profile["answering"] / profile["invited"]
+
+    heads = heads.merge(reference[["kommunekode", "regionskode"]], left_on="kommune", right_on="kommunekode")
+    coverage = heads.groupby(["regionskode", "sektor"]).agg(
+        invited=("kommune", "size"), answering=("answering", "sum"), completed=("completed", "sum")
+    )
+    coverage["share"] = coverage["answering"] / coverage["invited"]
+
+    answering = heads[heads["answering"]]
+    rows = []
+    for sector, group in answering.groupby("sektor"):
+        for partner in range(1, 9):
+            values = group[f"q3_{partner}"]
+            values = values[values != ""].astype(int)
+            counts = values.value_counts()
+            known = len(values) - counts.get(9, 0)
+            rows.append(
+                {
+                    "sektor": sector,
+                    "partner": partner,
+                    "n": len(values),
+                    "often": counts.get(1, 0),
+                    "dont_know": counts.get(9, 0),
+                    "share": counts.get(1, 0) / known if known else np.nan,
+                }
+            )
+    partners = pd.DataFrame(rows).set_index(["sektor", "partner"])
+    return {"profile": profile, "coverage": coverage, "partners": partners}
+
+
+# --- the happy path --------------------------------------------------------------------------------
+
+
+def test_published_file_answers_98_municipalities(refreshed_lake):
+    lake, _, report = refreshed_lake
+    published = lake / "published" / "analytics.duckdb"
+    connection = duckdb.connect(str(published), read_only=True)
+    try:
+        assert connection.execute("select count(*) from municipality_profile").fetchall() == [(98,)]
+    finally:
+        connection.close()
+    assert report.published
+    assert {"municipality_profile", "survey_coverage", "partner_collaboration"} <= set(report.row_counts)
+
+
+def test_marts_equal_an_independent_pandas_recomputation(refreshed_lake):
+    lake, _, _ = refreshed_lake
+    expected = expected_marts(lake / "landing")
+    marts = published_tables(
+        lake / "published" / "analytics.duckdb", ["municipality_profile", "survey_coverage", "partner_collaboration"]
+    )
+
+    profile = marts["municipality_profile"].set_index("municipality_code").sort_index()
+    want = expected["profile"].sort_index()
+    assert len(profile) == 98
+    assert profile["n_sector_areas_invited"].tolist() == want["invited"].astype(int).tolist()
+    assert profile["n_sector_areas_answering"].tolist() == want["answering"].astype(int).tolist()
+    assert profile["population"].tolist() == want["INDHOLD"].astype(int).tolist()
+    assert np.allclose(profile["share_sector_areas_answering"], want["share"])
+    assert 0.35 < profile["n_sector_areas_answering"].sum() / profile["n_sector_areas_invited"].sum() < 0.65
+
+    coverage = marts["survey_coverage"].set_index(["region_code", "sector_area_code"]).sort_index()
+    want = expected["coverage"].sort_index()
+    assert coverage["n_invited"].tolist() == want["invited"].astype(int).tolist()
+    assert coverage["n_answering"].tolist() == want["answering"].astype(int).tolist()
+    assert coverage["n_completed"].tolist() == want["completed"].astype(int).tolist()
+    assert np.allclose(coverage["share_answering"], want["share"])
+
+    partners = marts["partner_collaboration"].set_index(["sector_area_code", "partner_type_code"]).sort_index()
+    want = expected["partners"].sort_index()
+    assert len(partners) == 64
+    assert partners["n_respondents"].tolist() == want["n"].astype(int).tolist()
+    assert partners["n_always_or_often"].tolist() == want["often"].astype(int).tolist()
+    assert partners["n_dont_know"].tolist() == want["dont_know"].astype(int).tolist()
+    assert np.allclose(partners["share_always_or_often"], want["share"], equal_nan=True)
+
+
+def test_no_name_or_email_from_the_sample_reaches_the_published_file(refreshed_lake):
+    lake, manifest, _ = refreshed_lake
+    assert len(manifest.emails) > 700 and len(manifest.names) > 100
+    connection = duckdb.connect(str(lake / "published" / "analytics.duckdb"), read_only=True)
+    try:
+        tables = connection.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'analytics'"
+        ).fetchall()
+        text = []
+        for schema, table in tables:
+            frame = connection.execute(f'select * from "{schema}"."{table}"').df()
+            text += [str(value) for column in frame.columns for value in frame[column].dropna().unique()]
+    finally:
+        connection.close()
+    assert len(tables) >= 9  # the marts and the meta schema
+    corpus = "\n".join(text).casefold()
+    leaked = [value for value in (*manifest.names, *manifest.emails) if value.casefold() in corpus]
+    assert leaked == []
+    assert "@" not in corpus
+
+
+def test_flow_run_logs_name_no_person(refreshed_lake):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    _, manifest, report = refreshed_lake
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[report.run_id])))
+    messages = "\n".join(log.message for log in logs)
+    assert "loaded" in messages and "published" in messages.casefold()
+    assert [value for value in (*manifest.names, *manifest.emails) if value in messages] == []
+
+
+def test_lineage_names_run_code_inputs_counts_and_verdict(refreshed_lake):
+    lake, _, report = refreshed_lake
+    meta = published_tables(
+        lake / "published" / "analytics.duckdb",
+        ["meta.runs", "meta.input_files", "meta.row_counts", "meta.quality_checks"],
+    )
+    run = meta["meta.runs"].iloc[0]
+    assert run["run_id"] == report.run_id and bool(run["gate_passed"])
+    assert run["code_version"]
+    files = meta["meta.input_files"].set_index("file")
+    landing = lake / "landing"
+    for path in [*landing.glob("survey/*/*.csv"), *landing.glob("statbank/*.csv"), *landing.glob("cases/*.csv")]:
+        relative = path.relative_to(landing).as_posix()
+        assert files.loc[relative, "sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    counts = meta["meta.row_counts"].set_index("table_name")["n_rows"]
+    assert counts["municipality_profile"] == 98 and counts["partner_collaboration"] == 64
+    checks = meta["meta.quality_checks"]
+    assert set(checks["stage"]) == {"raw", "marts", "dbt"}
+    assert checks.loc[checks["severity"] == "blocking", "success"].all()
+
+
+def test_status_says_when_and_from_what_the_file_was_built(refreshed_lake, capsys):
+    from flows.cli import main
+
+    lake, _, report = refreshed_lake
+    with using_lake(lake):
+        assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert report.run_id in out and "PASSED" in out
+    assert "survey/samskabelse_2016/dataset.csv" in out and "municipality_profile (98 rows)" in out
+
+
+# --- the gate: nothing unvalidated reaches analysts -----------------------------------------------
+
+
+def rewrite_dataset(export: Path, change) -> None:
+    """Edit a SurveyXact dataset the way a broken export would look, keeping its encoding."""
+    path = export / "dataset.csv"
+    lines = path.read_bytes().decode("utf-16").split("\n")
+    header = lines[0].split("\t")
+    rows = [line.split("\t") for line in lines[1:] if line]
+    rows = change(header, rows)
+    text = "\n".join(["\t".join(header), *("\t".join(row) for row in rows)]) + "\n"
+    path.write_bytes("\ufeff".encode("utf-16-le") + text.encode("utf-16-le"))
+
+
+def unknown_municipality(header, rows):
+    rows[5][header.index("kommune")] = "999"
+    return rows
+
+
+def duplicate_respondent(header, rows):
+    return [*rows, list(rows[10])]
+
+
+@pytest.mark.parametrize(
+    ("poison", "named"),
+    [(unknown_municipality, "municipality_code"), (duplicate_respondent, "respondent_id")],
+    ids=["unknown-municipality-code", "duplicate-respondent"],
+)
+def test_poisoned_survey_fails_gate_and_leaves_published_file_byte_identical(refreshed_lake, tmp_path, poison, named):
+    from flows.nightly_refresh import nightly_refresh
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    before = published.read_bytes()
+    rewrite_dataset(lake / "landing" / "survey" / "samskabelse_2016", poison)
+    with using_lake(lake):
+        state = nightly_refresh(return_state=True)
+    assert state.is_failed()
+    message = str(state.result(raise_on_failure=False))
+    assert "Raw data failed blocking checks" in message
+    assert named in message and "raw.survey_respondents" in message
+    assert published.read_bytes() == before
+    assert not list((lake / "published").glob(".candidate-*"))
+
+
+def test_failed_dbt_test_blocks_publishing(refreshed_lake, tmp_path):
+    from flows.nightly_refresh import nightly_refresh
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    before = published.read_bytes()
+    activities = lake / "landing" / "cases" / "fieldwork_activities.csv"
+    activities.write_text(activities.read_text(encoding="utf-8").replace("A0001;C1;", "A0001;C9;", 1), encoding="utf-8")
+    with using_lake(lake):
+        state = nightly_refresh(return_state=True)
+    assert state.is_failed()
+    message = str(state.result(raise_on_failure=False))
+    assert "dbt build failed" in message and "case_id" in message
+    assert published.read_bytes() == before
+
+
+def test_unreadable_row_is_rejected_with_file_line_and_reason_and_the_rest_is_published(refreshed_lake, tmp_path):
+    from flows.nightly_refresh import nightly_refresh
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+
+    def broken_row(header, rows):
+        rows[15] = rows[15][:-3]  # a row cut short: line 17 of the file
+        return rows
+
+    rewrite_dataset(lake / "landing" / "survey" / "samskabelse_2016", broken_row)
+    with using_lake(lake):
+        report = nightly_refresh()
+    survey = next(load for load in report.loads if load.source == "survey")
+    assert survey.n_rejected == 1
+    assert survey.rejects == ["survey/samskabelse_2016/dataset.csv, line 17: has 32 fields; the header has 35"]
+    rejected = published_tables(lake / "published" / "analytics.duckdb", ["meta.rejected_rows"])["meta.rejected_rows"]
+    assert rejected[["file", "line"]].values.tolist() == [["survey/samskabelse_2016/dataset.csv", 17]]
+
+
+def test_redelivering_the_same_bytes_loads_nothing_again(refreshed_lake, tmp_path):
+    from flows.nightly_refresh import nightly_refresh
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    warehouse = lake / "warehouse" / "warehouse.duckdb"
+    count_sql = "select count(*) from raw.survey_respondents"
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    before = connection.execute(count_sql).fetchall()
+    connection.close()
+    with using_lake(lake):
+        report = nightly_refresh()
+    assert report.loads and all(load.skipped for load in report.loads)
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    assert connection.execute(count_sql).fetchall() == before
+    connection.close()
+    assert (lake / "published" / "analytics.previous.duckdb").exists()
