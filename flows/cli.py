@@ -31,23 +31,18 @@ def _prepare_environment() -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from flows.sample.generate import generate_sample
+    from flows.sample.generate import LANDING_README, generate_sample, landing_holds_only_the_sample
 
-    settings = get_settings()
-    landing = settings.landing_dir
-    has_real_data = any(path.name != "README.md" for path in landing.glob("*")) and not settings.sample_marker.exists()
-    if has_real_data:
+    landing = get_settings().landing_dir
+    delivered = [path for path in landing.rglob("*") if path.is_file() and path.name != LANDING_README]
+    if delivered and not landing_holds_only_the_sample(landing):
         print(f"{landing} holds deliveries that are not the embedded sample; refusing to overwrite them.")
         return 2
     for folder in ("survey", "statbank", "cases"):
         shutil.rmtree(landing / folder, ignore_errors=True)
     landing.mkdir(parents=True, exist_ok=True)
     manifest = generate_sample(landing, scale=args.scale, seed=args.seed)
-    settings.sample_marker.write_text(
-        f"Synthetic embedded sample, scale {args.scale}, seed {args.seed}. Made by `samskab sample`.\n",
-        encoding="utf-8",
-    )
-    print(f"Wrote the embedded sample (scale {args.scale}, seed {args.seed}) into {landing}:")
+    print(f"Wrote the synthetic embedded sample (scale {args.scale}, seed {args.seed}) into {landing}:")
     for path in manifest.files:
         print(f"  {path.relative_to(landing)}  ({path.stat().st_size:,} bytes)")
     return 0
@@ -56,11 +51,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from flows.locking import RefreshAlreadyRunning
     from flows.nightly_refresh import QualityGateFailed, nightly_refresh
+    from flows.pseudonyms import MissingPseudonymKey
 
     settings = get_settings()
     try:
         report = nightly_refresh()
-    except RefreshAlreadyRunning as error:
+    except (RefreshAlreadyRunning, MissingPseudonymKey) as error:
         print(error)
         return 3
     except QualityGateFailed as error:

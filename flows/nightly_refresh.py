@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 
 from flows import ingest, lineage, publish, transform
 from flows.locking import refresh_lock
+from flows.pseudonyms import resolve_pseudonym_key
 from flows.raw_store import LoadSummary
 from flows.settings import Settings, get_settings
 
@@ -202,7 +203,8 @@ def nightly_refresh() -> RefreshReport:
     run_id = str(flow_run.get_id() or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S"))
     started_at = datetime.now(UTC).replace(tzinfo=None)
     logger = get_run_logger()
-    if settings.uses_demo_key():
+    _, is_demo_key = resolve_pseudonym_key(settings)  # fail before touching anything when there is no key
+    if is_demo_key:
         logger.warning("Pseudonyms use the published DEMO key: fine for the synthetic embedded sample only.")
     with refresh_lock(settings.lock_path):
         loads = [
@@ -216,13 +218,15 @@ def nightly_refresh() -> RefreshReport:
         candidate = build_candidate_task(settings, run_id)
         mart_checks = check_marts_task(candidate)
 
-        checks = pd.concat([raw_checks, mart_checks, _dbt_checks(dbt_outcome)], ignore_index=True)
-        n_warnings = int((~checks["success"]).sum())
+        quality = pd.concat([raw_checks, mart_checks], ignore_index=True)
+        n_met = int(quality["success"].sum())
         verdict = (
-            f"passed: dbt build ({dbt_outcome.n_tests_passed} dbt tests) and "
-            f"{int(checks['success'].sum())} Great Expectations checks met"
-            + (f"; {n_warnings} warning checks not met" if n_warnings else "")
+            f"PASSED: all {dbt_outcome.n_tests_passed} dbt tests "
+            f"and {n_met} of {len(quality)} Great Expectations checks met"
         )
+        if n_met < len(quality):
+            verdict += f"; {len(quality) - n_met} warning checks not met (see meta.quality_checks)"
+        checks = pd.concat([quality, _dbt_checks(dbt_outcome)], ignore_index=True)
         run = lineage.RunRecord(
             run_id=run_id,
             flow_run_name=str(flow_run.get_name() or run_id),
@@ -242,7 +246,7 @@ def nightly_refresh() -> RefreshReport:
         markdown=_summary_markdown(report, published),
         description="What last night's refresh published",
     )
-    logger.info("Gate %s. Published %s.", verdict, published)
+    logger.info("Quality gate %s. Published %s.", verdict, published)
     return report
 
 

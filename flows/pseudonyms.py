@@ -10,6 +10,29 @@ import hashlib
 import hmac
 import unicodedata
 
+from flows.sample.generate import landing_holds_only_the_sample
+from flows.settings import Settings
+
+# Published in this repository, so it protects nothing: it only ever keys the synthetic embedded sample.
+DEMO_PSEUDONYM_KEY = "DEMO-KEY-embedded-sample-only-never-for-real-data"
+
+
+class MissingPseudonymKey(RuntimeError):
+    """Real deliveries and no key: refuse to read anything identifying."""
+
+
+def resolve_pseudonym_key(settings: Settings) -> tuple[bytes, bool]:
+    """The HMAC key, and whether it is the demo key. The demo key is used only when no key is set and
+    every file in the landing zone is a byte-exact file of the generated embedded sample."""
+    if settings.pseudonym_key is not None and settings.pseudonym_key.get_secret_value():
+        return settings.pseudonym_key.get_secret_value().encode("utf-8"), False
+    if landing_holds_only_the_sample(settings.landing_dir):
+        return DEMO_PSEUDONYM_KEY.encode("utf-8"), True
+    raise MissingPseudonymKey(
+        "No pseudonym key: set SAMSKAB_PSEUDONYM_KEY to a long random secret kept outside the repository. "
+        "Only the unchanged synthetic embedded sample (`samskab sample`) runs without one, on a published demo key."
+    )
+
 
 class Pseudonymiser:
     """Turns identifying text into a stable pseudonym such as `email_3f9a0c...`."""

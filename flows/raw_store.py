@@ -72,7 +72,9 @@ class LoadSummary:
         loaded = ", ".join(f"{n:,} rows into raw.{table}" for table, n in self.rows.items())
         text = f"{self.delivery}: loaded {loaded}"
         if self.n_rejected:
-            text += f"; rejected {self.n_rejected} rows (see raw.rejected_rows), first: {self.rejects[0]}"
+            text += f"; rejected {self.n_rejected} rows (see meta.rejected_rows), first: {self.rejects[0]}"
+        else:
+            text += "; no rows rejected"
         return text
 
 

@@ -15,9 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-# Published openly in the README: it only ever keys pseudonyms of the synthetic embedded sample.
-DEMO_PSEUDONYM_KEY = "DEMO-KEY-embedded-sample-only-never-for-real-data"
-
 
 class Settings(BaseSettings):
     """Settings read from `SAMSKAB_*` environment variables (and `.env`)."""
@@ -26,6 +23,7 @@ class Settings(BaseSettings):
 
     data_lake: Path = REPO_ROOT / "data_lake"
     dbt_project_dir: Path = REPO_ROOT / "dbt_project"
+    # The HMAC key for pseudonyms: from the environment or .env, never from the repository.
     pseudonym_key: SecretStr | None = None
 
     @property
@@ -49,31 +47,8 @@ class Settings(BaseSettings):
         return self.published_dir / "analytics.previous.duckdb"
 
     @property
-    def sample_marker(self) -> Path:
-        """Written by `samskab sample`: this landing zone holds only the synthetic embedded sample."""
-        return self.landing_dir / "EMBEDDED_SAMPLE"
-
-    @property
     def lock_path(self) -> Path:
         return self.data_lake / ".refresh.lock"
-
-    def uses_demo_key(self) -> bool:
-        """True when no key is set and the landing zone holds only the embedded sample."""
-        has_key = self.pseudonym_key is not None and bool(self.pseudonym_key.get_secret_value())
-        return not has_key and self.sample_marker.exists()
-
-    def resolved_pseudonym_key(self) -> bytes:
-        """The HMAC key for pseudonyms. Without SAMSKAB_PSEUDONYM_KEY only the embedded sample runs,
-        on the published demo key; real deliveries are refused."""
-        if self.pseudonym_key is not None and self.pseudonym_key.get_secret_value():
-            return self.pseudonym_key.get_secret_value().encode("utf-8")
-        if self.sample_marker.exists():
-            return DEMO_PSEUDONYM_KEY.encode("utf-8")
-        raise RuntimeError(
-            "No pseudonym key: set SAMSKAB_PSEUDONYM_KEY to a long random secret kept outside the "
-            "repository. Only the synthetic "
-            "embedded sample (`samskab sample`) runs without one, on a published demo key."
-        )
 
 
 @lru_cache(maxsize=1)

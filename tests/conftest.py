@@ -26,12 +26,11 @@ from flows.settings import Settings, get_settings, reset_settings
 
 
 def make_sample_lake(root: Path, scale: int = 1) -> tuple[Path, SampleManifest]:
-    """A data lake whose landing zone holds the embedded sample (and its marker)."""
+    """A data lake whose landing zone holds the embedded sample."""
     lake = root / "data_lake"
     landing = lake / "landing"
     landing.mkdir(parents=True)
     manifest = generate_sample(landing, scale=scale)
-    (landing / "EMBEDDED_SAMPLE").write_text("test sample\n", encoding="utf-8")
     return lake, manifest
 
 

@@ -150,16 +150,22 @@ def test_no_name_or_email_from_the_sample_reaches_the_published_file(refreshed_l
     assert "@" not in corpus
 
 
-def test_flow_run_logs_name_no_person(refreshed_lake):
+def test_flow_run_logs_and_artifacts_say_what_happened_and_name_no_person(refreshed_lake):
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogWorker
 
     _, manifest, report = refreshed_lake
+    APILogWorker.drain_all(timeout=30)  # logs travel to the server in batches
     with get_client(sync_client=True) as client:
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[report.run_id])))
+        artifacts = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[report.run_id])))
     messages = "\n".join(log.message for log in logs)
-    assert "loaded" in messages and "published" in messages.casefold()
-    assert [value for value in (*manifest.names, *manifest.emails) if value in messages] == []
+    assert "no rows rejected" in messages, messages
+    assert "Quality gate PASSED" in messages
+    assert {artifact.key for artifact in artifacts} == {"loads", "quality-raw", "quality-marts", "refresh-summary"}
+    shown = messages + "\n".join(str(artifact.data) for artifact in artifacts)
+    assert [value for value in (*manifest.names, *manifest.emails) if value in shown] == []
 
 
 def test_lineage_names_run_code_inputs_counts_and_verdict(refreshed_lake):
@@ -197,6 +203,12 @@ def test_status_says_when_and_from_what_the_file_was_built(refreshed_lake, capsy
 # --- the gate: nothing unvalidated reaches analysts -----------------------------------------------
 
 
+@pytest.fixture()
+def research_key(monkeypatch):
+    """Edited deliveries are no longer the embedded sample, so they need a real pseudonym key."""
+    monkeypatch.setenv("SAMSKAB_PSEUDONYM_KEY", "a-test-key-that-is-not-in-any-log-0123456789")
+
+
 def rewrite_dataset(export: Path, change) -> None:
     """Edit a SurveyXact dataset the way a broken export would look, keeping its encoding."""
     path = export / "dataset.csv"
@@ -222,7 +234,9 @@ def duplicate_respondent(header, rows):
     [(unknown_municipality, "municipality_code"), (duplicate_respondent, "respondent_id")],
     ids=["unknown-municipality-code", "duplicate-respondent"],
 )
-def test_poisoned_survey_fails_gate_and_leaves_published_file_byte_identical(refreshed_lake, tmp_path, poison, named):
+def test_poisoned_survey_fails_gate_and_leaves_published_file_byte_identical(
+    refreshed_lake, tmp_path, research_key, poison, named
+):
     from flows.nightly_refresh import nightly_refresh
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
@@ -239,23 +253,32 @@ def test_poisoned_survey_fails_gate_and_leaves_published_file_byte_identical(ref
     assert not list((lake / "published").glob(".candidate-*"))
 
 
-def test_failed_dbt_test_blocks_publishing(refreshed_lake, tmp_path):
-    from flows.nightly_refresh import nightly_refresh
+def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(refreshed_lake, tmp_path, research_key, capsys):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    from flows.cli import main
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
     before = published.read_bytes()
     activities = lake / "landing" / "cases" / "fieldwork_activities.csv"
-    activities.write_text(activities.read_text(encoding="utf-8").replace("A0001;C1;", "A0001;C9;", 1), encoding="utf-8")
+    text = activities.read_text(encoding="utf-8")
+    activities.write_text(text.replace("A0001;C1;", "A0001;C9;", 1), encoding="utf-8")
     with using_lake(lake):
-        state = nightly_refresh(return_state=True)
-    assert state.is_failed()
-    message = str(state.result(raise_on_failure=False))
-    assert "dbt build failed" in message and "case_id" in message
+        assert main(["refresh"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED its quality gate" in out and "Nothing was published" in out
+    assert "dbt build failed" in out and "fieldwork_activities_case_id" in out
     assert published.read_bytes() == before
+    with get_client(sync_client=True) as client:
+        latest = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)[0]
+    assert latest.state.is_failed() and "dbt build failed" in latest.state.message
 
 
-def test_unreadable_row_is_rejected_with_file_line_and_reason_and_the_rest_is_published(refreshed_lake, tmp_path):
+def test_unreadable_row_is_rejected_with_file_line_and_reason_and_the_rest_is_published(
+    refreshed_lake, tmp_path, research_key
+):
     from flows.nightly_refresh import nightly_refresh
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
@@ -274,18 +297,20 @@ def test_unreadable_row_is_rejected_with_file_line_and_reason_and_the_rest_is_pu
     assert rejected[["file", "line"]].values.tolist() == [["survey/samskabelse_2016/dataset.csv", 17]]
 
 
-def test_redelivering_the_same_bytes_loads_nothing_again(refreshed_lake, tmp_path):
-    from flows.nightly_refresh import nightly_refresh
+def test_redelivering_the_same_bytes_loads_nothing_again(refreshed_lake, tmp_path, capsys):
+    from flows.cli import main
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     warehouse = lake / "warehouse" / "warehouse.duckdb"
-    count_sql = "select count(*) from raw.survey_respondents"
+    count_sql = "select count(*), max(loaded_at) from raw.ingest_ledger"
     connection = duckdb.connect(str(warehouse), read_only=True)
     before = connection.execute(count_sql).fetchall()
     connection.close()
     with using_lake(lake):
-        report = nightly_refresh()
-    assert report.loads and all(load.skipped for load in report.loads)
+        assert main(["refresh"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("unchanged since it was loaded (same sha256)") == 3
+    assert "passed its quality gate and was published" in out and "select region_name" in out
     connection = duckdb.connect(str(warehouse), read_only=True)
     assert connection.execute(count_sql).fetchall() == before
     connection.close()

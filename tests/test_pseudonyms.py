@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from flows.pseudonyms import Pseudonymiser
-from flows.settings import DEMO_PSEUDONYM_KEY, Settings
+from flows.pseudonyms import DEMO_PSEUDONYM_KEY, MissingPseudonymKey, Pseudonymiser, resolve_pseudonym_key
+from flows.sample.generate import generate_sample
+from flows.settings import Settings
 
 
 def test_same_person_gets_same_pseudonym_whatever_the_spacing_or_case():
@@ -25,15 +26,30 @@ def test_pseudonym_depends_on_key_and_kind_and_hides_the_value():
 
 def test_real_deliveries_need_a_key(tmp_path):
     settings = Settings(data_lake=tmp_path)
-    with pytest.raises(RuntimeError, match="SAMSKAB_PSEUDONYM_KEY"):
-        settings.resolved_pseudonym_key()
+    (tmp_path / "landing" / "statbank").mkdir(parents=True)
+    (tmp_path / "landing" / "statbank" / "FOLK1A.csv").write_text("OMRÅDE;TID;INDHOLD\n", encoding="utf-8")
+    with pytest.raises(MissingPseudonymKey, match="SAMSKAB_PSEUDONYM_KEY"):
+        resolve_pseudonym_key(settings)
 
 
-def test_demo_key_only_for_the_embedded_sample(tmp_path):
+def test_demo_key_only_for_the_unchanged_embedded_sample(tmp_path):
     settings = Settings(data_lake=tmp_path)
-    settings.landing_dir.mkdir(parents=True)
-    settings.sample_marker.write_text("sample", encoding="utf-8")
-    assert settings.resolved_pseudonym_key() == DEMO_PSEUDONYM_KEY.encode()
-    assert settings.uses_demo_key()
-    keyed = Settings(data_lake=tmp_path, pseudonym_key="a-real-secret-of-some-length")
-    assert keyed.resolved_pseudonym_key() == b"a-real-secret-of-some-length" and not keyed.uses_demo_key()
+    generate_sample(settings.landing_dir)
+    assert resolve_pseudonym_key(settings) == (DEMO_PSEUDONYM_KEY.encode(), True)
+
+    extra = settings.landing_dir / "survey" / "real_export" / "dataset.csv"
+    extra.parent.mkdir()
+    extra.write_bytes(b"\xff\xfe")
+    with pytest.raises(MissingPseudonymKey):
+        resolve_pseudonym_key(settings)
+    extra.unlink()
+
+    edited = settings.landing_dir / "cases" / "case_studies.csv"
+    edited.write_text(edited.read_text(encoding="utf-8") + "C6;101;En rigtig sag;Børn og unge;;\n", encoding="utf-8")
+    with pytest.raises(MissingPseudonymKey):
+        resolve_pseudonym_key(settings)
+
+
+def test_a_set_key_is_used_for_any_delivery(tmp_path):
+    settings = Settings(data_lake=tmp_path, pseudonym_key="a-real-secret-of-some-length")
+    assert resolve_pseudonym_key(settings) == (b"a-real-secret-of-some-length", False)

@@ -12,6 +12,7 @@ semicolons, labels instead of codes and Danish quarters; a case sheet written by
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import random
@@ -23,6 +24,8 @@ from pathlib import Path
 from flows.settings import REPO_ROOT
 
 QUESTIONNAIRE_PATH = Path(__file__).with_name("questionnaire.json")
+MARKER_NAME = "EMBEDDED_SAMPLE.json"
+LANDING_README = "README.md"
 MUNICIPALITIES_PATH = REPO_ROOT / "dbt_project" / "seeds" / "municipalities.csv"
 
 SECTOR_AREAS = {
@@ -446,10 +449,11 @@ def _write_case_register(directory: Path, rng: random.Random, scale: int, names:
                     informant = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" if has_informant else ""
                     if informant:
                         names.append(informant)
+                    # Desk research has no participants: the sheet leaves the cell empty.
                     participants = {
                         "group_interview": rng.randint(4, 9),
                         "participant_observation": rng.randint(5, 30),
-                        "desk_research": 0,
+                        "desk_research": "",
                     }.get(activity_type, 1)
                     recorded = activity_type in ("individual_interview", "group_interview")
                     writer.writerow(
@@ -494,4 +498,34 @@ def generate_sample(landing_dir: Path, scale: int = 1, seed: int = 2016) -> Samp
         )
     )
     files += _write_case_register(landing_dir / "cases", rng, scale, names)
+    _write_marker(landing_dir, files, scale, seed)
     return SampleManifest(files=tuple(files), names=tuple(sorted(set(names))), emails=tuple(sorted(set(emails))))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_marker(landing_dir: Path, files: list[Path], scale: int, seed: int) -> None:
+    """Record which files are the synthetic sample, byte for byte, so the demo key is never used on others."""
+    marker = {
+        "what": "Synthetic embedded sample written by `samskab sample`; no real person is in it.",
+        "scale": scale,
+        "seed": seed,
+        "files": {path.relative_to(landing_dir).as_posix(): _sha256(path) for path in files},
+    }
+    (landing_dir / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+
+
+def landing_holds_only_the_sample(landing_dir: Path) -> bool:
+    """True when every file in the landing zone is an unchanged file of the generated sample."""
+    marker_path = landing_dir / MARKER_NAME
+    if not marker_path.is_file():
+        return False
+    known = json.loads(marker_path.read_text(encoding="utf-8")).get("files", {})
+    delivered = [
+        path for path in landing_dir.rglob("*") if path.is_file() and path.name not in (MARKER_NAME, LANDING_README)
+    ]
+    return bool(delivered) and all(
+        known.get(path.relative_to(landing_dir).as_posix()) == _sha256(path) for path in delivered
+    )
