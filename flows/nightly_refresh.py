@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from pydantic import SecretStr
 
 from flows import ingest, lineage, publish, transform
 from flows.locking import refresh_lock
@@ -22,9 +23,18 @@ from flows.pseudonyms import resolve_pseudonym_key
 from flows.raw_store import LoadSummary
 from flows.settings import Settings, get_settings
 
+PSEUDONYM_SECRET_BLOCK = "samskab-pseudonym-key"
+
 
 class QualityGateFailed(RuntimeError):
     """The run's data did not pass the gate; nothing was published."""
+
+
+def _gate_failed(what: str, details: str) -> QualityGateFailed:
+    return QualityGateFailed(
+        f"{what}\n{details}\nAnalysts keep the file published before this run. Next: correct the delivery "
+        "named above (deliver a new version, never edit the old one) and run `samskab refresh` again."
+    )
 
 
 @dataclass
@@ -83,8 +93,8 @@ def check_raw_task(settings: Settings) -> pd.DataFrame:
     verdicts = validate_stage("raw", settings.warehouse_path)
     _report_verdicts("raw", verdicts)
     if not all(verdict.passed for verdict in verdicts):
-        raise QualityGateFailed(
-            "Raw data failed blocking checks; nothing was built or published.\n" + describe_failures(verdicts)
+        raise _gate_failed(
+            "Raw data failed blocking checks; nothing was built or published.", describe_failures(verdicts)
         )
     return checks_frame("raw", verdicts)
 
@@ -98,7 +108,7 @@ def build_marts_task(settings: Settings) -> transform.DbtOutcome:
     for warning in outcome.warnings:
         logger.warning(warning)
     if not outcome.success:
-        raise QualityGateFailed("dbt build failed; nothing was published.\n" + "\n".join(outcome.failures))
+        raise _gate_failed("dbt build failed; nothing was published.", "\n".join(outcome.failures))
     return outcome
 
 
@@ -122,8 +132,8 @@ def check_marts_task(candidate: publish.Candidate) -> pd.DataFrame:
     _report_verdicts("marts", verdicts)
     if not all(verdict.passed for verdict in verdicts):
         publish.discard(candidate.path)
-        raise QualityGateFailed(
-            "Marts failed blocking checks; the published file is unchanged.\n" + describe_failures(verdicts)
+        raise _gate_failed(
+            "Marts failed blocking checks; the published file is unchanged.", describe_failures(verdicts)
         )
     return checks_frame("marts", verdicts)
 
@@ -199,7 +209,7 @@ def nightly_refresh() -> RefreshReport:
     Returns a report of what was loaded, the gate's verdict and the published tables. Raises
     QualityGateFailed (the run ends Failed) when a blocking check fails; then nothing is published.
     """
-    settings = get_settings()
+    settings = _with_key_from_prefect_secret(get_settings())
     run_id = str(flow_run.get_id() or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S"))
     started_at = datetime.now(UTC).replace(tzinfo=None)
     logger = get_run_logger()
@@ -248,6 +258,20 @@ def nightly_refresh() -> RefreshReport:
     )
     logger.info("Quality gate %s. Published %s.", verdict, published)
     return report
+
+
+def _with_key_from_prefect_secret(settings: Settings) -> Settings:
+    """Without SAMSKAB_PSEUDONYM_KEY in the environment, take the key from the Prefect Secret block
+    `samskab-pseudonym-key` when the server has one (how a scheduled deployment gets it)."""
+    if settings.pseudonym_key is not None and settings.pseudonym_key.get_secret_value():
+        return settings
+    from prefect.blocks.system import Secret
+
+    try:
+        secret = Secret.load(PSEUDONYM_SECRET_BLOCK)
+    except ValueError:  # no such block on this server
+        return settings
+    return settings.model_copy(update={"pseudonym_key": SecretStr(str(secret.get()))})
 
 
 def _dbt_checks(outcome: transform.DbtOutcome) -> pd.DataFrame:

@@ -276,8 +276,20 @@ def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(refreshed_lak
     assert latest.state.is_failed() and "dbt build failed" in latest.state.message
 
 
+@pytest.fixture()
+def key_in_prefect_secret():
+    """The pseudonym key kept as a Prefect Secret block, as a scheduled deployment would have it."""
+    from prefect.blocks.system import Secret
+
+    from flows.nightly_refresh import PSEUDONYM_SECRET_BLOCK
+
+    Secret(value="a-key-kept-in-prefect-0123456789abcdef").save(PSEUDONYM_SECRET_BLOCK, overwrite=True)
+    yield
+    Secret.delete(PSEUDONYM_SECRET_BLOCK)
+
+
 def test_unreadable_row_is_rejected_with_file_line_and_reason_and_the_rest_is_published(
-    refreshed_lake, tmp_path, research_key
+    refreshed_lake, tmp_path, key_in_prefect_secret
 ):
     from flows.nightly_refresh import nightly_refresh
 
@@ -315,3 +327,16 @@ def test_redelivering_the_same_bytes_loads_nothing_again(refreshed_lake, tmp_pat
     assert connection.execute(count_sql).fetchall() == before
     connection.close()
     assert (lake / "published" / "analytics.previous.duckdb").exists()
+
+
+def test_second_refresh_while_one_runs_exits_and_changes_nothing(refreshed_lake, tmp_path, capsys):
+    from flows.cli import main
+    from flows.locking import refresh_lock
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    before = published.read_bytes()
+    with using_lake(lake) as settings, refresh_lock(settings.lock_path):
+        assert main(["refresh"]) == 3
+    assert "already running" in capsys.readouterr().out
+    assert published.read_bytes() == before
