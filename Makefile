@@ -23,7 +23,7 @@ help:
 	@echo "make demo   install, then run the nightly refresh once on the embedded sample"
 	@echo "make test   install, then run the test suite"
 	@echo "make ui     start the Prefect UI on http://127.0.0.1:4200 to see the flow runs"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff (Python) and sqlfluff (dbt SQL); make test runs it too"
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -42,12 +42,15 @@ demo: install
 	$(VENV)/bin/samskab sample
 	$(VENV)/bin/samskab refresh
 
-test: install $(COMPAT_VENV)/bin/python
+test: install $(COMPAT_VENV)/bin/python lint
 	$(VENV)/bin/python -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	mkdir -p data_lake/warehouse
+	cd dbt_project && SAMSKAB_WAREHOUSE_PATH=$(CURDIR)/data_lake/warehouse/lint.duckdb \
+		../$(VENV)/bin/sqlfluff lint models tests --config ../pyproject.toml --disable-progress-bar --nocolor
 
 ui: install
 	PREFECT_UI_API_URL=http://127.0.0.1:4200/api $(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200

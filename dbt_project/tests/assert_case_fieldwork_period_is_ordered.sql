@@ -10,7 +10,12 @@ case_studies as (
 
 final as (
 
-    select * from case_studies
+    select
+        case_id,
+        fieldwork_start_date,
+        fieldwork_end_date
+
+    from case_studies
     where fieldwork_end_date < fieldwork_start_date
 
 )

@@ -32,7 +32,10 @@ total_checks as (
     select
         'n_respondents total' as check_name,
         (select sum(n_respondents) from partner_collaboration) as n_found,
-        (select count(*) from partner_answers where is_latest_export and is_answered) as n_expected
+        (
+            select count(*) from partner_answers
+            where is_latest_export and is_answered
+        ) as n_expected
 
 ),
 

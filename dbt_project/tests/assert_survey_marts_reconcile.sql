@@ -55,7 +55,10 @@ total_checks as (
     select
         'survey_coverage n_answering total' as check_name,
         (select sum(n_answering) from survey_coverage) as n_found,
-        (select count(*) from latest_round_respondents where is_answering) as n_expected
+        (
+            select count(*) from latest_round_respondents
+            where is_answering
+        ) as n_expected
 
     union all
 
@@ -69,7 +72,10 @@ total_checks as (
     select
         'municipality_profile n_sector_areas_answering total' as check_name,
         (select sum(n_sector_areas_answering) from municipality_profile) as n_found,
-        (select count(*) from latest_round_respondents where is_answering) as n_expected
+        (
+            select count(*) from latest_round_respondents
+            where is_answering
+        ) as n_expected
 
 ),
 

@@ -25,7 +25,7 @@ known_municipality_rows as (
 
     -- drops Statbank areas that are not one of the 98 municipalities (Christiansø)
     select * from municipality_rows
-    where municipality_code in (select municipality_code from municipalities)
+    where municipality_code in (select municipalities.municipality_code from municipalities)
 
 ),
 
