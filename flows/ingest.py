@@ -15,10 +15,10 @@ import duckdb
 import pandas as pd
 
 from flows.pseudonyms import Pseudonymiser, resolve_pseudonym_key
-from flows.raw_store import LoadSummary, delivery_is_loaded, ensure_raw_schema, load_batch
+from flows.raw_store import LoadSummary, delivery_is_loaded, ensure_raw_schema, load_batch, record_unreadable
 from flows.settings import Settings
 from flows.sources.case_register import ACTIVITY_FILE, CASE_FILE, read_case_register
-from flows.sources.common import LandingFileError, Reject, SourceBatch
+from flows.sources.common import LandingFileError, Reject, SourceBatch, sha256_of
 from flows.sources.statbank import MunicipalityMatcher, read_statbank_population
 from flows.sources.surveyxact import EXPORT_FILES, read_surveyxact_export
 
@@ -48,20 +48,26 @@ def _ingest_delivery(
     read: Callable[[], SourceBatch],
 ) -> LoadSummary:
     name = delivery.relative_to(settings.landing_dir).as_posix()
+    hashes = {path: sha256_of(path) for path in files if path.exists()}
     connection = open_warehouse(settings)
     try:
-        if delivery_is_loaded(connection, files):
+        if len(hashes) == len(files) and delivery_is_loaded(connection, list(hashes.values())):
             return LoadSummary(source=source, delivery=name, skipped=True)
         try:
             batch = read()
         except LandingFileError as error:
-            # The whole delivery is unreadable: record why, keep the raw rows of its last good version.
-            batch = SourceBatch(source=source, files=[path for path in files if path.exists()])
-            batch.rejects.append(Reject(source, str(files[0]), 1, None, str(error)))
-            summary = load_batch(connection, batch, run_id, settings.landing_dir, name)
-            summary.notes.append(f"{name} could not be read and was not loaded; its earlier rows are kept. {error}")
-            return summary
-        return load_batch(connection, batch, run_id, settings.landing_dir, name)
+            file = record_unreadable(
+                connection, Reject(source, str(files[0]), 1, None, str(error)), run_id, settings.landing_dir
+            )
+            return LoadSummary(
+                source=source,
+                delivery=name,
+                skipped=False,
+                n_rejected=1,
+                rejects=[f"{file}, line 1: {error}"],
+                notes=[f"{name} could not be read and was not loaded; the rows of its last good version are kept."],
+            )
+        return load_batch(connection, batch, run_id, settings.landing_dir, name, hashes)
     finally:
         connection.close()
 

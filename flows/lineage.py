@@ -50,28 +50,30 @@ class RunRecord:
     verdict: str
 
 
-def input_files(settings: Settings) -> pd.DataFrame:
-    """The current version of every landing file in the raw layer, with its sha256 and counts."""
+def _warehouse_frame(settings: Settings, sql: str) -> pd.DataFrame:
     connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        return connection.execute(
-            "select source, file, sha256, n_bytes, n_rows, n_rejected, run_id as loaded_in_run, loaded_at "
-            "from raw.ingest_ledger where is_current order by source, file"
-        ).df()
+        return connection.execute(sql).df()
     finally:
         connection.close()
+
+
+def input_files(settings: Settings) -> pd.DataFrame:
+    """The current version of every landing file in the raw layer, with its sha256 and counts."""
+    return _warehouse_frame(
+        settings,
+        "select source, file, sha256, n_bytes, n_rows, n_rejected, run_id as loaded_in_run, loaded_at "
+        "from raw.ingest_ledger where is_current order by source, file",
+    )
 
 
 def rejected_rows(settings: Settings) -> pd.DataFrame:
     """Every landing row that did not reach the raw layer, with file, line and reason (never its values)."""
-    connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        return connection.execute(
-            "select source, file, line, column_name, reason, run_id, rejected_at "
-            "from raw.rejected_rows order by file, line"
-        ).df()
-    finally:
-        connection.close()
+    return _warehouse_frame(
+        settings,
+        "select source, file, line, column_name, reason, run_id, rejected_at "
+        "from raw.rejected_rows order by file, line",
+    )
 
 
 def meta_tables(

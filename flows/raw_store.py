@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.sources.common import SourceBatch, sha256_of
+from flows.sources.common import Reject, SourceBatch
 
 RAW_TABLES: dict[str, str] = {
     "survey_respondents": """
@@ -70,7 +70,7 @@ class LoadSummary:
         if self.skipped:
             return f"{self.delivery}: unchanged since it was loaded (same sha256), nothing to do"
         loaded = ", ".join(f"{n:,} rows into raw.{table}" for table, n in self.rows.items())
-        text = f"{self.delivery}: loaded {loaded}"
+        text = f"{self.delivery}: " + (f"loaded {loaded}" if loaded else "nothing loaded")
         if self.n_rejected:
             text += f"; rejected {self.n_rejected} rows (see meta.rejected_rows), first: {self.rejects[0]}"
         else:
@@ -96,9 +96,8 @@ def _relative(path: Path | str, landing_dir: Path) -> str:
         return path.as_posix()
 
 
-def delivery_is_loaded(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> bool:
+def delivery_is_loaded(connection: duckdb.DuckDBPyConnection, hashes: list[str]) -> bool:
     """True when every file's exact bytes are already current in the ledger (a re-delivery)."""
-    hashes = [sha256_of(path) for path in files]
     placeholders = ", ".join("?" for _ in hashes)
     known = connection.execute(
         f"select count(distinct sha256) from raw.ingest_ledger where is_current and sha256 in ({placeholders})",
@@ -107,8 +106,25 @@ def delivery_is_loaded(connection: duckdb.DuckDBPyConnection, files: list[Path])
     return known == len(set(hashes))
 
 
+def record_unreadable(connection: duckdb.DuckDBPyConnection, reject: Reject, run_id: str, landing_dir: Path) -> str:
+    """Record a delivery that could not be read at all. The ledger and the raw rows of its last good
+    version stay as they were, so lineage still names the files those rows came from."""
+    file = _relative(reject.file, landing_dir)
+    connection.execute("delete from raw.rejected_rows where file = ?", [file])
+    connection.execute(
+        "insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?, ?)",
+        [run_id, reject.source, file, reject.row, reject.column, reject.reason, datetime.now(UTC).replace(tzinfo=None)],
+    )
+    return file
+
+
 def load_batch(
-    connection: duckdb.DuckDBPyConnection, batch: SourceBatch, run_id: str, landing_dir: Path, delivery: str
+    connection: duckdb.DuckDBPyConnection,
+    batch: SourceBatch,
+    run_id: str,
+    landing_dir: Path,
+    delivery: str,
+    hashes: dict[Path, str],
 ) -> LoadSummary:
     """Replace the raw rows of this delivery's files with the batch, record rejects and the ledger."""
     files = [_relative(path, landing_dir) for path in batch.files]
@@ -144,7 +160,7 @@ def load_batch(
             n_rejected = sum(1 for reject in batch.rejects if Path(reject.file) == Path(path))
             connection.execute(
                 "insert into raw.ingest_ledger values (?, ?, ?, ?, ?, ?, ?, ?, true)",
-                [run_id, batch.source, relative, sha256_of(path), path.stat().st_size, n_rows, n_rejected, now],
+                [run_id, batch.source, relative, hashes[path], path.stat().st_size, n_rows, n_rejected, now],
             )
         connection.execute("commit")
     except BaseException:

@@ -72,6 +72,17 @@ def test_unreadable_delivery_is_recorded_and_its_earlier_rows_are_kept(tmp_path)
     assert counts(settings, "select file, line, reason like '%OMRÅDE;TID;INDHOLD%' from raw.rejected_rows") == [
         ("statbank/FOLK1A_kommuner.csv", 1, True)
     ]
+    assert counts(settings, "select run_id, is_current from raw.ingest_ledger") == [("r1", True)]
+    assert load.describe().startswith("statbank/FOLK1A_kommuner.csv: nothing loaded; rejected 1 rows")
+
+
+def test_export_missing_a_file_is_reported_not_crashed(tmp_path):
+    lake, _ = make_sample_lake(tmp_path)
+    settings = Settings(data_lake=lake)
+    (settings.landing_dir / "survey" / "samskabelse_2016" / "labels.csv").unlink()
+    (load,) = ingest_survey_exports(settings, "r1")
+    assert load.n_rejected == 1 and "missing labels.csv" in load.rejects[0]
+    assert counts(settings, "select count(*) from raw.survey_respondents") == [(0,)]
 
 
 def test_free_text_and_identifiers_stay_out_of_the_tables_dbt_reads(tmp_path):
