@@ -98,7 +98,7 @@ def describe_published(path: Path) -> str:
         f"{path}",
         f"  built {run['finished_at']:%Y-%m-%d %H:%M} UTC by flow run {run['flow_run_name']} ({run['run_id']})",
         f"  from code version {run['code_version']}",
-        f"  quality gate: {'PASSED' if run['gate_passed'] else 'FAILED'}: {run['verdict']}",
+        f"  quality gate: {run['verdict']}",
         f"  from {len(files)} input files:",
         *[
             f"    {row.source:<9} {row.file}  sha256 {row.sha256[:12]}…  {row.n_rows:,} rows, {row.n_rejected} rejected"
@@ -109,10 +109,27 @@ def describe_published(path: Path) -> str:
     return "\n".join(lines)
 
 
+def describe_last_refresh(record: dict | None, has_published_file: bool) -> str:
+    if record is None:
+        return "No refresh has run yet."
+    when = record["finished_at"][:16].replace("T", " ")
+    text = f"Last refresh: {when} UTC, flow run {record['flow_run_name']}: {record['verdict'].splitlines()[0]}"
+    if not record["passed"]:
+        text += "\n" + "\n".join(f"  {line}" for line in record["verdict"].splitlines()[1:])
+        if has_published_file:
+            text += "\nAnalysts still read the file published before it:"
+    return text
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    from flows.lineage import read_last_refresh
+
     settings = get_settings()
+    last = read_last_refresh(settings)
+    print(describe_last_refresh(last, settings.published_path.exists()))
     print(describe_published(settings.published_path))
-    return 0 if settings.published_path.exists() else 1
+    healthy = settings.published_path.exists() and (last is None or last["passed"])
+    return 0 if healthy else 1
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:

@@ -6,9 +6,11 @@ what they are looking at without asking anybody.
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import metadata
 
 import duckdb
@@ -105,3 +107,24 @@ def meta_tables(
         "quality_checks": checks,
         "rejected_rows": rejects,
     }
+
+
+def write_last_refresh(settings: Settings, run_id: str, flow_run_name: str, passed: bool, verdict: str) -> None:
+    """Record the outcome of this refresh attempt (also a failed one) where `samskab status` finds it."""
+    record = {
+        "run_id": run_id,
+        "flow_run_name": flow_run_name,
+        "finished_at": datetime.now(UTC).isoformat(),
+        "passed": passed,
+        "verdict": verdict,
+    }
+    settings.published_dir.mkdir(parents=True, exist_ok=True)
+    partial = settings.last_refresh_path.with_suffix(".json.tmp")
+    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, settings.last_refresh_path)
+
+
+def read_last_refresh(settings: Settings) -> dict | None:
+    if not settings.last_refresh_path.exists():
+        return None
+    return json.loads(settings.last_refresh_path.read_text(encoding="utf-8"))

@@ -30,11 +30,18 @@ class QualityGateFailed(RuntimeError):
     """The run's data did not pass the gate; nothing was published."""
 
 
-def _gate_failed(what: str, details: str) -> QualityGateFailed:
-    return QualityGateFailed(
-        f"{what}\n{details}\nAnalysts keep the file published before this run. Next: correct the delivery "
-        "named above (deliver a new version, never edit the old one) and run `samskab refresh` again."
-    )
+FIX_DELIVERY = (
+    "Next: correct the delivery named above (deliver a new version, never edit the old one) and run "
+    "`samskab refresh` again."
+)
+FIX_INPUTS = (
+    "Next: compare the landing files with those the published file was built from (`samskab status` "
+    "lists them); deliver a corrected version and run `samskab refresh` again."
+)
+
+
+def _gate_failed(what: str, details: str, next_step: str) -> QualityGateFailed:
+    return QualityGateFailed(f"{what}\n{details}\nAnalysts keep the file published before this run. {next_step}")
 
 
 @dataclass
@@ -88,13 +95,15 @@ def ingest_cases_task(settings: Settings, run_id: str) -> list[LoadSummary]:
 def check_raw_task(settings: Settings) -> pd.DataFrame:
     """Great Expectations on the raw layer, before dbt; raises if a blocking check fails."""
     from flows.quality.gate import describe_failures
-    from flows.quality.stages import checks_frame, validate_stage
+    from flows.quality.stages import checks_frame, describe_deliveries, validate_stage
 
     verdicts = validate_stage("raw", settings.warehouse_path)
     _report_verdicts("raw", verdicts)
     if not all(verdict.passed for verdict in verdicts):
         raise _gate_failed(
-            "Raw data failed blocking checks; nothing was built or published.", describe_failures(verdicts)
+            "Raw data failed blocking checks; nothing was built or published.",
+            describe_failures(verdicts) + "\n" + describe_deliveries(settings.warehouse_path, verdicts),
+            FIX_DELIVERY,
         )
     return checks_frame("raw", verdicts)
 
@@ -108,7 +117,7 @@ def build_marts_task(settings: Settings) -> transform.DbtOutcome:
     for warning in outcome.warnings:
         logger.warning(warning)
     if not outcome.success:
-        raise _gate_failed("dbt build failed; nothing was published.", "\n".join(outcome.failures))
+        raise _gate_failed("dbt build failed; nothing was published.", "\n".join(outcome.failures), FIX_INPUTS)
     return outcome
 
 
@@ -133,7 +142,7 @@ def check_marts_task(candidate: publish.Candidate) -> pd.DataFrame:
     if not all(verdict.passed for verdict in verdicts):
         publish.discard(candidate.path)
         raise _gate_failed(
-            "Marts failed blocking checks; the published file is unchanged.", describe_failures(verdicts)
+            "Marts failed blocking checks; the published file is unchanged.", describe_failures(verdicts), FIX_INPUTS
         )
     return checks_frame("marts", verdicts)
 
@@ -211,52 +220,62 @@ def nightly_refresh() -> RefreshReport:
     """
     settings = _with_key_from_prefect_secret(get_settings())
     run_id = str(flow_run.get_id() or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S"))
-    started_at = datetime.now(UTC).replace(tzinfo=None)
-    logger = get_run_logger()
+    run_name = str(flow_run.get_name() or run_id)
     _, is_demo_key = resolve_pseudonym_key(settings)  # fail before touching anything when there is no key
     if is_demo_key:
-        logger.warning("Pseudonyms use the published DEMO key: fine for the synthetic embedded sample only.")
+        get_run_logger().warning("Pseudonyms use the published DEMO key: fine for the synthetic embedded sample only.")
     with refresh_lock(settings.lock_path):
-        loads = [
-            *ingest_survey_task(settings, run_id),
-            *ingest_registry_task(settings, run_id),
-            *ingest_cases_task(settings, run_id),
-        ]
-        _loads_artifact(loads)
-        raw_checks = check_raw_task(settings)
-        dbt_outcome = build_marts_task(settings)
-        candidate = build_candidate_task(settings, run_id)
-        mart_checks = check_marts_task(candidate)
+        try:
+            report = _refresh(settings, run_id, run_name)
+        except Exception as error:
+            lineage.write_last_refresh(settings, run_id, run_name, passed=False, verdict=f"FAILED: {error}")
+            raise
+        lineage.write_last_refresh(settings, run_id, run_name, passed=True, verdict=report.verdict)
+    return report
 
-        quality = pd.concat([raw_checks, mart_checks], ignore_index=True)
-        n_met = int(quality["success"].sum())
-        verdict = (
-            f"PASSED: all {dbt_outcome.n_tests_passed} dbt tests "
-            f"and {n_met} of {len(quality)} Great Expectations checks met"
-        )
-        if n_met < len(quality):
-            verdict += f"; {len(quality) - n_met} warning checks not met (see meta.quality_checks)"
-        checks = pd.concat([quality, _dbt_checks(dbt_outcome)], ignore_index=True)
-        run = lineage.RunRecord(
-            run_id=run_id,
-            flow_run_name=str(flow_run.get_name() or run_id),
-            started_at=started_at,
-            finished_at=datetime.now(UTC).replace(tzinfo=None),
-            code_version=lineage.code_version(),
-            gate_passed=True,
-            verdict=verdict,
-        )
-        meta = lineage.meta_tables(
-            run, lineage.input_files(settings), lineage.rejected_rows(settings), candidate.row_counts, checks
-        )
-        published = publish_task(settings, candidate, meta)
+
+def _refresh(settings: Settings, run_id: str, run_name: str) -> RefreshReport:
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    loads = [
+        *ingest_survey_task(settings, run_id),
+        *ingest_registry_task(settings, run_id),
+        *ingest_cases_task(settings, run_id),
+    ]
+    _loads_artifact(loads)
+    raw_checks = check_raw_task(settings)
+    dbt_outcome = build_marts_task(settings)
+    candidate = build_candidate_task(settings, run_id)
+    mart_checks = check_marts_task(candidate)
+
+    quality = pd.concat([raw_checks, mart_checks], ignore_index=True)
+    n_met = int(quality["success"].sum())
+    verdict = (
+        f"PASSED: all {dbt_outcome.n_tests_passed} dbt tests "
+        f"and {n_met} of {len(quality)} Great Expectations checks met"
+    )
+    if n_met < len(quality):
+        verdict += f"; {len(quality) - n_met} warning checks not met (see meta.quality_checks)"
+    checks = pd.concat([quality, _dbt_checks(dbt_outcome)], ignore_index=True)
+    run = lineage.RunRecord(
+        run_id=run_id,
+        flow_run_name=run_name,
+        started_at=started_at,
+        finished_at=datetime.now(UTC).replace(tzinfo=None),
+        code_version=lineage.code_version(),
+        gate_passed=True,
+        verdict=verdict,
+    )
+    meta = lineage.meta_tables(
+        run, lineage.input_files(settings), lineage.rejected_rows(settings), candidate.row_counts, checks
+    )
+    published = publish_task(settings, candidate, meta)
     report = RefreshReport(run_id=run_id, published=True, loads=loads, verdict=verdict, row_counts=candidate.row_counts)
     create_markdown_artifact(
         key="refresh-summary",
         markdown=_summary_markdown(report, published),
         description="What last night's refresh published",
     )
-    logger.info("Quality gate %s. Published %s.", verdict, published)
+    get_run_logger().info("Quality gate %s. Published %s.", verdict, published)
     return report
 
 

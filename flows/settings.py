@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         return self.published_dir / "analytics.previous.duckdb"
 
     @property
+    def last_refresh_path(self) -> Path:
+        """What the latest refresh attempt concluded, passed or failed, for `samskab status`."""
+        return self.published_dir / "last_refresh.json"
+
+    @property
     def lock_path(self) -> Path:
         return self.data_lake / ".refresh.lock"
 

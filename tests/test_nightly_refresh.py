@@ -196,7 +196,7 @@ def test_status_says_when_and_from_what_the_file_was_built(refreshed_lake, capsy
     with using_lake(lake):
         assert main(["status"]) == 0
     out = capsys.readouterr().out
-    assert report.run_id in out and "PASSED" in out
+    assert report.run_id in out and "Last refresh: " in out and ": PASSED: all " in out
     assert "survey/samskabelse_2016/dataset.csv" in out and "municipality_profile (98 rows)" in out
 
 
@@ -249,6 +249,7 @@ def test_poisoned_survey_fails_gate_and_leaves_published_file_byte_identical(
     message = str(state.result(raise_on_failure=False))
     assert "Raw data failed blocking checks" in message
     assert named in message and "raw.survey_respondents" in message
+    assert "raw.survey_respondents holds rows from: survey/samskabelse_2016/dataset.csv" in message
     assert published.read_bytes() == before
     assert not list((lake / "published").glob(".candidate-*"))
 
@@ -274,6 +275,13 @@ def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(refreshed_lak
     with get_client(sync_client=True) as client:
         latest = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)[0]
     assert latest.state.is_failed() and "dbt build failed" in latest.state.message
+
+    with using_lake(lake):
+        assert main(["status"]) == 1
+    status = capsys.readouterr().out
+    assert f"flow run {latest.name}: FAILED: dbt build failed" in status
+    assert "Analysts still read the file published before it" in status
+    assert refreshed_lake[2].run_id in status
 
 
 @pytest.fixture()
@@ -340,3 +348,24 @@ def test_second_refresh_while_one_runs_exits_and_changes_nothing(refreshed_lake,
         assert main(["refresh"]) == 3
     assert "already running" in capsys.readouterr().out
     assert published.read_bytes() == before
+
+
+def test_mart_that_fails_its_suite_is_discarded_and_nothing_is_published(refreshed_lake, tmp_path, research_key):
+    """A Statbank extract without Aarhus: raw data and dbt pass, but the profile lacks a population."""
+    from flows.nightly_refresh import nightly_refresh
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    before = published.read_bytes()
+    files_before = sorted(path.name for path in (lake / "published").iterdir())
+    extract = lake / "landing" / "statbank" / "FOLK1A_kommuner.csv"
+    lines = extract.read_bytes().decode("utf-8-sig").split("\r\n")
+    extract.write_bytes(("\ufeff" + "\r\n".join(line for line in lines if not line.startswith("Aarhus;"))).encode())
+    with using_lake(lake):
+        state = nightly_refresh(return_state=True)
+    assert state.is_failed()
+    message = str(state.result(raise_on_failure=False))
+    assert "Marts failed blocking checks" in message
+    assert "main.municipality_profile" in message and "column population" in message
+    assert published.read_bytes() == before
+    assert sorted(path.name for path in (lake / "published").iterdir()) == files_before  # candidate removed

@@ -53,3 +53,22 @@ def checks_frame(stage: str, verdicts: list[SuiteVerdict]) -> pd.DataFrame:
             "description",
         ],
     )
+
+
+def describe_deliveries(database: Path, verdicts: list[SuiteVerdict]) -> str:
+    """Name the landing files behind each raw table that failed a blocking check, so a researcher knows
+    which delivery to correct."""
+    import duckdb
+
+    failed = sorted({verdict.table for verdict in verdicts if not verdict.passed})
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        lines = []
+        for table in failed:
+            files = [
+                row[0] for row in connection.execute(f"select distinct source_file from {table} order by 1").fetchall()
+            ]
+            lines.append(f"{table} holds rows from: {', '.join(files)}")
+    finally:
+        connection.close()
+    return "\n".join(lines)
