@@ -97,6 +97,21 @@ def test_published_file_answers_98_municipalities(refreshed_lake):
     assert {"municipality_profile", "survey_coverage", "partner_collaboration"} <= set(report.row_counts)
 
 
+def test_first_query_printed_for_analysts_runs_on_the_published_file(refreshed_lake):
+    from flows.cli import FIRST_QUERY
+
+    lake, _, _ = refreshed_lake
+    connection = duckdb.connect(str(lake / "published" / "analytics.duckdb"), read_only=True)
+    try:
+        rows = connection.execute(FIRST_QUERY).fetchall()
+    finally:
+        connection.close()
+    assert [row[0] for row in rows] == sorted(
+        ["Region Hovedstaden", "Region Midtjylland", "Region Nordjylland", "Region Sjælland", "Region Syddanmark"]
+    )
+    assert sum(row[2] for row in rows) == 98 * 8
+
+
 def test_marts_equal_an_independent_pandas_recomputation(refreshed_lake):
     lake, _, _ = refreshed_lake
     expected = expected_marts(lake / "landing")
