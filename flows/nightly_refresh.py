@@ -49,7 +49,6 @@ class RefreshReport:
     """What a run did, for the CLI's closing words and for tests."""
 
     run_id: str
-    published: bool
     loads: list[LoadSummary] = field(default_factory=list)
     verdict: str = ""
     row_counts: dict[str, int] = field(default_factory=dict)
@@ -64,7 +63,11 @@ def _log_loads(loads: list[LoadSummary]) -> None:
         for reject in load.rejects[:20]:
             logger.warning("Rejected %s", reject)
         if len(load.rejects) > 20:
-            logger.warning("... and %d more rejected rows in raw.rejected_rows", len(load.rejects) - 20)
+            logger.warning(
+                "... and %d more; every rejected row is listed in raw.rejected_rows "
+                "and, once published, in meta.rejected_rows",
+                len(load.rejects) - 20,
+            )
 
 
 @task(name="ingest survey exports", cache_policy=NO_CACHE)
@@ -269,7 +272,7 @@ def _refresh(settings: Settings, run_id: str, run_name: str) -> RefreshReport:
         run, lineage.input_files(settings), lineage.rejected_rows(settings), candidate.row_counts, checks
     )
     published = publish_task(settings, candidate, meta)
-    report = RefreshReport(run_id=run_id, published=True, loads=loads, verdict=verdict, row_counts=candidate.row_counts)
+    report = RefreshReport(run_id=run_id, loads=loads, verdict=verdict, row_counts=candidate.row_counts)
     create_markdown_artifact(
         key="refresh-summary",
         markdown=_summary_markdown(report, published),

@@ -1,0 +1,33 @@
+"""`samskab sample` and `samskab status` without a refresh: what a researcher sees on a new lake."""
+
+from __future__ import annotations
+
+from flows.cli import main
+from tests.conftest import using_lake
+
+
+def test_sample_writes_the_embedded_sample_and_can_be_written_again(tmp_path, capsys):
+    with using_lake(tmp_path / "data_lake") as settings:
+        assert main(["sample"]) == 0
+        assert main(["sample", "--scale", "2"]) == 0  # replaces its own earlier sample
+        assert (settings.landing_dir / "survey" / "samskabelse_2017" / "dataset.csv").exists()
+    assert "survey/samskabelse_2016/dataset.csv" in capsys.readouterr().out
+
+
+def test_sample_refuses_to_overwrite_real_deliveries(tmp_path, capsys):
+    with using_lake(tmp_path / "data_lake") as settings:
+        real = settings.landing_dir / "statbank" / "FOLK1A_2024.csv"
+        real.parent.mkdir(parents=True)
+        real.write_text("OMRÅDE;TID;INDHOLD\r\n", encoding="utf-8")
+        assert main(["sample"]) == 2
+        assert real.exists() and not (settings.landing_dir / "survey").exists()
+    assert "refusing to overwrite" in capsys.readouterr().out
+
+
+def test_status_on_a_new_lake_says_nothing_is_published(tmp_path, capsys):
+    with using_lake(tmp_path / "data_lake"):
+        assert main(["status"]) == 1
+        assert main(["rollback"]) == 1
+    out = capsys.readouterr().out
+    assert "No refresh has run yet" in out and "Nothing is published yet" in out
+    assert "no previous snapshot" in out
