@@ -14,8 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-import duckdb
-
+from flows.duckdb_files import read_only_frames
 from flows.settings import get_settings, quiet_third_party_telemetry
 
 FIRST_QUERY = (
@@ -79,21 +78,15 @@ def describe_published(path: Path) -> str:
     """The published file's lineage in words."""
     if not path.exists():
         return f"Nothing is published yet at {path}. Run `samskab refresh`."
-    connection = duckdb.connect(str(path), read_only=True)
-    try:
-        run = (
-            connection.execute(
-                "select run_id, flow_run_name, finished_at, code_version, gate_passed, verdict from meta.runs"
-            )
-            .df()
-            .iloc[0]
-        )
-        files = connection.execute(
-            "select source, file, sha256, n_rows, n_rejected from meta.input_files order by source, file"
-        ).df()
-        counts = connection.execute("select table_name, n_rows from meta.row_counts order by 1").df()
-    finally:
-        connection.close()
+    meta = read_only_frames(
+        path,
+        {
+            "run": "select run_id, flow_run_name, finished_at, code_version, gate_passed, verdict from meta.runs",
+            "files": "select source, file, sha256, n_rows, n_rejected from meta.input_files order by source, file",
+            "counts": "select table_name, n_rows from meta.row_counts order by 1",
+        },
+    )
+    run, files, counts = meta["run"].iloc[0], meta["files"], meta["counts"]
     lines = [
         f"{path}",
         f"  built {run['finished_at']:%Y-%m-%d %H:%M} UTC by flow run {run['flow_run_name']} ({run['run_id']})",

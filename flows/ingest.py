@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from flows.pseudonyms import Pseudonymiser, resolve_pseudonym_key
+from flows.pseudonyms import Pseudonymiser
 from flows.raw_store import LoadSummary, delivery_is_loaded, ensure_raw_schema, load_batch, record_unreadable
 from flows.settings import Settings
 from flows.sources.case_register import ACTIVITY_FILE, CASE_FILE, read_case_register
@@ -72,9 +72,8 @@ def _ingest_delivery(
         connection.close()
 
 
-def ingest_survey_exports(settings: Settings, run_id: str) -> list[LoadSummary]:
+def ingest_survey_exports(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> list[LoadSummary]:
     """Load every SurveyXact export folder under landing/survey/."""
-    pseudonymise = Pseudonymiser(resolve_pseudonym_key(settings)[0])
     exports = sorted(path for path in (settings.landing_dir / "survey").glob("*") if path.is_dir())
     return [
         _ingest_delivery(
@@ -106,12 +105,11 @@ def ingest_statbank_extracts(settings: Settings, run_id: str) -> list[LoadSummar
     ]
 
 
-def ingest_case_register(settings: Settings, run_id: str) -> list[LoadSummary]:
+def ingest_case_register(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> list[LoadSummary]:
     """Load the case register under landing/cases/ (case studies and fieldwork activities)."""
     directory = settings.landing_dir / "cases"
     if not directory.is_dir():
         return []
-    pseudonymise = Pseudonymiser(resolve_pseudonym_key(settings)[0])
     files = [directory / CASE_FILE, directory / ACTIVITY_FILE]
     return [
         _ingest_delivery(

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 
-import duckdb
 import pandas as pd
 
+from flows.duckdb_files import read_only_frames
 from flows.settings import REPO_ROOT, Settings
 
 
@@ -52,30 +52,19 @@ class RunRecord:
     verdict: str
 
 
-def _warehouse_frame(settings: Settings, sql: str) -> pd.DataFrame:
-    connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        return connection.execute(sql).df()
-    finally:
-        connection.close()
-
-
-def input_files(settings: Settings) -> pd.DataFrame:
-    """The current version of every landing file in the raw layer, with its sha256 and counts."""
-    return _warehouse_frame(
-        settings,
-        "select source, file, sha256, n_bytes, n_rows, n_rejected, run_id as loaded_in_run, loaded_at "
-        "from raw.ingest_ledger where is_current order by source, file",
+def warehouse_lineage(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """From the warehouse: the current version of every landing file (sha256, counts), and every landing
+    row that did not reach the raw layer (file, line and reason, never its values)."""
+    frames = read_only_frames(
+        settings.warehouse_path,
+        {
+            "files": "select source, file, sha256, n_bytes, n_rows, n_rejected, run_id as loaded_in_run, loaded_at "
+            "from raw.ingest_ledger where is_current order by source, file",
+            "rejects": "select source, file, line, column_name, reason, run_id, rejected_at "
+            "from raw.rejected_rows order by file, line",
+        },
     )
-
-
-def rejected_rows(settings: Settings) -> pd.DataFrame:
-    """Every landing row that did not reach the raw layer, with file, line and reason (never its values)."""
-    return _warehouse_frame(
-        settings,
-        "select source, file, line, column_name, reason, run_id, rejected_at "
-        "from raw.rejected_rows order by file, line",
-    )
+    return frames["files"], frames["rejects"]
 
 
 def meta_tables(

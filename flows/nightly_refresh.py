@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from flows import ingest, lineage, publish, transform
 from flows.locking import refresh_lock
-from flows.pseudonyms import resolve_pseudonym_key
+from flows.pseudonyms import Pseudonymiser, resolve_pseudonym_key
 from flows.raw_store import LoadSummary
 from flows.settings import Settings, get_settings
 
@@ -71,9 +71,9 @@ def _log_loads(loads: list[LoadSummary]) -> None:
 
 
 @task(name="ingest survey exports", cache_policy=NO_CACHE)
-def ingest_survey_task(settings: Settings, run_id: str) -> list[LoadSummary]:
+def ingest_survey_task(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> list[LoadSummary]:
     """Load SurveyXact exports (names and e-mails pseudonymised on the way in); returns what was loaded."""
-    loads = ingest.ingest_survey_exports(settings, run_id)
+    loads = ingest.ingest_survey_exports(settings, run_id, pseudonymise)
     _log_loads(loads)
     return loads
 
@@ -87,9 +87,9 @@ def ingest_registry_task(settings: Settings, run_id: str) -> list[LoadSummary]:
 
 
 @task(name="ingest case register", cache_policy=NO_CACHE)
-def ingest_cases_task(settings: Settings, run_id: str) -> list[LoadSummary]:
+def ingest_cases_task(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> list[LoadSummary]:
     """Load the case studies and their fieldwork activities; returns what was loaded."""
-    loads = ingest.ingest_case_register(settings, run_id)
+    loads = ingest.ingest_case_register(settings, run_id, pseudonymise)
     _log_loads(loads)
     return loads
 
@@ -224,12 +224,12 @@ def nightly_refresh() -> RefreshReport:
     settings = _with_key_from_prefect_secret(get_settings())
     run_id = str(flow_run.get_id() or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S"))
     run_name = str(flow_run.get_name() or run_id)
-    _, is_demo_key = resolve_pseudonym_key(settings)  # fail before touching anything when there is no key
+    key, is_demo_key = resolve_pseudonym_key(settings)  # fail before touching anything when there is no key
     if is_demo_key:
         get_run_logger().warning("Pseudonyms use the published DEMO key: fine for the synthetic embedded sample only.")
     with refresh_lock(settings.lock_path):
         try:
-            report = _refresh(settings, run_id, run_name)
+            report = _refresh(settings, run_id, run_name, Pseudonymiser(key))
         except Exception as error:
             lineage.write_last_refresh(settings, run_id, run_name, passed=False, verdict=f"FAILED: {error}")
             raise
@@ -237,12 +237,12 @@ def nightly_refresh() -> RefreshReport:
     return report
 
 
-def _refresh(settings: Settings, run_id: str, run_name: str) -> RefreshReport:
+def _refresh(settings: Settings, run_id: str, run_name: str, pseudonymise: Pseudonymiser) -> RefreshReport:
     started_at = datetime.now(UTC).replace(tzinfo=None)
     loads = [
-        *ingest_survey_task(settings, run_id),
+        *ingest_survey_task(settings, run_id, pseudonymise),
         *ingest_registry_task(settings, run_id),
-        *ingest_cases_task(settings, run_id),
+        *ingest_cases_task(settings, run_id, pseudonymise),
     ]
     _loads_artifact(loads)
     raw_checks = check_raw_task(settings)
@@ -268,9 +268,7 @@ def _refresh(settings: Settings, run_id: str, run_name: str) -> RefreshReport:
         gate_passed=True,
         verdict=verdict,
     )
-    meta = lineage.meta_tables(
-        run, lineage.input_files(settings), lineage.rejected_rows(settings), candidate.row_counts, checks
-    )
+    meta = lineage.meta_tables(run, *lineage.warehouse_lineage(settings), candidate.row_counts, checks)
     published = publish_task(settings, candidate, meta)
     report = RefreshReport(run_id=run_id, loads=loads, verdict=verdict, row_counts=candidate.row_counts)
     create_markdown_artifact(

@@ -64,15 +64,6 @@ def build_candidate(settings: Settings, run_id: str) -> Candidate:
     return Candidate(path=path, row_counts=row_counts)
 
 
-def read_tables(path: Path, tables: list[str]) -> dict[str, pd.DataFrame]:
-    """Read whole tables (`schema.table`) from a DuckDB file, read-only, and close it again."""
-    connection = duckdb.connect(str(path), read_only=True)
-    try:
-        return {table: connection.execute(f"select * from {table}").df() for table in tables}
-    finally:
-        connection.close()
-
-
 def write_meta(path: Path, meta_tables: dict[str, pd.DataFrame]) -> None:
     """Write the lineage tables into the candidate's `meta` schema and checkpoint it."""
     connection = duckdb.connect(str(path))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import duckdb
 
 from flows.ingest import ingest_case_register, ingest_statbank_extracts, ingest_survey_exports
+from flows.pseudonyms import Pseudonymiser
 from flows.settings import Settings
 from tests.conftest import make_sample_lake
+
+PSEUDONYMISE = Pseudonymiser(b"i" * 32)
 
 
 def counts(settings: Settings, sql: str):
@@ -21,9 +24,9 @@ def test_every_raw_row_names_its_file_and_every_file_is_in_the_ledger(tmp_path):
     lake, _ = make_sample_lake(tmp_path)
     settings = Settings(data_lake=lake)
     loads = [
-        *ingest_survey_exports(settings, "r1"),
+        *ingest_survey_exports(settings, "r1", PSEUDONYMISE),
         *ingest_statbank_extracts(settings, "r1"),
-        *ingest_case_register(settings, "r1"),
+        *ingest_case_register(settings, "r1", PSEUDONYMISE),
     ]
     assert [load.skipped for load in loads] == [False, False, False]
     assert counts(settings, "select count(*) from raw.ingest_ledger where is_current") == [(6,)]
@@ -36,9 +39,9 @@ def test_every_raw_row_names_its_file_and_every_file_is_in_the_ledger(tmp_path):
 def test_redelivering_same_bytes_is_a_no_op(tmp_path):
     lake, _ = make_sample_lake(tmp_path)
     settings = Settings(data_lake=lake)
-    ingest_survey_exports(settings, "r1")
+    ingest_survey_exports(settings, "r1", PSEUDONYMISE)
     before = counts(settings, "select count(*), max(loaded_at) from raw.ingest_ledger")
-    again = ingest_survey_exports(settings, "r2")
+    again = ingest_survey_exports(settings, "r2", PSEUDONYMISE)
     assert again[0].skipped and "unchanged" in again[0].describe()
     assert counts(settings, "select count(*), max(loaded_at) from raw.ingest_ledger") == before
     assert counts(settings, "select count(*) from raw.survey_respondents") == [(785,)]
@@ -80,7 +83,7 @@ def test_export_missing_a_file_is_reported_not_crashed(tmp_path):
     lake, _ = make_sample_lake(tmp_path)
     settings = Settings(data_lake=lake)
     (settings.landing_dir / "survey" / "samskabelse_2016" / "labels.csv").unlink()
-    (load,) = ingest_survey_exports(settings, "r1")
+    (load,) = ingest_survey_exports(settings, "r1", PSEUDONYMISE)
     assert load.n_rejected == 1 and "missing labels.csv" in load.rejects[0]
     assert counts(settings, "select count(*) from raw.survey_respondents") == [(0,)]
 
@@ -88,8 +91,8 @@ def test_export_missing_a_file_is_reported_not_crashed(tmp_path):
 def test_free_text_and_identifiers_stay_out_of_the_tables_dbt_reads(tmp_path):
     lake, manifest = make_sample_lake(tmp_path)
     settings = Settings(data_lake=lake)
-    ingest_survey_exports(settings, "r1")
-    ingest_case_register(settings, "r1")
+    ingest_survey_exports(settings, "r1", PSEUDONYMISE)
+    ingest_case_register(settings, "r1", PSEUDONYMISE)
     connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         tables = [

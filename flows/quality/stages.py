@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.publish import read_tables
+from flows.duckdb_files import read_only_frames
 from flows.quality.gate import SuiteVerdict, suite_names, suite_table, validate_frame
 
 
 def validate_stage(stage: str, database: Path) -> list[SuiteVerdict]:
     """Run every suite of `stage` ("raw" or "marts") over its table in `database`."""
     names = suite_names(stage)
-    frames = read_tables(database, [suite_table(name) for name in names])
-    return [validate_frame(name, frames[suite_table(name)]) for name in names]
+    frames = read_only_frames(database, {name: f"select * from {suite_table(name)}" for name in names})
+    return [validate_frame(name, frames[name]) for name in names]
 
 
 def checks_frame(stage: str, verdicts: list[SuiteVerdict]) -> pd.DataFrame:
@@ -58,17 +58,9 @@ def checks_frame(stage: str, verdicts: list[SuiteVerdict]) -> pd.DataFrame:
 def describe_deliveries(database: Path, verdicts: list[SuiteVerdict]) -> str:
     """Name the landing files behind each raw table that failed a blocking check, so a researcher knows
     which delivery to correct."""
-    import duckdb
-
     failed = sorted({verdict.table for verdict in verdicts if not verdict.passed})
-    connection = duckdb.connect(str(database), read_only=True)
-    try:
-        lines = []
-        for table in failed:
-            files = [
-                row[0] for row in connection.execute(f"select distinct source_file from {table} order by 1").fetchall()
-            ]
-            lines.append(f"{table} holds rows from: {', '.join(files)}")
-    finally:
-        connection.close()
+    files = read_only_frames(
+        database, {table: f"select distinct source_file from {table} order by 1" for table in failed}
+    )
+    lines = [f"{table} holds rows from: {', '.join(files[table]['source_file'])}" for table in failed]
     return "\n".join(lines)

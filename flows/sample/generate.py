@@ -12,7 +12,6 @@ semicolons, labels instead of codes and Danish quarters; a case sheet written by
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import random
@@ -22,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flows.settings import REPO_ROOT
+from flows.sources.common import sha256_of
 
 QUESTIONNAIRE_PATH = Path(__file__).with_name("questionnaire.json")
 MARKER_NAME = "EMBEDDED_SAMPLE.json"
@@ -502,17 +502,13 @@ def generate_sample(landing_dir: Path, scale: int = 1, seed: int = 2016) -> Samp
     return SampleManifest(files=tuple(files), names=tuple(sorted(set(names))), emails=tuple(sorted(set(emails))))
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _write_marker(landing_dir: Path, files: list[Path], scale: int, seed: int) -> None:
     """Record which files are the synthetic sample, byte for byte, so the demo key is never used on others."""
     marker = {
         "what": "Synthetic embedded sample written by `samskab sample`; no real person is in it.",
         "scale": scale,
         "seed": seed,
-        "files": {path.relative_to(landing_dir).as_posix(): _sha256(path) for path in files},
+        "files": {path.relative_to(landing_dir).as_posix(): sha256_of(path) for path in files},
     }
     (landing_dir / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
 
@@ -527,5 +523,5 @@ def landing_holds_only_the_sample(landing_dir: Path) -> bool:
         path for path in landing_dir.rglob("*") if path.is_file() and path.name not in (MARKER_NAME, LANDING_README)
     ]
     return bool(delivered) and all(
-        known.get(path.relative_to(landing_dir).as_posix()) == _sha256(path) for path in delivered
+        known.get(path.relative_to(landing_dir).as_posix()) == sha256_of(path) for path in delivered
     )

@@ -1,0 +1,21 @@
+"""Read from a DuckDB file without holding it: one read-only connection, closed before returning.
+
+DuckDB caches an open database per path inside a process, so a connection left open would hand later
+readers a stale snapshot and block the next writer; every reader of a whole file goes through here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+
+def read_only_frames(path: Path, queries: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """Run each named query against the file at `path`, read-only; returns DataFrames by name."""
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        return {name: connection.execute(sql).df() for name, sql in queries.items()}
+    finally:
+        connection.close()
