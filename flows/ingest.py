@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from flows.pseudonyms import Pseudonymiser
 from flows.raw_store import LoadSummary, delivery_is_loaded, ensure_raw_schema, load_batch, record_unreadable
 from flows.settings import Settings
 from flows.sources.case_register import ACTIVITY_FILE, CASE_FILE, read_case_register
 from flows.sources.common import LandingFileError, Reject, SourceBatch, sha256_of
-from flows.sources.statbank import MunicipalityMatcher, read_statbank_population
+from flows.sources.municipalities import reference_resolver
+from flows.sources.statbank import read_statbank_population
 from flows.sources.surveyxact import EXPORT_FILES, read_surveyxact_export
 
 log = logging.getLogger(__name__)
-
-MUNICIPALITY_REFERENCE = "municipalities.csv"
 
 
 def open_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -32,11 +29,6 @@ def open_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(str(settings.warehouse_path))
     ensure_raw_schema(connection)
     return connection
-
-
-@lru_cache(maxsize=4)
-def _matcher(seed_path: Path) -> MunicipalityMatcher:
-    return MunicipalityMatcher(pd.read_csv(seed_path, dtype={"kommunekode": int}))
 
 
 def _ingest_delivery(
@@ -90,7 +82,7 @@ def ingest_survey_exports(settings: Settings, run_id: str, pseudonymise: Pseudon
 
 def ingest_statbank_extracts(settings: Settings, run_id: str) -> list[LoadSummary]:
     """Load every Statbank CSV extract under landing/statbank/."""
-    matcher = _matcher(settings.dbt_project_dir / "seeds" / MUNICIPALITY_REFERENCE)
+    resolver = reference_resolver()
     extracts = sorted((settings.landing_dir / "statbank").glob("*.csv"))
     return [
         _ingest_delivery(
@@ -99,7 +91,7 @@ def ingest_statbank_extracts(settings: Settings, run_id: str) -> list[LoadSummar
             "statbank",
             extract,
             [extract],
-            lambda extract=extract: read_statbank_population(extract, matcher),
+            lambda extract=extract: read_statbank_population(extract, resolver),
         )
         for extract in extracts
     ]

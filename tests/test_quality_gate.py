@@ -6,7 +6,7 @@ context, so every test after the first validates in a fraction of a second.
 
 from __future__ import annotations
 
-import csv
+import collections
 import dataclasses
 import json
 import subprocess
@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from flows.quality import gate
+from flows.reference import seed_column
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_CSV = REPO_ROOT.parent / "shared" / "reference" / "danish_municipalities.csv"
 
 RAW_SUITES = [
     "raw_case_studies",
@@ -38,11 +38,7 @@ UNKNOWN_MUNICIPALITY = 999
 
 
 def _municipality_codes() -> list[int]:
-    document = json.loads((gate.expectations_dir() / "municipality_profile.json").read_text())
-    for expectation in document["expectations"]:
-        if expectation["kwargs"].get("column") == "municipality_code" and "value_set" in (expectation["kwargs"]):
-            return list(expectation["kwargs"]["value_set"])
-    raise AssertionError("municipality_profile has no municipality code set")
+    return seed_column("municipalities", "kommunekode")
 
 
 def respondents(n: int = 4, **overrides: list) -> pd.DataFrame:
@@ -243,13 +239,23 @@ def test_every_suite_json_loads_and_every_expectation_has_severity_and_descripti
         assert [e.expectation_type for e in suite.expectations] == [e["type"] for e in document["expectations"]]
 
 
-def test_municipality_code_sets_are_the_98_reference_codes_without_christianso():
-    with REFERENCE_CSV.open(encoding="utf-8") as handle:
-        reference = sorted(int(row["kommunekode"]) for row in csv.DictReader(handle))
+def test_municipality_code_sets_of_the_suites_are_the_seeds_98_codes_without_christianso():
     codes = _municipality_codes()
-    assert codes == reference
-    assert len(codes) == 98
-    assert 411 not in codes
+    assert len(codes) == len(set(codes)) == 98 and 411 not in codes
+    regions = collections.Counter(seed_column("municipalities", "regionsnavn"))
+    assert sorted(regions.values()) == [11, 17, 19, 22, 29]
+    for name in ("municipality_profile", "raw_case_studies", "raw_survey_respondents", "raw_statbank_population"):
+        committed = json.loads((gate.expectations_dir() / f"{name}.json").read_text(encoding="utf-8"))
+        sets = [e["kwargs"]["value_set"] for e in committed["expectations"] if "value_set" in e["kwargs"]]
+        assert sets and all(isinstance(value_set, dict) and "$seed" in value_set for value_set in sets), name
+        resolved = gate.load_suite_document(name)["expectations"]
+        assert codes in [e["kwargs"].get("value_set") for e in resolved], name
+
+
+def test_no_suite_types_out_a_code_list():
+    for path in gate.expectations_dir().glob("*.json"):
+        for expectation in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
+            assert not isinstance(expectation["kwargs"].get("value_set"), list), (path.name, expectation["type"])
 
 
 @pytest.mark.parametrize("suite_name", RAW_SUITES + MART_SUITES)

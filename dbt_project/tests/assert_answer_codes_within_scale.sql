@@ -1,5 +1,5 @@
--- Every answer code must belong to the scale of its questionnaire variable:
--- increased_focus and written_policy 1, 2, 9; partner_frequency 1-4, 9; motive 0, 1.
+-- Every answer code must belong to the answer scale of its questionnaire variable
+-- (the study mapping names the scale, the answer_scales seed holds its codes).
 
 with
 
@@ -15,14 +15,20 @@ item_map as (
 
 ),
 
-answers_with_concept as (
+answer_scales as (
+
+    select * from {{ ref('stg_reference__answer_scales') }}
+
+),
+
+answers_with_scale as (
 
     select
         answers.export_id,
         answers.respondent_id,
         answers.variable_name,
         answers.answer_code,
-        item_map.concept
+        item_map.scale_id
 
     from answers
     inner join item_map
@@ -33,11 +39,13 @@ answers_with_concept as (
 
 final as (
 
-    select * from answers_with_concept
-    where
-        (concept in ('increased_focus', 'written_policy') and answer_code not in (1, 2, 9))
-        or (concept = 'partner_frequency' and answer_code not in (1, 2, 3, 4, 9))
-        or (concept = 'motive' and answer_code not in (0, 1))
+    select answers_with_scale.*
+    from answers_with_scale
+    left join answer_scales
+        on
+            answers_with_scale.scale_id = answer_scales.scale_id
+            and answers_with_scale.answer_code = answer_scales.answer_code
+    where answer_scales.answer_code is null
 
 )
 

@@ -123,7 +123,27 @@ def load_suite_document(suite_name: str) -> dict[str, Any]:
         raise KeyError(f"No expectation suite named {suite_name!r} in {expectations_dir()}")
     document = json.loads(path.read_text(encoding="utf-8"))
     _check_document(path, document)
-    return document
+    return _with_seed_code_sets(document)
+
+
+def _with_seed_code_sets(document: dict[str, Any]) -> dict[str, Any]:
+    """Replace every `{"$seed": name, "column": column}` argument with that seed column's values.
+
+    Code sets (municipality codes, sector areas, statuses, ...) live once, in the dbt seeds; a suite
+    names the seed column instead of copying its values.
+    """
+    from flows.reference import seed_column
+
+    expectations = []
+    for expectation in document.get("expectations") or []:
+        kwargs = {
+            name: seed_column(value["$seed"], value["column"])
+            if isinstance(value, dict) and "$seed" in value
+            else value
+            for name, value in (expectation.get("kwargs") or {}).items()
+        }
+        expectations.append({**expectation, "kwargs": kwargs})
+    return {**document, "expectations": expectations}
 
 
 def _check_document(path: Path, document: dict[str, Any]) -> None:

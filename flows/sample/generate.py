@@ -20,25 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flows.settings import REPO_ROOT
+from flows.reference import seed_mapping, seed_rows
 from flows.sources.common import sha256_of
 
 QUESTIONNAIRE_PATH = Path(__file__).with_name("questionnaire.json")
 MARKER_NAME = "EMBEDDED_SAMPLE.json"
 LANDING_README = "README.md"
-MUNICIPALITIES_PATH = REPO_ROOT / "dbt_project" / "seeds" / "municipalities.csv"
-
-SECTOR_AREAS = {
-    1: "Socialområdet (voksne)",
-    2: "Ældreområdet",
-    3: "Sundhed og forebyggelse",
-    4: "Børn og familie",
-    5: "Dagtilbud og skole",
-    6: "Beskæftigelse og integration",
-    7: "Kultur og fritid",
-    8: "Teknik og miljø",
-}
-STATUS_LABELS = {1: "Ny", 2: "Udsendt", 3: "Delvist besvaret", 4: "Gennemført", 5: "Afvist"}
 
 FIRST_NAMES = [
     "Anne",
@@ -94,23 +81,6 @@ PARTNER_FREQUENCY_WEIGHTS = [
 ]
 MOTIVE_SHARES = [0.55, 0.50, 0.50, 0.30, 0.25, 0.05, 0.08]
 
-KNOWLEDGE_AREAS = {
-    "labour_market_education": "Beskæftigelse og uddannelse",
-    "children_youth": "Børn og unge",
-    "social_health": "Social og sundhed",
-}
-ACTIVITY_TYPES = {
-    "individual_interview": "Individuelt interview",
-    "group_interview": "Gruppeinterview",
-    "participant_observation": "Deltagende observation",
-    "spot_interview": "Spotinterview",
-    "desk_research": "Dokumentstudie",
-}
-INFORMANT_ROLES = {
-    "municipal_representative": "Kommunal repræsentant",
-    "civil_representative": "Civil repræsentant",
-    "citizen": "Borger",
-}
 CASES = [
     ("C1", 101, "Frivillige mentorer for ledige unge", "labour_market_education"),
     ("C2", 461, "Lektiecafé i samarbejde med boligsocial forening", "children_youth"),
@@ -130,8 +100,32 @@ class SampleManifest:
 
 
 def load_municipalities() -> list[dict[str, str]]:
-    with MUNICIPALITIES_PATH.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return seed_rows("municipalities")
+
+
+def sector_areas() -> dict[int, str]:
+    return seed_mapping("sector_areas", "sector_area_code", "sector_area_name_da")
+
+
+def status_labels() -> dict[int, str]:
+    return seed_mapping("respondent_statuses", "status_code", "status_name_da")
+
+
+def scale_labels(scale_id: str) -> dict[str, str]:
+    """Answer code -> Danish label of one answer scale, in answer order."""
+    rows = sorted(
+        (row for row in seed_rows("answer_scales") if row["scale_id"] == scale_id),
+        key=lambda row: int(row["sort_order"]),
+    )
+    return {row["answer_code"]: row["answer_label_da"] for row in rows}
+
+
+def questionnaire_items(question: dict) -> list[str]:
+    """The items of a battery or the choices of a multiple-choice question, from the seed it names."""
+    if "items_from" not in question:
+        return []
+    seed, column = question["items_from"].split(".")
+    return [row[column] for row in seed_rows(seed)]
 
 
 def _slug(text: str) -> str:
@@ -161,7 +155,7 @@ def _survey_columns(questionnaire: dict) -> list[dict]:
         dict(question="sektor", variable="sektor", type="Closed", sub="Single", text="Sektorområde"),
     ]
     for question in questionnaire["questions"]:
-        items = question.get("items")
+        items = questionnaire_items(question)
         if not items:
             columns.append(
                 dict(
@@ -186,7 +180,7 @@ def _survey_columns(questionnaire: dict) -> list[dict]:
                     choice_text=item if multiple else "",
                 )
             )
-    for code, label in STATUS_LABELS.items():
+    for code, label in status_labels().items():
         columns.append(
             dict(
                 question="statoverall",
@@ -243,7 +237,7 @@ def _write_survey_round(
     respondent_id = 90_000_000 + round_number * 100_000
     for municipality in municipalities:
         domain = f"{_slug(municipality['navn'])}.dk"
-        for sector_code in SECTOR_AREAS:
+        for sector_code in sector_areas():
             respondent_id += 1
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             name = f"{first} {last}"
@@ -330,7 +324,7 @@ def _respondent_record(
         "kommune": municipality_code,
         "sektor": str(sector_code),
     }
-    for code in STATUS_LABELS:
+    for code in status_labels():
         record[f"stato_{code}"] = "1" if code == status else "0"
     modified = created
     if status in (3, 4):
@@ -366,14 +360,13 @@ def _label_rows(
         [quoted("survey"), str(survey_id), quoted(questionnaire["title"])],
     ]
     rows += [[quoted("kommune"), m["kommunekode"], quoted(f"{m['navn']} Kommune")] for m in municipalities]
-    rows += [[quoted("sektor"), str(code), quoted(label)] for code, label in SECTOR_AREAS.items()]
-    scales = {q["question"]: questionnaire["scales"].get(q.get("scale", ""), {}) for q in questionnaire["questions"]}
+    rows += [[quoted("sektor"), str(code), quoted(label)] for code, label in sector_areas().items()]
+    scales = {q["question"]: scale_labels(q["scale"]) for q in questionnaire["questions"] if "scale" in q}
     for column in columns:
         question = column["question"]
         if column["variable"].startswith("stato_"):
             rows += [
-                [quoted(column["variable"]), "0", quoted("Ikke valgt")],
-                [quoted(column["variable"]), "1", quoted("Valgt")],
+                [quoted(column["variable"]), value, quoted(label)] for value, label in scale_labels("selected").items()
             ]
         elif scales.get(question):
             rows += [[quoted(column["variable"]), value, quoted(label)] for value, label in scales[question].items()]
@@ -414,11 +407,14 @@ def _write_statbank_population(
 def _write_case_register(directory: Path, rng: random.Random, scale: int, names: list[str]) -> list[Path]:
     """The researchers' case-tracking sheets: semicolon-separated, Danish labels and dates."""
     directory.mkdir(parents=True, exist_ok=True)
+    knowledge_areas = seed_mapping("knowledge_areas", "knowledge_area", "knowledge_area_name_da")
+    activity_types = seed_mapping("activity_types", "activity_type", "activity_type_name_da")
+    informant_roles = seed_mapping("informant_roles", "informant_role", "informant_role_name_da")
     cases = io.StringIO()
     writer = csv.writer(cases, delimiter=";", lineterminator="\r\n")
     writer.writerow(["case_id", "kommunekode", "indsats", "vidensomraade", "feltarbejde_start", "feltarbejde_slut"])
     for case_id, code, title, area in CASES:
-        writer.writerow([case_id, code, title, KNOWLEDGE_AREAS[area], "01.09.2016", "31.03.2017"])
+        writer.writerow([case_id, code, title, knowledge_areas[area], "01.09.2016", "31.03.2017"])
     activities = io.StringIO()
     writer = csv.writer(activities, delimiter=";", lineterminator="\r\n")
     writer.writerow(
@@ -438,12 +434,12 @@ def _write_case_register(directory: Path, rng: random.Random, scale: int, names:
     number = 0
     for case_id, *_ in CASES:
         for _ in range(scale):
-            for activity_type, label in ACTIVITY_TYPES.items():
+            for activity_type, label in activity_types.items():
                 for _ in range(rng.randint(1, 4)):
                     number += 1
                     day = datetime(2016, 9, 1) + timedelta(days=rng.randint(0, 200))
                     has_informant = activity_type in ("individual_interview", "group_interview", "spot_interview")
-                    role = rng.choice(list(INFORMANT_ROLES)) if has_informant else ""
+                    role = rng.choice(list(informant_roles)) if has_informant else ""
                     if activity_type == "group_interview":
                         role = "citizen"
                     informant = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" if has_informant else ""
@@ -463,7 +459,7 @@ def _write_case_register(directory: Path, rng: random.Random, scale: int, names:
                             label,
                             day.strftime("%d.%m.%Y"),
                             informant,
-                            INFORMANT_ROLES.get(role, ""),
+                            informant_roles.get(role, ""),
                             participants,
                             "ja" if has_informant else "",
                             "ja" if recorded else "nej",

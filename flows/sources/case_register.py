@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from flows.reference import seed_rows
 from flows.sources.common import (
     LandingFileError,
     Pseudonymise,
@@ -26,22 +27,11 @@ from flows.sources.common import (
 SOURCE = "cases"
 CASE_FILE, ACTIVITY_FILE = "case_studies.csv", "fieldwork_activities.csv"
 
-KNOWLEDGE_AREAS = {
-    "beskæftigelse og uddannelse": "labour_market_education",
-    "børn og unge": "children_youth",
-    "social og sundhed": "social_health",
-}
-ACTIVITY_TYPES = {
-    "individuelt interview": "individual_interview",
-    "gruppeinterview": "group_interview",
-    "deltagende observation": "participant_observation",
-    "spotinterview": "spot_interview",
-    "dokumentstudie": "desk_research",
-}
-INFORMANT_ROLES = {
-    "kommunal repræsentant": "municipal_representative",
-    "civil repræsentant": "civil_representative",
-    "borger": "citizen",
+# Each coded column, and the reference seed that holds its codes with their Danish and English names.
+CODED_COLUMNS = {
+    "vidensomraade": ("knowledge_areas", "knowledge_area"),
+    "type": ("activity_types", "activity_type"),
+    "informant_rolle": ("informant_roles", "informant_role"),
 }
 CASE_COLUMNS = ["case_id", "kommunekode", "indsats", "vidensomraade", "feltarbejde_start", "feltarbejde_slut"]
 ACTIVITY_COLUMNS = [
@@ -58,15 +48,29 @@ ACTIVITY_COLUMNS = [
 ]
 
 
-def _code(column: str, text: str, mapping: dict[str, str], *, required: bool) -> str | None:
+def _codes_by_label(column: str) -> dict[str, str]:
+    """Every way the sheet may write a code (the code itself, its Danish or English name), casefolded."""
+    seed, key = CODED_COLUMNS[column]
+    by_label: dict[str, str] = {}
+    for row in seed_rows(seed):
+        for name, value in row.items():
+            if name == key or name.endswith(("_name_da", "_name_en")):
+                by_label[value.strip().casefold()] = row[key]
+    return by_label
+
+
+def _code(column: str, text: str, *, required: bool) -> str | None:
     key = text.strip().casefold()
     if not key:
         if required:
             raise RowError(column, "is empty but required")
         return None
-    if key not in mapping:
-        raise RowError(column, f"'{text[:40]}' is not one of: {', '.join(sorted(mapping))}")
-    return mapping[key]
+    codes = _codes_by_label(column)
+    if key not in codes:
+        seed, _ = CODED_COLUMNS[column]
+        # The reason names the rule, never the cell: a misplaced informant name must not be repeated.
+        raise RowError(column, f"is not one of the names in the reference list dbt_project/seeds/{seed}.csv")
+    return codes[key]
 
 
 def _read_sheet(path: Path, expected: list[str]) -> list[tuple[int, dict[str, str]]]:
@@ -102,7 +106,7 @@ def read_case_register(directory: Path, pseudonymise: Pseudonymise) -> SourceBat
                     "case_id": case_id,
                     "municipality_code": parse_int("kommunekode", values["kommunekode"], required=True),
                     "effort_title": values["indsats"].strip(),
-                    "knowledge_area": _code("vidensomraade", values["vidensomraade"], KNOWLEDGE_AREAS, required=True),
+                    "knowledge_area": _code("vidensomraade", values["vidensomraade"], required=True),
                     "fieldwork_start_date": parse_danish_date("feltarbejde_start", values["feltarbejde_start"]),
                     "fieldwork_end_date": parse_danish_date("feltarbejde_slut", values["feltarbejde_slut"]),
                     "source_file": str(case_path),
@@ -124,11 +128,9 @@ def read_case_register(directory: Path, pseudonymise: Pseudonymise) -> SourceBat
                 {
                     "activity_id": activity_id,
                     "case_id": values["case_id"].strip(),
-                    "activity_type": _code("type", values["type"], ACTIVITY_TYPES, required=True),
+                    "activity_type": _code("type", values["type"], required=True),
                     "activity_date": parse_danish_date("dato", values["dato"]),
-                    "informant_role": _code(
-                        "informant_rolle", values["informant_rolle"], INFORMANT_ROLES, required=False
-                    ),
+                    "informant_role": _code("informant_rolle", values["informant_rolle"], required=False),
                     "n_participants": parse_int("antal_deltagere", values["antal_deltagere"]),
                     "has_consent": parse_yes_no("samtykke", values["samtykke"]),
                     "has_recording": parse_yes_no("optagelse", values["optagelse"]),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -71,7 +70,7 @@ def parse_int(column: str, text: str, *, required: bool = False) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise RowError(column, f"'{text[:20]}' is not a whole number") from None
+        raise RowError(column, "is not a whole number") from None
 
 
 def parse_timestamp(column: str, text: str) -> datetime | None:
@@ -81,7 +80,7 @@ def parse_timestamp(column: str, text: str) -> datetime | None:
     try:
         return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
     except ValueError:
-        raise RowError(column, f"'{text[:25]}' is not a date and time (YYYY-MM-DD HH:MM:SS)") from None
+        raise RowError(column, "is not a date and time (YYYY-MM-DD HH:MM:SS)") from None
 
 
 def parse_danish_date(column: str, text: str) -> date | None:
@@ -91,7 +90,7 @@ def parse_danish_date(column: str, text: str) -> date | None:
     try:
         return datetime.strptime(text, "%d.%m.%Y").date()
     except ValueError:
-        raise RowError(column, f"'{text[:25]}' is not a date (DD.MM.YYYY)") from None
+        raise RowError(column, "is not a date (DD.MM.YYYY)") from None
 
 
 def parse_yes_no(column: str, text: str) -> bool | None:
@@ -102,16 +101,4 @@ def parse_yes_no(column: str, text: str) -> bool | None:
         return True
     if value in {"nej", "n", "no", "0"}:
         return False
-    raise RowError(column, f"'{text[:10]}' is neither 'ja' nor 'nej'")
-
-
-_DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
-
-
-def normalise_place_name(name: str) -> str:
-    """Fold the spellings a municipality turns up in ('Københavns Kommune', 'Hoeje Taastrup',
-    'Århus') to one key."""
-    folded = name.casefold().translate(_DANISH_LETTERS)
-    for suffix in (" regionskommune", " kommune"):
-        folded = folded.removesuffix(suffix)
-    return re.sub(r"[^a-z0-9]", "", folded)
+    raise RowError(column, "is neither 'ja' nor 'nej'")

@@ -1,9 +1,9 @@
 """Read a Statistics Denmark Statbank CSV extract of population by area and quarter (FOLK1A).
 
 The Statbank API serves CSV in UTF-8 with a byte-order mark, CRLF line ends and semicolons, and writes
-labels rather than codes ("København", "Region Hovedstaden", "Hele landet"). Labels are matched to the
-official municipality codes here; a label that is no municipality, region or the whole country is
-rejected with its line number.
+labels rather than codes ("København", "Region Hovedstaden", "Hele landet"). Labels are resolved to
+the official codes here from the reference seeds; Christiansø and the whole country are kept apart as
+their own area levels, and a label that names no known area is rejected with its line number.
 """
 
 from __future__ import annotations
@@ -13,36 +13,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.sources.common import LandingFileError, Reject, RowError, SourceBatch, normalise_place_name, parse_int
+from flows.sources.common import LandingFileError, Reject, RowError, SourceBatch, parse_int
+from flows.sources.municipalities import UNRESOLVED, MunicipalityResolver
 
 SOURCE = "statbank"
 EXPECTED_HEADER = ["OMRÅDE", "TID", "INDHOLD"]
 QUARTER = re.compile(r"^\d{4}K[1-4]$")
-COUNTRY_LABELS = {"hele landet", "all denmark"}
 
 
-class MunicipalityMatcher:
-    """Matches the spellings of a municipality's name to its official code."""
-
-    def __init__(self, municipalities: pd.DataFrame) -> None:
-        self._codes = {
-            normalise_place_name(name): int(code)
-            for code, name in zip(municipalities["kommunekode"], municipalities["navn"], strict=True)
-        }
-        self._regions = {normalise_place_name(name) for name in municipalities["regionsnavn"]}
-
-    def code_of(self, label: str) -> int | None:
-        key = normalise_place_name(label)
-        for candidate in (key, key.removesuffix("s"), key + "s"):
-            if candidate in self._codes:
-                return self._codes[candidate]
-        return None
-
-    def is_region(self, label: str) -> bool:
-        return normalise_place_name(label) in self._regions
-
-
-def read_statbank_population(path: Path, matcher: MunicipalityMatcher) -> SourceBatch:
+def read_statbank_population(path: Path, resolver: MunicipalityResolver) -> SourceBatch:
     """Read one FOLK1A extract. Returns the raw table statbank_population and rejected rows."""
     batch = SourceBatch(source=SOURCE, files=[path])
     try:
@@ -67,20 +46,14 @@ def read_statbank_population(path: Path, matcher: MunicipalityMatcher) -> Source
         label, quarter, value = (field.strip() for field in fields)
         try:
             if not QUARTER.match(quarter):
-                raise RowError("TID", f"'{quarter[:12]}' is not a quarter like 2016K4")
+                raise RowError("TID", "is not a quarter like 2016K4")
             if value == "..":
                 raise RowError("INDHOLD", "Statbank has no value ('..') for this area and quarter")
             population = parse_int("INDHOLD", value, required=True)
-            if label.casefold() in COUNTRY_LABELS:
-                level, code = "country", None
-            elif matcher.is_region(label):
-                level, code = "region", None
-            else:
-                level, code = "municipality", matcher.code_of(label)
-                if code is None:
-                    raise RowError(
-                        "OMRÅDE", f"'{label[:40]}' is not one of the 98 municipalities, a region or 'Hele landet'"
-                    )
+            area = resolver.resolve(label)
+            if area.level == UNRESOLVED:
+                raise RowError("OMRÅDE", "is not one of the 98 municipalities, a region or another known area")
+            level, code = area.level, area.code if area.is_municipality else None
         except RowError as error:
             batch.rejects.append(Reject(SOURCE, str(path), line_number, error.column, error.reason))
             continue

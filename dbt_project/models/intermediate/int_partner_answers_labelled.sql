@@ -30,6 +30,12 @@ value_labels as (
 
 ),
 
+answer_scales as (
+
+    select * from {{ ref('stg_reference__answer_scales') }}
+
+),
+
 answering_respondents as (
 
     select
@@ -49,7 +55,8 @@ partner_items as (
 
     select
         variable_name,
-        item_code as partner_type_code
+        item_code as partner_type_code,
+        scale_id
 
     from item_map
     where concept = 'partner_frequency'
@@ -67,6 +74,7 @@ partner_answers as (
         answering_respondents.is_latest_export,
         answers.variable_name,
         partner_items.partner_type_code,
+        partner_items.scale_id,
         answers.answer_code
 
     from answers
@@ -101,17 +109,15 @@ labelled as (
 categorised as (
 
     select
-        *,
-        answer_code in (1, 2, 3, 4, 9) as is_answered,
-        case answer_code
-            when 1 then 'always_or_often'
-            when 2 then 'sometimes'
-            when 3 then 'seldom'
-            when 4 then 'never'
-            when 9 then 'dont_know'
-        end as frequency_category
+        labelled.*,
+        answer_scales.answer_category as frequency_category,
+        answer_scales.answer_code is not null as is_answered
 
     from labelled
+    left join answer_scales
+        on
+            labelled.scale_id = answer_scales.scale_id
+            and labelled.answer_code = answer_scales.answer_code
 
 ),
 

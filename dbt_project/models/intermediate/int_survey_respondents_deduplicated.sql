@@ -1,7 +1,8 @@
 {#
     Keeps one respondent record per invited sector-area head, i.e. per
     (export_id, municipality_code, sector_area_code). Preference order:
-    answering records (status 3 or 4) first, then completed over partial,
+    answering records first, then completed over partial (what answers and what
+    completes is the respondent_statuses seed's rule),
     then the latest closed_at, then the highest respondent_id.
     Each export is one survey round; is_latest_export marks the round the
     marts describe (the export whose records were created last).
@@ -9,9 +10,28 @@
 
 with
 
-respondents as (
+respondent_records as (
 
     select * from {{ ref('stg_survey__respondents') }}
+
+),
+
+statuses as (
+
+    select * from {{ ref('stg_reference__respondent_statuses') }}
+
+),
+
+respondents as (
+
+    select
+        respondent_records.*,
+        statuses.is_answering,
+        statuses.is_completed
+
+    from respondent_records
+    inner join statuses
+        on respondent_records.status_code = statuses.status_code
 
 ),
 

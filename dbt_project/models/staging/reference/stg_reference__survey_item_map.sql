@@ -11,7 +11,8 @@ renamed as (
     select
         variable_name,
         concept,
-        item_code
+        item_code,
+        scale_id
 
     from source
 

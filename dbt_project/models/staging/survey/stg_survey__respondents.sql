@@ -17,8 +17,6 @@ renamed as (
 
         -- status
         status_code,
-        status_code in (3, 4) as is_answering,
-        status_code = 4 as is_completed,
 
         -- timestamps
         created_at,
