@@ -1,9 +1,13 @@
 """`samskab`: the researchers' command line.
 
 samskab sample [--scale N]   write the synthetic embedded sample into the landing zone
-samskab refresh              run the nightly refresh once, now
+samskab refresh              run the nightly refresh once, now (exit codes below)
 samskab status               say what the published file holds, from its lineage
 samskab rollback             put the previous published snapshot back
+
+Exit codes of `samskab refresh`: 0 published, every landing file loaded; 1 the quality gate failed and
+nothing was published; 3 the refresh could not start (another one runs, or no pseudonym key); 4 published,
+but some deliveries were refused or some files not recognised (named in the output and `samskab status`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from pathlib import Path
 from flows.duckdb_files import read_only_frames
 from flows.settings import get_settings, quiet_third_party_telemetry
 
+EXIT_PUBLISHED, EXIT_GATE_FAILED, EXIT_NOT_STARTED, EXIT_NEEDS_ATTENTION = 0, 1, 3, 4
+
 FIRST_QUERY = (
     "select region_name, sum(n_sector_areas_answering) as n_answering, "
     "sum(n_sector_areas_invited) as n_invited from municipality_profile group by all order by 1;"
@@ -29,19 +35,29 @@ def _prepare_environment() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
+def _shown(path: Path) -> str:
+    """A path as the person at the terminal can use it: relative to where they stand when possible."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
-    from flows.sample.generate import LANDING_README, generate_sample, landing_holds_only_the_sample
+    from flows.landing import PLATFORM_FILES, walk
+    from flows.sample.generate import generate_sample, landing_holds_only_the_sample
 
     landing = get_settings().landing_dir
-    delivered = [path for path in landing.rglob("*") if path.is_file() and path.name != LANDING_README]
+    files, links = walk(landing) if landing.is_dir() else ([], [])
+    delivered = [path for path in files if path.name not in PLATFORM_FILES] + links
     if delivered and not landing_holds_only_the_sample(landing):
-        print(f"{landing} holds deliveries that are not the embedded sample; refusing to overwrite them.")
+        print(f"{_shown(landing)} holds deliveries that are not the embedded sample; refusing to overwrite them.")
         return 2
     for folder in ("survey", "statbank", "cases"):
         shutil.rmtree(landing / folder, ignore_errors=True)
     landing.mkdir(parents=True, exist_ok=True)
     manifest = generate_sample(landing, scale=args.scale, seed=args.seed)
-    print(f"Wrote the synthetic embedded sample (scale {args.scale}, seed {args.seed}) into {landing}:")
+    print(f"Wrote the synthetic embedded sample (scale {args.scale}, seed {args.seed}) into {_shown(landing)}:")
     for path in manifest.files:
         print(f"  {path.relative_to(landing)}  ({path.stat().st_size:,} bytes)")
     return 0
@@ -57,27 +73,37 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         report = nightly_refresh()
     except (RefreshAlreadyRunning, MissingPseudonymKey) as error:
         print(error)
-        return 3
+        return EXIT_NOT_STARTED
     except QualityGateFailed as error:
         print("\nThe refresh FAILED its quality gate. Nothing was published; analysts keep the previous file.")
         print(error)
-        return 1
-    print("\nThe refresh passed its quality gate and was published.")
-    print(f"  Published file: {settings.published_path}")
+        return EXIT_GATE_FAILED
+    published = _shown(settings.published_path)
+    if report.needing_attention:
+        print("\nThe refresh passed its quality gate and was published,")
+        print("but NOT EVERYTHING in the landing zone was read:")
+        for line in report.needing_attention:
+            print(f"  {line}")
+        print("  Correct or remove these files (deliver a new version, or move one into landing/withdrawn/).")
+    else:
+        print("\nThe refresh passed its quality gate and was published.")
+    print(f"  Published file: {published}")
     for load in report.loads:
         print(f"  {load.describe()}")
+    for withdrawal in report.ingest.withdrawals:
+        print(f"  {withdrawal.describe()}")
     print(f"  Gate: {report.verdict}")
     print("  Tables: " + ", ".join(f"{table} ({n:,} rows)" for table, n in report.row_counts.items()))
     print("\nA first query to paste (DuckDB CLI, Python, R or DBeaver, read-only):")
-    print(f"  duckdb -readonly {settings.published_path}")
+    print(f"  duckdb -readonly {published}")
     print(f"  {FIRST_QUERY}")
-    return 0
+    return EXIT_NEEDS_ATTENTION if report.needing_attention else EXIT_PUBLISHED
 
 
 def describe_published(path: Path) -> str:
     """The published file's lineage in words."""
     if not path.exists():
-        return f"Nothing is published yet at {path}. Run `samskab refresh`."
+        return f"Nothing is published yet at {_shown(path)}. Run `samskab refresh`."
     meta = read_only_frames(
         path,
         {
@@ -88,7 +114,7 @@ def describe_published(path: Path) -> str:
     )
     run, files, counts = meta["run"].iloc[0], meta["files"], meta["counts"]
     lines = [
-        f"{path}",
+        f"{_shown(path)}",
         f"  built {run['finished_at']:%Y-%m-%d %H:%M} UTC by flow run {run['flow_run_name']} ({run['run_id']})",
         f"  from code version {run['code_version']}",
         f"  quality gate: {run['verdict']}",
@@ -109,8 +135,12 @@ def describe_last_refresh(record: dict | None, has_published_file: bool) -> str:
     text = f"Last refresh: {when} UTC, flow run {record['flow_run_name']}: {record['verdict'].splitlines()[0]}"
     if not record["passed"]:
         text += "\n" + "\n".join(f"  {line}" for line in record["verdict"].splitlines()[1:])
-        if has_published_file:
-            text += "\nAnalysts still read the file published before it:"
+    attention = record.get("attention") or []
+    if attention:
+        text += f"\nNeeds attention: {len(attention)} landing files were refused or not recognised:"
+        text += "\n" + "\n".join(f"  {line}" for line in attention)
+    if not record["passed"] and has_published_file:
+        text += "\nAnalysts still read the file published before it:"
     return text
 
 
@@ -121,8 +151,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     last = read_last_refresh(settings)
     print(describe_last_refresh(last, settings.published_path.exists()))
     print(describe_published(settings.published_path))
-    healthy = settings.published_path.exists() and (last is None or last["passed"])
-    return 0 if healthy else 1
+    if not settings.published_path.exists() or (last is not None and not last["passed"]):
+        return EXIT_GATE_FAILED
+    return EXIT_NEEDS_ATTENTION if last and last.get("attention") else EXIT_PUBLISHED
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:

@@ -1,110 +1,188 @@
-"""Landing -> raw: find the deliveries in the landing zone, read each with its reader, load the raw layer.
+"""Landing -> raw: what is in the landing zone, each delivery read by its source's reader, the raw layer
+brought in line with it.
 
-One function per source, each returning what it loaded and rejected, so the flow's tasks stay thin and
-the same steps can be run and tested without Prefect.
+Every file in the landing zone ends in one state, and the researcher is told which: loaded (or
+unchanged since it was loaded), refused with its reason (the rows of its last good version stay), not
+recognised, withdrawn, or ignored (operating-system clutter). Plain functions, so the flow's tasks stay
+thin and the same steps can be run and tested without Prefect.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from flows.pseudonyms import Pseudonymiser
-from flows.raw_store import LoadSummary, delivery_is_loaded, ensure_raw_schema, load_batch, record_unreadable
+from flows.landing import (
+    NEEDS_ATTENTION,
+    REFUSED,
+    UNCHANGED,
+    WITHDRAWN,
+    Delivery,
+    Finding,
+    Inventory,
+    relative_to_landing,
+    take_inventory,
+)
+from flows.raw_store import (
+    LoadSummary,
+    Withdrawal,
+    current_files,
+    delivery_is_loaded,
+    ensure_raw_schema,
+    load_batch,
+    record_refusal,
+    withdraw,
+)
 from flows.settings import Settings
-from flows.sources.case_register import ACTIVITY_FILE, CASE_FILE, read_case_register
-from flows.sources.common import LandingFileError, Reject, SourceBatch, sha256_of
-from flows.sources.municipalities import reference_resolver
-from flows.sources.statbank import read_statbank_population
-from flows.sources.surveyxact import EXPORT_FILES, read_surveyxact_export
+from flows.sources.common import LandingFileError, Pseudonymise, Reject, sha256_of
+from flows.sources.registry import SOURCES, source_named
 
 log = logging.getLogger(__name__)
 
 
 def open_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(str(settings.warehouse_path))
-    ensure_raw_schema(connection)
-    return connection
+    return duckdb.connect(str(settings.warehouse_path))
 
 
-def _ingest_delivery(
-    settings: Settings,
-    run_id: str,
-    source: str,
-    delivery: Path,
-    files: list[Path],
-    read: Callable[[], SourceBatch],
-) -> LoadSummary:
-    name = delivery.relative_to(settings.landing_dir).as_posix()
-    hashes = {path: sha256_of(path) for path in files if path.exists()}
+def prepare_raw_layer(settings: Settings) -> bool:
+    """Create the raw layer the sources declare; True when an older layout was dropped (all is read again)."""
     connection = open_warehouse(settings)
     try:
-        if len(hashes) == len(files) and delivery_is_loaded(connection, list(hashes.values())):
-            return LoadSummary(source=source, delivery=name, skipped=True)
-        try:
-            batch = read()
-        except LandingFileError as error:
-            file = record_unreadable(
-                connection, Reject(source, str(files[0]), 1, None, str(error)), run_id, settings.landing_dir
-            )
-            return LoadSummary(
-                source=source,
-                delivery=name,
-                skipped=False,
-                n_rejected=1,
-                rejects=[f"{file}, line 1: {error}"],
-                notes=[f"{name} could not be read and was not loaded; the rows of its last good version are kept."],
-            )
-        return load_batch(connection, batch, run_id, settings.landing_dir, name, hashes)
+        return ensure_raw_schema(connection)
     finally:
         connection.close()
 
 
-def ingest_survey_exports(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> list[LoadSummary]:
-    """Load every SurveyXact export folder under landing/survey/."""
-    exports = sorted(path for path in (settings.landing_dir / "survey").glob("*") if path.is_dir())
-    return [
-        _ingest_delivery(
-            settings,
-            run_id,
-            "survey",
-            export,
-            [export / name for name in EXPORT_FILES],
-            lambda export=export: read_surveyxact_export(export, pseudonymise),
+def landing_inventory(settings: Settings) -> Inventory:
+    """Every delivery of every registered source in the landing zone, and every file that is none."""
+    folders = {source.folder: (source.name, source.discover) for source in SOURCES}
+    return take_inventory(settings.landing_dir, folders)
+
+
+def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudonymise: Pseudonymise) -> LoadSummary:
+    """Read one delivery with its source's reader and load it; a delivery that cannot be read is refused
+    (recorded with its reason) and the rows of its last good version stay. Never raises for bad input."""
+    landing = settings.landing_dir
+    relative = {path: relative_to_landing(path, landing) for path in delivery.files}
+    hashes = {relative[path]: sha256_of(path) for path in delivery.files if path.is_file()}
+    connection = open_warehouse(settings)
+    try:
+        if len(hashes) == len(delivery.files) and delivery_is_loaded(connection, hashes):
+            return LoadSummary(delivery.source, delivery.name, UNCHANGED, files=list(hashes))
+        try:
+            batch = source_named(delivery.source).read(delivery, pseudonymise)
+        except LandingFileError as error:
+            reject = Reject(delivery.source, str(error.file), error.row, None, error.reason, error.sheet)
+        except Exception as error:  # a fault of the reader: refuse the delivery, never stop the run
+            reject = Reject(delivery.source, delivery.name, None, None, _unexpected(error))
+            log.error("Reading %s failed in the platform's code:\n%s", delivery.name, _code_location(error))
+        else:
+            return load_batch(connection, batch, run_id, landing, delivery.name, hashes)
+        described = record_refusal(connection, run_id, delivery.name, list(relative.values()), reject, landing)
+        return LoadSummary(
+            delivery.source,
+            delivery.name,
+            REFUSED,
+            files=list(relative.values()),
+            n_rejected=1,
+            rejects=[described],
+            reason=described,
         )
-        for export in exports
-    ]
+    finally:
+        connection.close()
 
 
-def ingest_statbank_extracts(settings: Settings, run_id: str) -> list[LoadSummary]:
-    """Load every Statbank CSV extract under landing/statbank/."""
-    resolver = reference_resolver()
-    extracts = sorted((settings.landing_dir / "statbank").glob("*.csv"))
-    return [
-        _ingest_delivery(
-            settings,
-            run_id,
-            "statbank",
-            extract,
-            [extract],
-            lambda extract=extract: read_statbank_population(extract, resolver),
-        )
-        for extract in extracts
-    ]
+def _unexpected(error: Exception) -> str:
+    # The exception's own text is left out on purpose: it may quote the file's content.
+    return (
+        f"could not be read: the reader stopped with {type(error).__name__}. This is a fault in the platform, "
+        "not necessarily in the file; the log names the place in the code. Please report it"
+    )
 
 
-def ingest_case_register(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> list[LoadSummary]:
-    """Load the case register under landing/cases/ (case studies and fieldwork activities)."""
-    directory = settings.landing_dir / "cases"
-    if not directory.is_dir():
-        return []
-    files = [directory / CASE_FILE, directory / ACTIVITY_FILE]
-    return [
-        _ingest_delivery(
-            settings, run_id, "cases", directory, files, lambda: read_case_register(directory, pseudonymise)
-        )
-    ]
+def _code_location(error: Exception) -> str:
+    """Where in the code an error happened: file, line and function of each frame, never the message."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return "\n".join(f"  {Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in frames)
+
+
+def withdraw_removed(
+    settings: Settings, run_id: str, inventory: Inventory, loads: list[LoadSummary]
+) -> list[Withdrawal]:
+    """Remove from raw the rows of files that left the landing zone (deleted, or moved to withdrawn/).
+
+    A file that is gone but whose delivery was refused this run stays: the last good version holds."""
+    present = {
+        inventory.relative(path) for delivery in inventory.deliveries for path in delivery.files if path.is_file()
+    }
+    refused = {load.delivery for load in loads if load.state == REFUSED}
+    connection = open_warehouse(settings)
+    try:
+        gone = [
+            (source, delivery, file)
+            for source, delivery, file in current_files(connection)
+            if file not in present and delivery not in refused
+        ]
+        return withdraw(connection, run_id, gone) if gone else []
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """What became of one landing file in a run (published in meta.landing_files)."""
+
+    file: str
+    source: str | None
+    delivery: str | None
+    state: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What ingest found in the landing zone and did with it."""
+
+    loads: list[LoadSummary] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    withdrawals: list[Withdrawal] = field(default_factory=list)
+    raw_layer_rebuilt: bool = False
+
+    def landing_files(self) -> list[LandingFile]:
+        rows = []
+        for load in self.loads:
+            for file in load.files:
+                reason = load.reason if load.state == REFUSED else ""
+                rows.append(LandingFile(file, load.source, load.delivery, load.state, reason))
+        rows += [
+            LandingFile(finding.path, finding.source, None, finding.state, finding.reason) for finding in self.findings
+        ]
+        rows += [
+            LandingFile(w.file, w.source, w.delivery, WITHDRAWN, "no longer in the landing zone; its rows were removed")
+            for w in self.withdrawals
+        ]
+        return sorted(rows, key=lambda row: row.file)
+
+    def needing_attention(self) -> list[str]:
+        """One line per refused delivery and per refused or unrecognised file, for the researcher."""
+        lines = [f"REFUSED {load.reason}" for load in self.loads if load.state == REFUSED]
+        lines += [
+            f"{finding.state.upper()} {finding.path}: {finding.reason}"
+            for finding in self.findings
+            if finding.state in NEEDS_ATTENTION
+        ]
+        return lines
+
+
+def ingest_landing_zone(settings: Settings, run_id: str, pseudonymise: Pseudonymise) -> IngestReport:
+    """Everything ingest does in a run, in order, without Prefect (the flow runs the same steps as tasks)."""
+    rebuilt = prepare_raw_layer(settings)
+    inventory = landing_inventory(settings)
+    loads = [ingest_delivery(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
+    withdrawals = withdraw_removed(settings, run_id, inventory, loads)
+    return IngestReport(loads, inventory.findings, withdrawals, rebuilt)

@@ -6,6 +6,7 @@ what they are looking at without asking anybody.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -52,23 +53,30 @@ class RunRecord:
     verdict: str
 
 
-def warehouse_lineage(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """From the warehouse: the current version of every landing file (sha256, counts), and every landing
-    row that did not reach the raw layer (file, line and reason, never its values)."""
-    frames = read_only_frames(
+def warehouse_lineage(settings: Settings) -> dict[str, pd.DataFrame]:
+    """From the warehouse: the current version of every landing file (sha256, counts), every file
+    withdrawn from the landing zone, and every landing row that did not reach the raw layer (file, line
+    and reason, never its values)."""
+    return read_only_frames(
         settings.warehouse_path,
         {
-            "files": "select source, file, sha256, n_bytes, n_rows, n_rejected, run_id as loaded_in_run, loaded_at "
-            "from raw.ingest_ledger where is_current order by source, file",
-            "rejects": "select source, file, line, column_name, reason, run_id, rejected_at "
+            "input_files": "select source, delivery, file, sha256, n_bytes, n_rows, n_rejected, "
+            "run_id as loaded_in_run, loaded_at from raw.ingest_ledger where status = 'current' order by source, file",
+            "withdrawn_files": "select source, delivery, file, sha256, n_rows, run_id as loaded_in_run, "
+            "status_changed_in_run as withdrawn_in_run, status_changed_at as withdrawn_at "
+            "from raw.ingest_ledger where status = 'withdrawn' order by withdrawn_at, file",
+            "rejected_rows": "select source, delivery, file, sheet, line, column_name, reason, run_id, rejected_at "
             "from raw.rejected_rows order by file, line",
         },
     )
-    return frames["files"], frames["rejects"]
 
 
 def meta_tables(
-    run: RunRecord, files: pd.DataFrame, rejects: pd.DataFrame, row_counts: dict[str, int], checks: pd.DataFrame
+    run: RunRecord,
+    warehouse: dict[str, pd.DataFrame],
+    landing_files: list,
+    row_counts: dict[str, int],
+    checks: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
     """The `meta` schema of a published file, as DataFrames by table name."""
     versions = {
@@ -89,23 +97,32 @@ def meta_tables(
         ]
     )
     counts = pd.DataFrame(sorted(row_counts.items()), columns=["table_name", "n_rows"])
+    landing = pd.DataFrame(
+        [dataclasses.asdict(row) for row in landing_files], columns=["file", "source", "delivery", "state", "reason"]
+    )
     return {
         "runs": run_frame,
-        "input_files": files,
+        "input_files": warehouse["input_files"],
+        "landing_files": landing,
+        "withdrawn_files": warehouse["withdrawn_files"],
         "row_counts": counts,
         "quality_checks": checks,
-        "rejected_rows": rejects,
+        "rejected_rows": warehouse["rejected_rows"],
     }
 
 
-def write_last_refresh(settings: Settings, run_id: str, flow_run_name: str, passed: bool, verdict: str) -> None:
-    """Record the outcome of this refresh attempt (also a failed one) where `samskab status` finds it."""
+def write_last_refresh(
+    settings: Settings, run_id: str, flow_run_name: str, passed: bool, verdict: str, attention: list[str]
+) -> None:
+    """Record the outcome of this refresh attempt (also a failed one) where `samskab status` finds it:
+    the verdict, and every landing file that was refused or not recognised."""
     record = {
         "run_id": run_id,
         "flow_run_name": flow_run_name,
         "finished_at": datetime.now(UTC).isoformat(),
         "passed": passed,
         "verdict": verdict,
+        "attention": attention,
     }
     settings.published_dir.mkdir(parents=True, exist_ok=True)
     partial = settings.last_refresh_path.with_suffix(".json.tmp")

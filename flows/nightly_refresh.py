@@ -15,12 +15,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Completed
 from pydantic import SecretStr
 
 from flows import ingest, lineage, publish, transform
+from flows.landing import NEEDS_ATTENTION, REFUSED, Delivery, Inventory
 from flows.locking import refresh_lock
 from flows.pseudonyms import Pseudonymiser, resolve_pseudonym_key
-from flows.raw_store import LoadSummary
+from flows.raw_store import LoadSummary, Withdrawal
 from flows.settings import Settings, get_settings
 
 PSEUDONYM_SECRET_BLOCK = "samskab-pseudonym-key"
@@ -49,49 +51,76 @@ class RefreshReport:
     """What a run did, for the CLI's closing words and for tests."""
 
     run_id: str
-    loads: list[LoadSummary] = field(default_factory=list)
+    ingest: ingest.IngestReport = field(default_factory=ingest.IngestReport)
     verdict: str = ""
     row_counts: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def loads(self) -> list[LoadSummary]:
+        return self.ingest.loads
 
-def _log_loads(loads: list[LoadSummary]) -> None:
+    @property
+    def needing_attention(self) -> list[str]:
+        """Refused deliveries and refused or unrecognised files: the run published, but not everything."""
+        return self.ingest.needing_attention()
+
+
+def _log_load(load: LoadSummary) -> None:
     logger = get_run_logger()
-    for load in loads:
-        logger.info(load.describe())
-        for note in load.notes:
-            logger.warning(note)
-        for reject in load.rejects[:20]:
-            logger.warning("Rejected %s", reject)
-        if len(load.rejects) > 20:
-            logger.warning(
-                "... and %d more; every rejected row is listed in raw.rejected_rows "
-                "and, once published, in meta.rejected_rows",
-                len(load.rejects) - 20,
-            )
+    (logger.error if load.state == REFUSED else logger.info)(load.describe())
+    for note in load.notes:
+        logger.warning(note)
+    if load.state == REFUSED:
+        return
+    for reject in load.rejects[:20]:
+        logger.warning("Rejected %s", reject)
+    if len(load.rejects) > 20:
+        logger.warning(
+            "... and %d more; every rejected row is listed in raw.rejected_rows "
+            "and, once published, in meta.rejected_rows",
+            len(load.rejects) - 20,
+        )
 
 
-@task(name="ingest survey exports", cache_policy=NO_CACHE)
-def ingest_survey_task(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> list[LoadSummary]:
-    """Load SurveyXact exports (names and e-mails pseudonymised on the way in); returns what was loaded."""
-    loads = ingest.ingest_survey_exports(settings, run_id, pseudonymise)
-    _log_loads(loads)
-    return loads
+@task(name="survey the landing zone", cache_policy=NO_CACHE)
+def survey_landing_task(settings: Settings) -> tuple[Inventory, bool]:
+    """Prepare the raw layer and list every delivery in the landing zone, and every file that is none."""
+    rebuilt = ingest.prepare_raw_layer(settings)
+    logger = get_run_logger()
+    if rebuilt:
+        logger.warning(
+            "The raw layer's layout changed with this version of the platform: every delivery is read again "
+            "from the landing zone."
+        )
+    inventory = ingest.landing_inventory(settings)
+    logger.info(
+        "Found %d deliveries: %s", len(inventory.deliveries), ", ".join(d.name for d in inventory.deliveries) or "none"
+    )
+    for finding in inventory.findings:
+        if finding.state in NEEDS_ATTENTION:
+            logger.error("%s %s: %s", finding.state.upper(), finding.path, finding.reason)
+        else:
+            logger.info("%s %s: %s", finding.state.capitalize(), finding.path, finding.reason)
+    return inventory, rebuilt
 
 
-@task(name="ingest registry extracts", cache_policy=NO_CACHE)
-def ingest_registry_task(settings: Settings, run_id: str) -> list[LoadSummary]:
-    """Load Statistics Denmark Statbank extracts; returns what was loaded."""
-    loads = ingest.ingest_statbank_extracts(settings, run_id)
-    _log_loads(loads)
-    return loads
+@task(name="ingest delivery", task_run_name="ingest {delivery.name}", cache_policy=NO_CACHE)
+def ingest_delivery_task(
+    settings: Settings, run_id: str, delivery: Delivery, pseudonymise: Pseudonymiser
+) -> LoadSummary:
+    """Load one delivery into raw (identifiers pseudonymised on the way in), or refuse it with its reason."""
+    load = ingest.ingest_delivery(settings, run_id, delivery, pseudonymise)
+    _log_load(load)
+    return load
 
 
-@task(name="ingest case register", cache_policy=NO_CACHE)
-def ingest_cases_task(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> list[LoadSummary]:
-    """Load the case studies and their fieldwork activities; returns what was loaded."""
-    loads = ingest.ingest_case_register(settings, run_id, pseudonymise)
-    _log_loads(loads)
-    return loads
+@task(name="withdraw removed deliveries", cache_policy=NO_CACHE)
+def withdraw_task(settings: Settings, run_id: str, inventory: Inventory, loads: list[LoadSummary]) -> list[Withdrawal]:
+    """Take out of raw the rows of deliveries that left the landing zone; returns what was withdrawn."""
+    withdrawals = ingest.withdraw_removed(settings, run_id, inventory, loads)
+    for withdrawal in withdrawals:
+        get_run_logger().warning(withdrawal.describe())
+    return withdrawals
 
 
 @task(name="check raw data", cache_policy=NO_CACHE)
@@ -155,7 +184,11 @@ def publish_task(settings: Settings, candidate: publish.Candidate, meta: dict[st
     """Write lineage into the candidate and swap it in atomically; returns the published path."""
     publish.write_meta(candidate.path, meta)
     path = publish.swap_in(settings, candidate)
-    get_run_logger().info("Published %s (previous snapshot kept at %s)", path, settings.previous_path)
+    get_run_logger().info(
+        "Published %s in the data lake%s",
+        PUBLISHED_NAME,
+        " (the previous snapshot is kept for `samskab rollback`)" if settings.previous_path.exists() else "",
+    )
     return str(path)
 
 
@@ -199,19 +232,32 @@ def _report_verdicts(stage: str, verdicts) -> None:
     )
 
 
-def _loads_artifact(loads: list[LoadSummary]) -> None:
+def _landing_artifact(report: ingest.IngestReport) -> None:
     rows = [
+        {
+            "file": row.file,
+            "source": row.source or "",
+            "delivery": row.delivery or "",
+            "state": row.state,
+            "reason": row.reason,
+        }
+        for row in report.landing_files()
+    ]
+    create_table_artifact(
+        key="landing-files", table=rows, description="Every file in the landing zone and what became of it"
+    )
+    loads = [
         {
             "source": load.source,
             "delivery": load.delivery,
-            "status": "unchanged, skipped" if load.skipped else "loaded",
+            "status": {"unchanged": "unchanged, skipped"}.get(load.state, load.state),
             "rows loaded": sum(load.rows.values()),
-            "rows rejected": load.n_rejected,
+            "rows rejected": load.n_rejected if load.state != REFUSED else 0,
             "first reject": load.rejects[0] if load.rejects else "",
         }
-        for load in loads
+        for load in report.loads
     ]
-    create_table_artifact(key="loads", table=rows, description="What this run loaded and rejected, per delivery")
+    create_table_artifact(key="loads", table=loads, description="What this run loaded and rejected, per delivery")
 
 
 @flow(name="nightly_refresh", log_prints=True)
@@ -220,6 +266,8 @@ def nightly_refresh() -> RefreshReport:
 
     Returns a report of what was loaded, the gate's verdict and the published tables. Raises
     QualityGateFailed (the run ends Failed) when a blocking check fails; then nothing is published.
+    When the run published but some deliveries were refused or some files not recognised, it ends in
+    the Completed state "Published, needs attention", naming them, so it never looks like a clean run.
     """
     settings = _with_key_from_prefect_secret(get_settings())
     run_id = str(flow_run.get_id() or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S"))
@@ -228,26 +276,45 @@ def nightly_refresh() -> RefreshReport:
     if is_demo_key:
         get_run_logger().warning("Pseudonyms use the published DEMO key: fine for the synthetic embedded sample only.")
     with refresh_lock(settings.lock_path):
+        report = RefreshReport(run_id=run_id)
         try:
-            report = _refresh(settings, run_id, run_name, Pseudonymiser(key))
+            report.ingest = _ingest(settings, run_id, Pseudonymiser(key))
+            _build_and_publish(settings, run_name, report)
         except Exception as error:
-            lineage.write_last_refresh(settings, run_id, run_name, passed=False, verdict=f"FAILED: {error}")
+            lineage.write_last_refresh(
+                settings, run_id, run_name, passed=False, verdict=f"FAILED: {error}", attention=report.needing_attention
+            )
             raise
-        lineage.write_last_refresh(settings, run_id, run_name, passed=True, verdict=report.verdict)
+        lineage.write_last_refresh(
+            settings, run_id, run_name, passed=True, verdict=report.verdict, attention=report.needing_attention
+        )
+    if report.needing_attention:
+        return Completed(
+            name=NEEDS_ATTENTION_STATE,
+            message=f"Published, but {len(report.needing_attention)} landing files need attention: "
+            + "; ".join(report.needing_attention[:5]),
+            data=report,
+        )
     return report
 
 
-def _refresh(settings: Settings, run_id: str, run_name: str, pseudonymise: Pseudonymiser) -> RefreshReport:
+NEEDS_ATTENTION_STATE = "Published, needs attention"
+
+
+def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ingest.IngestReport:
+    inventory, rebuilt = survey_landing_task(settings)
+    loads = [ingest_delivery_task(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
+    withdrawals = withdraw_task(settings, run_id, inventory, loads)
+    report = ingest.IngestReport(loads, inventory.findings, withdrawals, rebuilt)
+    _landing_artifact(report)
+    return report
+
+
+def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport) -> None:
     started_at = datetime.now(UTC).replace(tzinfo=None)
-    loads = [
-        *ingest_survey_task(settings, run_id, pseudonymise),
-        *ingest_registry_task(settings, run_id),
-        *ingest_cases_task(settings, run_id, pseudonymise),
-    ]
-    _loads_artifact(loads)
     raw_checks = check_raw_task(settings)
     dbt_outcome = build_marts_task(settings)
-    candidate = build_candidate_task(settings, run_id)
+    candidate = build_candidate_task(settings, report.run_id)
     mart_checks = check_marts_task(candidate)
 
     quality = pd.concat([raw_checks, mart_checks], ignore_index=True)
@@ -258,9 +325,11 @@ def _refresh(settings: Settings, run_id: str, run_name: str, pseudonymise: Pseud
     )
     if n_met < len(quality):
         verdict += f"; {len(quality) - n_met} warning checks not met (see meta.quality_checks)"
+    if report.needing_attention:
+        verdict += f"; but {len(report.needing_attention)} landing files need attention (refused or not recognised)"
     checks = pd.concat([quality, _dbt_checks(dbt_outcome)], ignore_index=True)
     run = lineage.RunRecord(
-        run_id=run_id,
+        run_id=report.run_id,
         flow_run_name=run_name,
         started_at=started_at,
         finished_at=datetime.now(UTC).replace(tzinfo=None),
@@ -268,16 +337,20 @@ def _refresh(settings: Settings, run_id: str, run_name: str, pseudonymise: Pseud
         gate_passed=True,
         verdict=verdict,
     )
-    meta = lineage.meta_tables(run, *lineage.warehouse_lineage(settings), candidate.row_counts, checks)
-    published = publish_task(settings, candidate, meta)
-    report = RefreshReport(run_id=run_id, loads=loads, verdict=verdict, row_counts=candidate.row_counts)
+    meta = lineage.meta_tables(
+        run, lineage.warehouse_lineage(settings), report.ingest.landing_files(), candidate.row_counts, checks
+    )
+    publish_task(settings, candidate, meta)
+    report.verdict, report.row_counts = verdict, candidate.row_counts
     create_markdown_artifact(
         key="refresh-summary",
-        markdown=_summary_markdown(report, published),
+        markdown=_summary_markdown(report),
         description="What last night's refresh published",
     )
-    get_run_logger().info("Quality gate %s. Published %s.", verdict, published)
-    return report
+    get_run_logger().info("Quality gate %s. Published %s in the data lake.", verdict, PUBLISHED_NAME)
+
+
+PUBLISHED_NAME = "published/analytics.duckdb"
 
 
 def _with_key_from_prefect_secret(settings: Settings) -> Settings:
@@ -313,21 +386,16 @@ def _dbt_checks(outcome: transform.DbtOutcome) -> pd.DataFrame:
     )
 
 
-def _summary_markdown(report: RefreshReport, published: str) -> str:
-    lines = [
-        f"# Nightly refresh {report.run_id}",
-        "",
-        f"**Gate:** {report.verdict}",
-        "",
-        f"**Published:** `{published}`",
-        "",
-        "| table | rows |",
-        "| --- | --- |",
-    ]
+def _summary_markdown(report: RefreshReport) -> str:
+    lines = [f"# Nightly refresh {report.run_id}", "", f"**Gate:** {report.verdict}", ""]
+    if report.needing_attention:
+        lines += ["**Needs attention** (the rest was published):", ""]
+        lines += [f"- {line}" for line in report.needing_attention]
+        lines += [""]
+    lines += [f"**Published:** `{PUBLISHED_NAME}` in the data lake", "", "| table | rows |", "| --- | --- |"]
     lines += [f"| {table} | {n:,} |" for table, n in report.row_counts.items()]
-    lines += ["", "| delivery | loaded | rejected |", "| --- | --- | --- |"]
+    lines += ["", "| delivery | state | loaded | rejected |", "| --- | --- | --- | --- |"]
     lines += [
-        f"| {load.delivery} | {'unchanged' if load.skipped else sum(load.rows.values())} | {load.n_rejected} |"
-        for load in report.loads
+        f"| {load.delivery} | {load.state} | {sum(load.rows.values())} | {load.n_rejected} |" for load in report.loads
     ]
     return "\n".join(lines)

@@ -1,57 +1,53 @@
-"""The raw layer of the warehouse: typed tables, the ingest ledger and the rejects table.
+"""The raw layer of the warehouse: the tables the sources declare, the ingest ledger and the rejects table.
 
-Every landing file is recorded in `raw.ingest_ledger` by its sha256. A delivery whose bytes are all
-recorded already is a no-op; a changed delivery replaces the rows that came from its files, so each raw
-row always names the file and line it came from and no earlier good data is lost to a bad file.
+Every landing file is recorded in `raw.ingest_ledger` with its sha256. A delivery whose files are all
+current in the ledger with the same bytes is a no-op; a changed delivery replaces the rows that came
+from its files; a refused delivery leaves the rows of its last good version; a withdrawn delivery (gone
+from the landing zone) loses its rows. So the raw layer always follows the landing zone, and each raw
+row names the file and line it came from.
+
+The layout of the raw tables is part of the code. When a new version of the platform declares other
+columns, the raw layer is dropped and every delivery is read again from the landing zone, which holds
+them all, unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from flows.landing import LOADED, REFUSED, UNCHANGED, relative_to_landing
 from flows.sources.common import Reject, SourceBatch
+from flows.sources.registry import raw_tables
 
-RAW_TABLES: dict[str, str] = {
-    "survey_respondents": """
-        export_id varchar not null, respondent_id bigint, municipality_code integer,
-        sector_area_code integer, status_code integer, created_at timestamp, started_at timestamp,
-        closed_at timestamp, modified_at timestamp, respondent_name_pseudonym varchar,
-        email_pseudonym varchar""",
-    "survey_answers": "export_id varchar not null, respondent_id bigint, variable_name varchar, answer_value integer",
-    "survey_open_answers": """
-        export_id varchar not null, respondent_id bigint, variable_name varchar, answer_text varchar""",
-    "survey_variables": """
-        export_id varchar not null, question_name varchar, variable_name varchar, question_type varchar,
-        sub_type varchar, question_text varchar, choice_value integer, choice_text varchar""",
-    "survey_value_labels": "export_id varchar not null, variable_name varchar, value integer, label varchar",
-    "statbank_population": """
-        table_id varchar, area_label varchar, municipality_code integer, area_level varchar,
-        quarter varchar, population bigint""",
-    "case_studies": """
-        case_id varchar, municipality_code integer, effort_title varchar, knowledge_area varchar,
-        fieldwork_start_date date, fieldwork_end_date date""",
-    "fieldwork_activities": """
-        activity_id varchar, case_id varchar, activity_type varchar, activity_date date,
-        informant_role varchar, n_participants integer, has_consent boolean, has_recording boolean,
-        has_transcript boolean, informant_pseudonym varchar""",
-}
-# Tables that hold free text which may name people: they never leave the raw layer.
-RAW_ONLY_TABLES = frozenset({"survey_open_answers"})
+CURRENT, SUPERSEDED, WITHDRAWN = "current", "superseded", "withdrawn"
 
 LEDGER_DDL = """
 create table if not exists raw.ingest_ledger (
-    run_id varchar, source varchar, file varchar, sha256 varchar, n_bytes bigint,
-    n_rows bigint, n_rejected bigint, loaded_at timestamp, is_current boolean
+    run_id varchar, source varchar, delivery varchar, file varchar, sha256 varchar, n_bytes bigint,
+    n_rows bigint, n_rejected bigint, loaded_at timestamp,
+    status varchar, status_changed_in_run varchar, status_changed_at timestamp
 )"""
 REJECTS_DDL = """
 create table if not exists raw.rejected_rows (
-    run_id varchar, source varchar, file varchar, line integer, column_name varchar,
-    reason varchar, rejected_at timestamp
+    run_id varchar, source varchar, delivery varchar, file varchar, sheet varchar, line integer,
+    column_name varchar, reason varchar, rejected_at timestamp
 )"""
+LAYOUT_DDL = "create table if not exists raw.layout (fingerprint varchar, created_at timestamp)"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def layout_fingerprint() -> str:
+    """A digest of every raw table's declared columns, the ledger and the rejects table."""
+    text = "\n".join([*(table.ddl() for table in raw_tables()), LEDGER_DDL, REJECTS_DDL])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass
@@ -60,15 +56,26 @@ class LoadSummary:
 
     source: str
     delivery: str
-    skipped: bool
+    state: str  # loaded, unchanged or refused
+    files: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     n_rejected: int = 0
     rejects: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    reason: str = ""  # why a refused delivery was refused
+
+    @property
+    def skipped(self) -> bool:
+        return self.state == UNCHANGED
 
     def describe(self) -> str:
-        if self.skipped:
+        if self.state == UNCHANGED:
             return f"{self.delivery}: unchanged since it was loaded (same sha256), nothing to do"
+        if self.state == REFUSED:
+            return (
+                f"REFUSED {self.reason}. Nothing of {self.delivery} was loaded; "
+                "the rows of its last good version, if any, are kept."
+            )
         loaded = ", ".join(f"{n:,} rows into raw.{table}" for table, n in self.rows.items())
         text = f"{self.delivery}: " + (f"loaded {loaded}" if loaded else "nothing loaded")
         if self.n_rejected:
@@ -78,44 +85,85 @@ class LoadSummary:
         return text
 
 
-def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute("create schema if not exists raw")
-    for table, columns in RAW_TABLES.items():
-        connection.execute(
-            f"create table if not exists raw.{table} ({columns}, source_file varchar not null, source_row integer)"
+@dataclass(frozen=True)
+class Withdrawal:
+    """A file whose delivery left the landing zone, and the raw rows that left with it."""
+
+    source: str
+    delivery: str
+    file: str
+    n_rows: int
+
+    def describe(self) -> str:
+        return (
+            f"{self.file}: withdrawn (no longer in the landing zone); {self.n_rows:,} rows removed from the raw layer"
         )
+
+
+def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Create the raw layer as the sources declare it. Returns True when an older layout was dropped,
+    so that every delivery is read again."""
+    connection.execute("create schema if not exists raw")
+    fingerprint = layout_fingerprint()
+    rebuilt = False
+    has_layout = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'layout'"
+    ).fetchall()[0][0]
+    existing = connection.execute("select count(*) from duckdb_tables() where schema_name = 'raw'").fetchall()[0][0]
+    known = connection.execute("select fingerprint from raw.layout").fetchall() if has_layout else []
+    if existing and [row[0] for row in known] != [fingerprint]:
+        connection.execute("drop schema raw cascade")
+        connection.execute("create schema raw")
+        rebuilt = True
+    for table in raw_tables():
+        connection.execute(table.ddl())
     connection.execute(LEDGER_DDL)
     connection.execute(REJECTS_DDL)
+    connection.execute(LAYOUT_DDL)
+    if rebuilt or not known:
+        connection.execute("delete from raw.layout")
+        connection.execute("insert into raw.layout values (?, ?)", [fingerprint, _now()])
+    return rebuilt
 
 
-def _relative(path: Path | str, landing_dir: Path) -> str:
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(landing_dir.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def delivery_is_loaded(connection: duckdb.DuckDBPyConnection, hashes: list[str]) -> bool:
-    """True when every file's exact bytes are already current in the ledger (a re-delivery)."""
-    placeholders = ", ".join("?" for _ in hashes)
-    known = connection.execute(
-        f"select count(distinct sha256) from raw.ingest_ledger where is_current and sha256 in ({placeholders})",
-        hashes,
-    ).fetchall()[0][0]
-    return known == len(set(hashes))
-
-
-def record_unreadable(connection: duckdb.DuckDBPyConnection, reject: Reject, run_id: str, landing_dir: Path) -> str:
-    """Record a delivery that could not be read at all. The ledger and the raw rows of its last good
-    version stay as they were, so lineage still names the files those rows came from."""
-    file = _relative(reject.file, landing_dir)
-    connection.execute("delete from raw.rejected_rows where file = ?", [file])
-    connection.execute(
-        "insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?, ?)",
-        [run_id, reject.source, file, reject.row, reject.column, reject.reason, datetime.now(UTC).replace(tzinfo=None)],
+def delivery_is_loaded(connection: duckdb.DuckDBPyConnection, hashes: dict[str, str]) -> bool:
+    """True when every file of the delivery is current in the ledger with exactly these bytes."""
+    current = dict(
+        connection.execute(
+            f"select file, sha256 from raw.ingest_ledger where status = '{CURRENT}' and file in "
+            f"({', '.join('?' for _ in hashes)})",
+            list(hashes),
+        ).fetchall()
     )
-    return file
+    return bool(hashes) and current == hashes
+
+
+def _insert_reject(
+    connection: duckdb.DuckDBPyConnection, run_id: str, delivery: str, reject: Reject, landing_dir: Path
+) -> str:
+    file = relative_to_landing(reject.file, landing_dir)
+    connection.execute(
+        "insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, reject.source, delivery, file, reject.sheet, reject.row, reject.column, reject.reason, _now()],
+    )
+    return Reject(reject.source, file, reject.row, reject.column, reject.reason, reject.sheet).__str__()
+
+
+def record_refusal(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    delivery: str,
+    files: list[str],
+    reject: Reject,
+    landing_dir: Path,
+) -> str:
+    """Record a delivery refused whole. Its earlier rejects give way to this one; the ledger and the raw
+    rows of its last good version stay, so lineage still names the files those rows came from."""
+    connection.execute(
+        f"delete from raw.rejected_rows where delivery = ? or file in ({', '.join('?' for _ in files)})",
+        [delivery, *files],
+    )
+    return _insert_reject(connection, run_id, delivery, reject, landing_dir)
 
 
 def load_batch(
@@ -124,46 +172,100 @@ def load_batch(
     run_id: str,
     landing_dir: Path,
     delivery: str,
-    hashes: dict[Path, str],
+    hashes: dict[str, str],
 ) -> LoadSummary:
     """Replace the raw rows of this delivery's files with the batch, record rejects and the ledger."""
-    files = [_relative(path, landing_dir) for path in batch.files]
-    now = datetime.now(UTC).replace(tzinfo=None)
-    summary = LoadSummary(source=batch.source, delivery=delivery, skipped=False, notes=list(batch.notes))
+    files = list(hashes)
+    now = _now()
+    summary = LoadSummary(source=batch.source, delivery=delivery, state=LOADED, files=files, notes=list(batch.notes))
     placeholders = ", ".join("?" for _ in files)
+    n_rows_by_file = dict.fromkeys(files, 0)
     connection.execute("begin transaction")
     try:
         for table, frame in batch.tables.items():
-            frame = frame.copy()
-            frame["source_file"] = frame["source_file"].map(lambda path: _relative(path, landing_dir))
-            connection.execute(f"delete from raw.{table} where source_file in ({placeholders})", files)
             connection.register("incoming", frame)
-            connection.execute(f"insert into raw.{table} by name select * from incoming")
+            connection.execute(f"delete from raw.{table} where source_file in ({placeholders})", files)
+            # Readers name files by their path on this machine; the raw layer names them relative to the landing zone.
+            per_file = connection.execute("select source_file, count(*) from incoming group by all").fetchall()
+            for absolute, _ in per_file:
+                relative = relative_to_landing(absolute, landing_dir)
+                connection.execute(
+                    f"insert into raw.{table} by name "
+                    "select * replace (?::varchar as source_file) from incoming where source_file = ?",
+                    [relative, absolute],
+                )
+            for absolute, n in per_file:
+                relative = relative_to_landing(absolute, landing_dir)
+                n_rows_by_file[relative] = n_rows_by_file.get(relative, 0) + n
             connection.unregister("incoming")
-            summary.rows[table] = len(frame)
-        connection.execute(f"delete from raw.rejected_rows where file in ({placeholders})", files)
+            summary.rows[table] = sum(n for _, n in per_file)
+        connection.execute(
+            f"delete from raw.rejected_rows where delivery = ? or file in ({placeholders})", [delivery, *files]
+        )
+        n_rejected_by_file: dict[str, int] = {}
         for reject in batch.rejects:
-            file = _relative(reject.file, landing_dir)
-            connection.execute(
-                "insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?, ?)",
-                [run_id, reject.source, file, reject.row, reject.column, reject.reason, now],
-            )
-            summary.rejects.append(
-                f"{file}, line {reject.row}"
-                + (f", column {reject.column}" if reject.column else "")
-                + f": {reject.reason}"
-            )
+            summary.rejects.append(_insert_reject(connection, run_id, delivery, reject, landing_dir))
+            relative = relative_to_landing(reject.file, landing_dir)
+            n_rejected_by_file[relative] = n_rejected_by_file.get(relative, 0) + 1
         summary.n_rejected = len(batch.rejects)
-        connection.execute(f"update raw.ingest_ledger set is_current = false where file in ({placeholders})", files)
-        for path, relative in zip(batch.files, files, strict=True):
-            n_rows = sum(int((frame["source_file"] == str(path)).sum()) for frame in batch.tables.values())
-            n_rejected = sum(1 for reject in batch.rejects if Path(reject.file) == Path(path))
+        connection.execute(
+            f"update raw.ingest_ledger set status = '{SUPERSEDED}', status_changed_in_run = ?, status_changed_at = ? "
+            f"where status = '{CURRENT}' and file in ({placeholders})",
+            [run_id, now, *files],
+        )
+        for path in batch.files:
+            relative = relative_to_landing(path, landing_dir)
             connection.execute(
-                "insert into raw.ingest_ledger values (?, ?, ?, ?, ?, ?, ?, ?, true)",
-                [run_id, batch.source, relative, hashes[path], path.stat().st_size, n_rows, n_rejected, now],
+                "insert into raw.ingest_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null)",
+                [
+                    run_id,
+                    batch.source,
+                    delivery,
+                    relative,
+                    hashes[relative],
+                    path.stat().st_size,
+                    n_rows_by_file.get(relative, 0),
+                    n_rejected_by_file.get(relative, 0),
+                    now,
+                    CURRENT,
+                ],
             )
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
         raise
     return summary
+
+
+def current_files(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(source, delivery, file) of every file whose rows are in the raw layer."""
+    return connection.execute(
+        f"select source, delivery, file from raw.ingest_ledger where status = '{CURRENT}' order by file"
+    ).fetchall()
+
+
+def withdraw(connection: duckdb.DuckDBPyConnection, run_id: str, files: list[tuple[str, str, str]]) -> list[Withdrawal]:
+    """Remove the raw rows and rejects of files that left the landing zone; the ledger keeps their history."""
+    withdrawals = []
+    now = _now()
+    connection.execute("begin transaction")
+    try:
+        for source, delivery, file in files:
+            n_rows = 0
+            for table in raw_tables():
+                n_rows += connection.execute(
+                    f"select count(*) from raw.{table.name} where source_file = ?", [file]
+                ).fetchall()[0][0]
+                connection.execute(f"delete from raw.{table.name} where source_file = ?", [file])
+            connection.execute("delete from raw.rejected_rows where file = ?", [file])
+            connection.execute(
+                f"update raw.ingest_ledger set status = '{WITHDRAWN}', status_changed_in_run = ?, "
+                f"status_changed_at = ? where status = '{CURRENT}' and file = ?",
+                [run_id, now, file],
+            )
+            withdrawals.append(Withdrawal(source, delivery, file, n_rows))
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise
+    return withdrawals

@@ -1,18 +1,24 @@
-"""Landing -> raw: the ledger makes re-delivery a no-op; a changed file replaces its rows; nothing is lost."""
+"""Landing -> raw: every landing file ends loaded, refused, not recognised or withdrawn; the raw layer
+follows the landing zone; re-delivery is a no-op; a changed file replaces its rows; nothing is lost."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import duckdb
 
-from flows.ingest import ingest_case_register, ingest_statbank_extracts, ingest_survey_exports
+from flows.ingest import ingest_landing_zone, landing_inventory
 from flows.pseudonyms import Pseudonymiser
+from flows.raw_store import ensure_raw_schema
 from flows.settings import Settings
 from tests.conftest import make_sample_lake
 
 PSEUDONYMISE = Pseudonymiser(b"i" * 32)
+EXTRACT = "statbank/FOLK1A_kommuner.csv"
 
 
-def counts(settings: Settings, sql: str):
+def query(settings: Settings, sql: str):
     connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         return connection.execute(sql).fetchall()
@@ -20,79 +26,201 @@ def counts(settings: Settings, sql: str):
         connection.close()
 
 
-def test_every_raw_row_names_its_file_and_every_file_is_in_the_ledger(tmp_path):
+def sample_settings(tmp_path: Path) -> Settings:
     lake, _ = make_sample_lake(tmp_path)
-    settings = Settings(data_lake=lake)
-    loads = [
-        *ingest_survey_exports(settings, "r1", PSEUDONYMISE),
-        *ingest_statbank_extracts(settings, "r1"),
-        *ingest_case_register(settings, "r1", PSEUDONYMISE),
-    ]
-    assert [load.skipped for load in loads] == [False, False, False]
-    assert counts(settings, "select count(*) from raw.ingest_ledger where is_current") == [(6,)]
-    assert counts(settings, "select count(*) from raw.survey_respondents where source_file is null") == [(0,)]
-    assert counts(settings, "select distinct source_file from raw.statbank_population") == [
-        ("statbank/FOLK1A_kommuner.csv",)
+    return Settings(data_lake=lake)
+
+
+def states(report) -> dict[str, str]:
+    return {row.file: row.state for row in report.landing_files()}
+
+
+def test_every_raw_row_names_its_file_and_every_file_is_in_the_ledger(tmp_path):
+    settings = sample_settings(tmp_path)
+    report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    assert [load.state for load in report.loads] == ["loaded", "loaded", "loaded"]
+    assert report.needing_attention() == [] and report.withdrawals == []
+    assert set(states(report).values()) == {"loaded"} and len(states(report)) == 6
+    assert query(settings, "select count(*) from raw.ingest_ledger where status = 'current'") == [(6,)]
+    assert query(settings, "select count(*) from raw.survey_respondents where source_file is null") == [(0,)]
+    assert query(settings, "select distinct source_file from raw.statbank_population") == [(EXTRACT,)]
+    assert query(settings, "select distinct delivery from raw.ingest_ledger order by 1") == [
+        ("cases",),
+        ("statbank/FOLK1A_kommuner.csv",),
+        ("survey/samskabelse_2016",),
     ]
 
 
 def test_redelivering_same_bytes_is_a_no_op(tmp_path):
-    lake, _ = make_sample_lake(tmp_path)
-    settings = Settings(data_lake=lake)
-    ingest_survey_exports(settings, "r1", PSEUDONYMISE)
-    before = counts(settings, "select count(*), max(loaded_at) from raw.ingest_ledger")
-    again = ingest_survey_exports(settings, "r2", PSEUDONYMISE)
-    assert again[0].skipped and "unchanged" in again[0].describe()
-    assert counts(settings, "select count(*), max(loaded_at) from raw.ingest_ledger") == before
-    assert counts(settings, "select count(*) from raw.survey_respondents") == [(785,)]
+    settings = sample_settings(tmp_path)
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    before = query(settings, "select count(*), max(loaded_at) from raw.ingest_ledger")
+    again = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
+    assert [load.state for load in again.loads] == ["unchanged"] * 3
+    assert "unchanged" in again.loads[0].describe()
+    assert query(settings, "select count(*), max(loaded_at) from raw.ingest_ledger") == before
+    assert query(settings, "select count(*) from raw.survey_respondents") == [(785,)]
 
 
 def test_changed_delivery_replaces_its_rows_and_keeps_the_old_hash_in_the_ledger(tmp_path):
-    lake, _ = make_sample_lake(tmp_path)
-    settings = Settings(data_lake=lake)
-    ingest_statbank_extracts(settings, "r1")
-    path = settings.landing_dir / "statbank" / "FOLK1A_kommuner.csv"
+    settings = sample_settings(tmp_path)
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    path = settings.landing_dir / EXTRACT
     lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
     path.write_bytes(("\ufeff" + "\r\n".join(lines[:200]) + "\r\n").encode())
-    load = ingest_statbank_extracts(settings, "r2")[0]
+    load = next(load for load in ingest_landing_zone(settings, "r2", PSEUDONYMISE).loads if load.source == "statbank")
     assert load.rows == {"statbank_population": 199}
-    assert counts(settings, "select count(*) from raw.statbank_population") == [(199,)]
-    assert counts(settings, "select run_id, is_current from raw.ingest_ledger order by loaded_at") == [
-        ("r1", False),
-        ("r2", True),
+    assert query(settings, "select count(*) from raw.statbank_population") == [(199,)]
+    assert query(settings, f"select run_id, status from raw.ingest_ledger where file = '{EXTRACT}' order by 1") == [
+        ("r1", "superseded"),
+        ("r2", "current"),
     ]
 
 
-def test_unreadable_delivery_is_recorded_and_its_earlier_rows_are_kept(tmp_path):
-    lake, _ = make_sample_lake(tmp_path)
-    settings = Settings(data_lake=lake)
-    ingest_statbank_extracts(settings, "r1")
-    path = settings.landing_dir / "statbank" / "FOLK1A_kommuner.csv"
+def test_refused_delivery_is_recorded_under_its_own_file_and_its_earlier_rows_are_kept(tmp_path):
+    settings = sample_settings(tmp_path)
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    path = settings.landing_dir / EXTRACT
     path.write_text("OMRÅDE;CIVILSTAND;TID;INDHOLD\r\nHele landet;I alt;2016K1;1\r\n", encoding="utf-8")
-    load = ingest_statbank_extracts(settings, "r2")[0]
-    assert load.n_rejected == 1 and "could not be read" in load.notes[0]
-    assert counts(settings, "select count(*) from raw.statbank_population") == [(832,)]
-    assert counts(settings, "select file, line, reason like '%OMRÅDE;TID;INDHOLD%' from raw.rejected_rows") == [
-        ("statbank/FOLK1A_kommuner.csv", 1, True)
+    report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
+    load = next(load for load in report.loads if load.source == "statbank")
+    assert load.state == "refused" and load.describe().startswith(f"REFUSED {EXTRACT}, line 1: ")
+    assert "last good version" in load.describe()
+    assert query(settings, "select count(*) from raw.statbank_population") == [(832,)]
+    assert query(settings, "select file, line, reason like '%OMRÅDE;TID;INDHOLD%' from raw.rejected_rows") == [
+        (EXTRACT, 1, True)
     ]
-    assert counts(settings, "select run_id, is_current from raw.ingest_ledger") == [("r1", True)]
-    assert load.describe().startswith("statbank/FOLK1A_kommuner.csv: nothing loaded; rejected 1 rows")
+    assert query(settings, f"select run_id, status from raw.ingest_ledger where file = '{EXTRACT}'") == [
+        ("r1", "current")
+    ]
+    assert states(report)[EXTRACT] == "refused"
+    assert report.needing_attention() == [f"REFUSED {EXTRACT}, line 1: {load.rejects[0].split(': ', 1)[1]}"]
 
 
-def test_export_missing_a_file_is_reported_not_crashed(tmp_path):
-    lake, _ = make_sample_lake(tmp_path)
-    settings = Settings(data_lake=lake)
+def test_export_missing_a_file_is_refused_naming_the_missing_file(tmp_path):
+    settings = sample_settings(tmp_path)
     (settings.landing_dir / "survey" / "samskabelse_2016" / "labels.csv").unlink()
-    (load,) = ingest_survey_exports(settings, "r1", PSEUDONYMISE)
-    assert load.n_rejected == 1 and "missing labels.csv" in load.rejects[0]
-    assert counts(settings, "select count(*) from raw.survey_respondents") == [(0,)]
+    report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    (load,) = [load for load in report.loads if load.source == "survey"]
+    assert load.state == "refused"
+    assert load.rejects == [
+        "survey/samskabelse_2016/labels.csv: is missing: the export's labels.csv must be delivered with the rest"
+    ]
+    assert query(settings, "select count(*) from raw.survey_respondents") == [(0,)]
+
+
+def test_a_folder_where_a_file_was_expected_refuses_that_delivery_only(tmp_path):
+    settings = sample_settings(tmp_path)
+    dataset = settings.landing_dir / "survey" / "samskabelse_2016" / "dataset.csv"
+    dataset.unlink()
+    dataset.mkdir()
+    (dataset / "part.csv").write_text("x\n", encoding="utf-8")
+    report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    survey = next(load for load in report.loads if load.source == "survey")
+    assert survey.state == "refused" and "is a folder where" in survey.reason
+    assert survey.reason.startswith("survey/samskabelse_2016/dataset.csv: ")
+    assert [load.state for load in report.loads if load.source != "survey"] == ["loaded", "loaded"]
+    assert states(report)["survey/samskabelse_2016/dataset.csv/part.csv"] == "not recognised"
+
+
+def test_files_no_source_reads_are_listed_not_recognised_and_clutter_is_ignored(tmp_path):
+    settings = sample_settings(tmp_path)
+    landing = settings.landing_dir
+    (landing / "notes.txt").write_text("to do\n", encoding="utf-8")
+    (landing / "statbank" / "FOLK1A.jsonstat.json").write_text("{}", encoding="utf-8")
+    (landing / "survey" / "loose.txt").write_text("x", encoding="utf-8")
+    (landing / "survey" / "samskabelse_2016" / "readme.txt").write_text("x", encoding="utf-8")
+    (landing / "elsewhere").mkdir()
+    (landing / "elsewhere" / "data.csv").write_text("a;b\n", encoding="utf-8")
+    (landing / "statbank" / ".DS_Store").write_bytes(b"\0")
+    report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    found = states(report)
+    assert {file: found[file] for file in found if found[file] != "loaded"} == {
+        "notes.txt": "not recognised",
+        "statbank/FOLK1A.jsonstat.json": "not recognised",
+        "survey/loose.txt": "not recognised",
+        "survey/samskabelse_2016/readme.txt": "not recognised",
+        "elsewhere/data.csv": "not recognised",
+        "statbank/.DS_Store": "ignored",
+    }
+    assert len(report.needing_attention()) == 5
+    assert [load.state for load in report.loads] == ["loaded"] * 3
+
+
+def test_a_symbolic_link_is_refused_and_never_followed(tmp_path):
+    settings = sample_settings(tmp_path)
+    outside = tmp_path / "outside_export"
+    shutil.copytree(settings.landing_dir / "survey" / "samskabelse_2016", outside)
+    (settings.landing_dir / "survey" / "linked_export").symlink_to(outside, target_is_directory=True)
+    report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    assert states(report)["survey/linked_export"] == "refused"
+    assert [load.delivery for load in report.loads] == ["survey/samskabelse_2016", EXTRACT, "cases"]
+    assert query(settings, "select count(distinct export_id) from raw.survey_respondents") == [(1,)]
+    assert str(tmp_path) not in str(query(settings, "select * from raw.ingest_ledger"))
+
+
+def test_raw_follows_the_landing_zone_a_withdrawn_delivery_loses_its_rows(tmp_path):
+    settings = sample_settings(tmp_path)
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    withdrawn = settings.landing_dir / "withdrawn"
+    withdrawn.mkdir()
+    (settings.landing_dir / "survey" / "samskabelse_2016").rename(withdrawn / "samskabelse_2016")
+    (settings.landing_dir / EXTRACT).unlink()
+    report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
+    assert sorted(w.file for w in report.withdrawals) == [
+        EXTRACT,
+        "survey/samskabelse_2016/dataset.csv",
+        "survey/samskabelse_2016/labels.csv",
+        "survey/samskabelse_2016/structure.csv",
+    ]
+    assert next(w for w in report.withdrawals if w.file == EXTRACT).n_rows == 832
+    for table in ("survey_respondents", "survey_answers", "survey_variables", "statbank_population"):
+        assert query(settings, f"select count(*) from raw.{table}") == [(0,)], table
+    assert query(settings, "select count(*) from raw.case_studies") == [(5,)]
+    assert query(settings, "select count(*) from raw.ingest_ledger where status = 'withdrawn'") == [(4,)]
+    assert states(report)["withdrawn/samskabelse_2016/dataset.csv"] == "withdrawn"
+    assert report.needing_attention() == []
+
+
+def test_a_renamed_file_with_the_same_bytes_is_loaded_under_its_new_name(tmp_path):
+    settings = sample_settings(tmp_path)
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    (settings.landing_dir / EXTRACT).rename(settings.landing_dir / "statbank" / "FOLK1A_2017.csv")
+    report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
+    assert [w.file for w in report.withdrawals] == [EXTRACT]
+    assert query(settings, "select distinct source_file, count(*) from raw.statbank_population group by 1") == [
+        ("statbank/FOLK1A_2017.csv", 832)
+    ]
+
+
+def test_a_changed_raw_layout_drops_the_raw_layer_and_every_delivery_is_read_again(tmp_path):
+    settings = sample_settings(tmp_path)
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    connection = duckdb.connect(str(settings.warehouse_path))
+    connection.execute("update raw.layout set fingerprint = 'an-older-layout'")
+    connection.close()
+    report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
+    assert report.raw_layer_rebuilt and [load.state for load in report.loads] == ["loaded"] * 3
+    connection = duckdb.connect(str(settings.warehouse_path))
+    assert ensure_raw_schema(connection) is False
+    connection.close()
+
+
+def test_inventory_reads_no_file_content_and_names_deliveries_relative_to_the_landing_zone(tmp_path):
+    settings = sample_settings(tmp_path)
+    inventory = landing_inventory(settings)
+    assert [(d.source, d.name, d.format) for d in inventory.deliveries] == [
+        ("survey", "survey/samskabelse_2016", "surveyxact-csv"),
+        ("statbank", EXTRACT, "statbank-csv"),
+        ("cases", "cases", "case-register-csv"),
+    ]
+    assert inventory.findings == []
 
 
 def test_free_text_and_identifiers_stay_out_of_the_tables_dbt_reads(tmp_path):
     lake, manifest = make_sample_lake(tmp_path)
     settings = Settings(data_lake=lake)
-    ingest_survey_exports(settings, "r1", PSEUDONYMISE)
-    ingest_case_register(settings, "r1", PSEUDONYMISE)
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
     connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         tables = [

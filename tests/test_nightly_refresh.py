@@ -177,7 +177,13 @@ def test_flow_run_logs_and_artifacts_say_what_happened_and_name_no_person(refres
     messages = "\n".join(log.message for log in logs)
     assert "no rows rejected" in messages, messages
     assert "Quality gate PASSED" in messages
-    assert {artifact.key for artifact in artifacts} == {"loads", "quality-raw", "quality-marts", "refresh-summary"}
+    assert {artifact.key for artifact in artifacts} == {
+        "landing-files",
+        "loads",
+        "quality-raw",
+        "quality-marts",
+        "refresh-summary",
+    }
     shown = messages + "\n".join(str(artifact.data) for artifact in artifacts)
     assert [value for value in (*manifest.names, *manifest.emails) if value in shown] == []
 
@@ -383,3 +389,61 @@ def test_mart_that_fails_its_suite_is_discarded_and_nothing_is_published(refresh
     assert "main.municipality_profile" in message and "column population" in message
     assert published.read_bytes() == before
     assert sorted(path.name for path in (lake / "published").iterdir()) == files_before  # candidate removed
+
+
+def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_clean_run(
+    refreshed_lake, tmp_path, research_key, capsys
+):
+    """A damaged extract, a stray file and a withdrawn case register: the rest is published, exit code 4,
+    the flow run ends 'Published, needs attention', and status names every file the next morning."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    from flows.cli import EXIT_NEEDS_ATTENTION, main
+
+    from flows.ingest import ingest_landing_zone
+    from flows.pseudonyms import Pseudonymiser
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    landing = lake / "landing"
+    extra = landing / "statbank" / "FOLK1A_2030.csv"
+    extra.write_bytes("\ufeffOMRÅDE;TID;INDHOLD\r\nHele landet;2030K1;6000000\r\n".encode())
+    with using_lake(lake) as settings:
+        ingest_landing_zone(settings, "an-earlier-run", Pseudonymiser(b"k" * 32))  # loads the extra extract only
+    (landing / "withdrawn").mkdir()
+    extra.rename(landing / "withdrawn" / extra.name)
+    (landing / "statbank" / "FOLK1A_kommuner.csv").write_bytes(b"")
+    (landing / "survey" / "answers.sav.txt").write_text("not a delivery", encoding="utf-8")
+    with using_lake(lake):
+        assert main(["refresh"]) == EXIT_NEEDS_ATTENTION
+    out = capsys.readouterr().out
+    assert "but NOT EVERYTHING in the landing zone was read" in out
+    assert "REFUSED statbank/FOLK1A_kommuner.csv: is empty (0 bytes)" in out
+    assert "NOT RECOGNISED survey/answers.sav.txt" in out
+    assert "statbank/FOLK1A_2030.csv: withdrawn (no longer in the landing zone); 1 rows removed" in out
+    assert str(landing) not in out  # landing files are named relative to the landing zone
+
+    with get_client(sync_client=True) as client:
+        latest = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)[0]
+    assert latest.state.is_completed() and latest.state.name == "Published, needs attention"
+    assert "statbank/FOLK1A_kommuner.csv" in latest.state.message
+
+    meta = published_tables(
+        lake / "published" / "analytics.duckdb", ["meta.landing_files", "meta.withdrawn_files", "meta.input_files"]
+    )
+    landing_files = meta["meta.landing_files"].set_index("file")["state"].to_dict()
+    assert landing_files["statbank/FOLK1A_kommuner.csv"] == "refused"
+    assert landing_files["survey/answers.sav.txt"] == "not recognised"
+    assert landing_files["withdrawn/FOLK1A_2030.csv"] == "withdrawn"
+    assert landing_files["survey/samskabelse_2016/dataset.csv"] == "unchanged"
+    assert meta["meta.withdrawn_files"]["file"].tolist() == ["statbank/FOLK1A_2030.csv"]
+    # The refused extract's last good version still stands behind the published population.
+    assert "statbank/FOLK1A_kommuner.csv" in set(meta["meta.input_files"]["file"])
+    text = "\n".join(frame.to_csv() for frame in meta.values())
+    assert str(lake) not in text and str(tmp_path) not in text
+
+    with using_lake(lake):
+        assert main(["status"]) == EXIT_NEEDS_ATTENTION
+    status = capsys.readouterr().out
+    assert "Needs attention: 2 landing files were refused or not recognised" in status
+    assert "statbank/FOLK1A_kommuner.csv" in status and "survey/answers.sav.txt" in status

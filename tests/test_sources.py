@@ -54,8 +54,9 @@ def test_survey_export_is_read_into_pseudonymised_raw_tables(sample):
 
 def test_real_surveyxact_export_is_decoded_and_refused_for_missing_background_variables():
     """The byte-exact SurveyXact export from another survey: decoded, but it lacks kommune and sektor."""
-    with pytest.raises(LandingFileError, match=r"dataset.csv: line 1 lacks the variables kommune, sektor"):
+    with pytest.raises(LandingFileError, match=r"line 1 lacks the variables kommune, sektor") as refused:
         read_surveyxact_export(FORMATS / "surveyxact", PSEUDONYMISE)
+    assert refused.value.file.name == "dataset.csv" and refused.value.row == 1
 
 
 def test_survey_row_with_bad_cells_is_rejected_naming_file_line_and_column(sample):

@@ -62,5 +62,10 @@ def describe_deliveries(database: Path, verdicts: list[SuiteVerdict]) -> str:
     files = read_only_frames(
         database, {table: f"select distinct source_file from {table} order by 1" for table in failed}
     )
-    lines = [f"{table} holds rows from: {', '.join(files[table]['source_file'])}" for table in failed]
+    lines = [
+        f"{table} holds rows from: {', '.join(files[table]['source_file'])}"
+        if len(files[table])
+        else f"{table} holds no rows: no delivery of it was loaded (see the refused and withdrawn files above)"
+        for table in failed
+    ]
     return "\n".join(lines)

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from flows.landing import PLATFORM_FILES, SAMPLE_MARKER, walk
 from flows.reference import seed_mapping, seed_rows
 from flows.sources.common import sha256_of
 
 QUESTIONNAIRE_PATH = Path(__file__).with_name("questionnaire.json")
-MARKER_NAME = "EMBEDDED_SAMPLE.json"
-LANDING_README = "README.md"
 
 FIRST_NAMES = [
     "Anne",
@@ -506,18 +505,22 @@ def _write_marker(landing_dir: Path, files: list[Path], scale: int, seed: int) -
         "seed": seed,
         "files": {path.relative_to(landing_dir).as_posix(): sha256_of(path) for path in files},
     }
-    (landing_dir / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+    (landing_dir / SAMPLE_MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
 
 
 def landing_holds_only_the_sample(landing_dir: Path) -> bool:
-    """True when every file in the landing zone is an unchanged file of the generated sample."""
-    marker_path = landing_dir / MARKER_NAME
-    if not marker_path.is_file():
+    """True when every file in the landing zone is an unchanged file of the generated sample.
+
+    The same walk as ingest's: a symbolic link anywhere (which ingest refuses) means it is not the sample.
+    """
+    marker_path = landing_dir / SAMPLE_MARKER
+    if not marker_path.is_file() or marker_path.is_symlink():
         return False
     known = json.loads(marker_path.read_text(encoding="utf-8")).get("files", {})
-    delivered = [
-        path for path in landing_dir.rglob("*") if path.is_file() and path.name not in (MARKER_NAME, LANDING_README)
-    ]
-    return bool(delivered) and all(
-        known.get(path.relative_to(landing_dir).as_posix()) == sha256_of(path) for path in delivered
+    files, links = walk(landing_dir)
+    delivered = [path for path in files if not (path.parent == landing_dir and path.name in PLATFORM_FILES)]
+    return (
+        not links
+        and bool(delivered)
+        and all(known.get(path.relative_to(landing_dir).as_posix()) == sha256_of(path) for path in delivered)
     )

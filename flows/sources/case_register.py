@@ -12,16 +12,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from flows.landing import Delivery, Finding, Inventory, not_recognised, real_entries
 from flows.reference import seed_rows
 from flows.sources.common import (
     LandingFileError,
     Pseudonymise,
+    RawTable,
     Reject,
     RowError,
+    Source,
     SourceBatch,
     parse_danish_date,
     parse_int,
     parse_yes_no,
+    require_file,
 )
 
 SOURCE = "cases"
@@ -74,13 +78,15 @@ def _code(column: str, text: str, *, required: bool) -> str | None:
 
 
 def _read_sheet(path: Path, expected: list[str]) -> list[tuple[int, dict[str, str]]]:
-    if not path.is_file():
-        raise LandingFileError(f"{path}: missing; the case register needs {CASE_FILE} and {ACTIVITY_FILE}.")
-    text = path.read_bytes().decode("utf-8-sig")
+    require_file(path, f"the case register's {path.name}")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise LandingFileError(path, f"is not UTF-8 (at byte {error.start}); save the sheet as CSV UTF-8") from None
     reader = csv.reader(io.StringIO(text), delimiter=";")
     header = next(reader, [])
     if [name.strip() for name in header] != expected:
-        raise LandingFileError(f"{path}: line 1 should read {';'.join(expected)}.")
+        raise LandingFileError(path, f"line 1 should read {';'.join(expected)}", row=1)
     return [
         (number, dict(zip(expected, row, strict=False)) | {"_fields": str(len(row))})
         for number, row in enumerate(reader, start=2)
@@ -178,3 +184,62 @@ def read_case_register(directory: Path, pseudonymise: Pseudonymise) -> SourceBat
         frame[column] = frame[column].astype("boolean")
     batch.tables["fieldwork_activities"] = frame
     return batch
+
+
+def discover(folder: Path, inventory: Inventory) -> tuple[list[Delivery], list[Finding]]:
+    """The cases/ folder is one delivery, the register's two sheets; anything else there is not recognised."""
+    entries = real_entries(folder)
+    if not entries:
+        return [], []
+    files = (folder / CASE_FILE, folder / ACTIVITY_FILE)
+    findings = [
+        finding
+        for entry in entries
+        if entry.name not in (CASE_FILE, ACTIVITY_FILE)
+        for finding in not_recognised(
+            Path(entry.path), inventory, f"is not part of the case register ({CASE_FILE}, {ACTIVITY_FILE})"
+        )
+    ]
+    return [Delivery(SOURCE, inventory.relative(folder), folder, files, "case-register-csv")], findings
+
+
+def read(delivery: Delivery, pseudonymise: Pseudonymise) -> SourceBatch:
+    return read_case_register(delivery.path, pseudonymise)
+
+
+CASES = Source(
+    name=SOURCE,
+    folder="cases",
+    description="The researchers' case register: the five case studies and their fieldwork activities",
+    discover=discover,
+    read=read,
+    tables=(
+        RawTable(
+            "case_studies",
+            (
+                ("case_id", "varchar"),
+                ("municipality_code", "integer"),
+                ("effort_title", "varchar"),
+                ("knowledge_area", "varchar"),
+                ("fieldwork_start_date", "date"),
+                ("fieldwork_end_date", "date"),
+            ),
+        ),
+        RawTable(
+            "fieldwork_activities",
+            (
+                ("activity_id", "varchar"),
+                ("case_id", "varchar"),
+                ("activity_type", "varchar"),
+                ("activity_date", "date"),
+                ("informant_role", "varchar"),
+                ("n_participants", "integer"),
+                ("has_consent", "boolean"),
+                ("has_recording", "boolean"),
+                ("has_transcript", "boolean"),
+                ("informant_pseudonym", "varchar"),
+            ),
+        ),
+    ),
+    suites=("raw_case_studies", "raw_fieldwork_activities"),
+)

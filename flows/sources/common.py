@@ -1,4 +1,10 @@
-"""What every landing reader returns: typed tables for the raw layer and the rows it rejected."""
+"""What every landing reader is and returns: its source's declaration, raw tables and named rejects.
+
+A source is declared once (`Source`): its name, the landing folder its deliveries arrive in, how a
+delivery is recognised there, its reader, the raw tables it fills with their columns, and the quality
+suites that guard them. The registry (`flows.sources.registry`) lists the sources; ingest, the raw
+store and the gate loop over it.
+"""
 
 from __future__ import annotations
 
@@ -7,41 +13,106 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
+from flows.landing import Delivery, Discover
 
 Pseudonymise = Callable[[str, str | None], str | None]
 
 
 class LandingFileError(ValueError):
-    """A whole file cannot be read (wrong encoding, wrong header); names the file and what to do."""
+    """A whole file cannot be read (empty, truncated, wrong encoding or shape): the delivery is refused.
+
+    `file` is the file at fault (within the delivery), `row` the line or sheet row where it went wrong
+    when there is one. The reason says what is wrong and what to do; it never quotes the file's content.
+    """
+
+    def __init__(self, file: Path, reason: str, row: int | None = None, sheet: str | None = None) -> None:
+        super().__init__(reason)
+        self.file = file
+        self.reason = reason
+        self.row = row
+        self.sheet = sheet
 
 
 @dataclass(frozen=True)
 class Reject:
-    """One landing row that did not reach the raw layer. `row` is the line number in the file
-    (the header is line 1). The reason never repeats an identifying value."""
+    """A landing row (or a whole file, `row` None) that did not reach the raw layer, and why.
+
+    `row` is the line number in a text file (the header is line 1) or the row of a sheet. The reason
+    names columns and rules, never a cell's value.
+    """
 
     source: str
     file: str
-    row: int
+    row: int | None
     column: str | None
     reason: str
+    sheet: str | None = None
+
+    def where(self) -> str:
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"sheet {self.sheet}")
+        if self.row is not None:
+            parts.append(f"row {self.row}" if self.sheet else f"line {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts)
 
     def __str__(self) -> str:
-        where = f"{self.file}, line {self.row}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.reason}"
+        return f"{self.where()}: {self.reason}"
 
 
 @dataclass
 class SourceBatch:
-    """The result of reading one delivery: raw tables by name, rejects, and the files read."""
+    """The result of reading one delivery: raw tables by name, rejects, and the files read.
+
+    A table is a pandas DataFrame or a pyarrow Table whose columns are those the source declares, each
+    row naming its `source_file` and `source_row`.
+    """
 
     source: str
     files: list[Path]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table of the raw layer: its columns (name, DuckDB type), declared once, here.
+
+    Every raw table also has `source_file` and `source_row`. A `raw_only` table holds text that may
+    name people: dbt never reads it and it is never published.
+    """
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    raw_only: bool = False
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+    def ddl(self) -> str:
+        columns = ", ".join(f"{name} {kind}" for name, kind in self.columns)
+        return (
+            f"create table if not exists raw.{self.name} ({columns}, source_file varchar not null, source_row integer)"
+        )
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of delivery, declared once."""
+
+    name: str
+    folder: str  # under the landing zone
+    description: str
+    discover: Discover
+    read: Callable[[Delivery, Pseudonymise], SourceBatch]
+    tables: tuple[RawTable, ...]
+    suites: tuple[str, ...]
 
 
 class RowError(ValueError):
@@ -51,6 +122,16 @@ class RowError(ValueError):
         super().__init__(reason)
         self.column = column
         self.reason = reason
+
+
+def require_file(path: Path, what: str) -> None:
+    """Refuse the delivery when one of its files is missing, a folder, or empty."""
+    if path.is_dir():
+        raise LandingFileError(path, f"is a folder where {what} was expected; deliver the file itself")
+    if not path.is_file():
+        raise LandingFileError(path, f"is missing: {what} must be delivered with the rest")
+    if path.stat().st_size == 0:
+        raise LandingFileError(path, "is empty (0 bytes); deliver the file again")
 
 
 def sha256_of(path: Path) -> str:

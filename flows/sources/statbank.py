@@ -13,8 +13,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.sources.common import LandingFileError, Reject, RowError, SourceBatch, parse_int
-from flows.sources.municipalities import UNRESOLVED, MunicipalityResolver
+from flows.landing import Delivery, Finding, Inventory, not_recognised, real_entries
+from flows.sources.common import (
+    LandingFileError,
+    Pseudonymise,
+    RawTable,
+    Reject,
+    RowError,
+    Source,
+    SourceBatch,
+    parse_int,
+    require_file,
+)
+from flows.sources.municipalities import UNRESOLVED, MunicipalityResolver, reference_resolver
 
 SOURCE = "statbank"
 EXPECTED_HEADER = ["OMRÅDE", "TID", "INDHOLD"]
@@ -24,17 +35,20 @@ QUARTER = re.compile(r"^\d{4}K[1-4]$")
 def read_statbank_population(path: Path, resolver: MunicipalityResolver) -> SourceBatch:
     """Read one FOLK1A extract. Returns the raw table statbank_population and rejected rows."""
     batch = SourceBatch(source=SOURCE, files=[path])
+    require_file(path, "a Statbank CSV extract")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise LandingFileError(
-            f"{path}: not UTF-8 ({error.reason} at byte {error.start}); download the table again from Statbank as CSV."
+            path, f"is not UTF-8 (at byte {error.start}); download the table again from Statbank as CSV"
         ) from None
     lines = [line for line in text.replace("\r\n", "\n").split("\n") if line]
     if not lines or lines[0].split(";") != EXPECTED_HEADER:
         raise LandingFileError(
-            f"{path}: line 1 should read {';'.join(EXPECTED_HEADER)} (population by area and quarter); "
-            "request FOLK1A with OMRÅDE and TID only, every other variable eliminated."
+            path,
+            f"line 1 should read {';'.join(EXPECTED_HEADER)} (population by area and quarter); "
+            "request FOLK1A with OMRÅDE and TID only, every other variable eliminated",
+            row=1,
         )
     table_id = path.stem.split("_")[0].upper()
     rows = []
@@ -85,3 +99,44 @@ def read_statbank_population(path: Path, resolver: MunicipalityResolver) -> Sour
     frame["municipality_code"] = frame["municipality_code"].astype("Int64")
     batch.tables["statbank_population"] = frame
     return batch
+
+
+def discover(folder: Path, inventory: Inventory) -> tuple[list[Delivery], list[Finding]]:
+    """Every `.csv` file in statbank/ is one extract; anything else is not recognised."""
+    deliveries, findings = [], []
+    for entry in real_entries(folder):
+        path = Path(entry.path)
+        if entry.is_file() and path.suffix.casefold() == ".csv":
+            deliveries.append(Delivery(SOURCE, inventory.relative(path), path, (path,), "statbank-csv"))
+        else:
+            findings += not_recognised(
+                path, inventory, "is not a Statbank CSV extract (statbank/<TABLE>_<anything>.csv)"
+            )
+    return deliveries, findings
+
+
+def read(delivery: Delivery, pseudonymise: Pseudonymise) -> SourceBatch:
+    return read_statbank_population(delivery.path, reference_resolver())
+
+
+STATBANK = Source(
+    name=SOURCE,
+    folder="statbank",
+    description="Statistics Denmark Statbank extracts: population by area and quarter (FOLK1A)",
+    discover=discover,
+    read=read,
+    tables=(
+        RawTable(
+            "statbank_population",
+            (
+                ("table_id", "varchar"),
+                ("area_label", "varchar"),
+                ("municipality_code", "integer"),
+                ("area_level", "varchar"),
+                ("quarter", "varchar"),
+                ("population", "bigint"),
+            ),
+        ),
+    ),
+    suites=("raw_statbank_population",),
+)

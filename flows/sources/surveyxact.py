@@ -12,14 +12,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from flows.landing import Delivery, Finding, Inventory, not_recognised, real_entries
 from flows.sources.common import (
     LandingFileError,
     Pseudonymise,
+    RawTable,
     Reject,
     RowError,
+    Source,
     SourceBatch,
     parse_int,
     parse_timestamp,
+    require_file,
 )
 
 SOURCE = "survey"
@@ -55,13 +59,20 @@ IDENTIFIER_VARIABLES = {"email": "email", "name": "name"}
 
 
 def _read_utf16_rows(path: Path) -> list[list[str]]:
+    require_file(path, f"the export's {path.name}")
     raw = path.read_bytes()
     if not raw.startswith(b"\xff\xfe"):
         raise LandingFileError(
-            f"{path}: not a SurveyXact export file (expected UTF-16 with a byte-order mark). "
-            "Export again from SurveyXact as 'Dataset (tab-separated, Unicode)'."
+            path,
+            "is not a SurveyXact export file (expected UTF-16 with a byte-order mark); "
+            "export again from SurveyXact as 'Dataset (tab-separated, Unicode)'",
         )
-    text = raw.decode("utf-16")
+    try:
+        text = raw.decode("utf-16")
+    except UnicodeDecodeError as error:
+        raise LandingFileError(
+            path, f"cannot be decoded as UTF-16 at byte {error.start}: the file is damaged or cut short"
+        ) from None
     return [line.rstrip("\r").split("\t") for line in text.split("\n") if line.strip("\r")]
 
 
@@ -77,9 +88,6 @@ def _status_code(values: dict[str, str]) -> int:
 def read_surveyxact_export(directory: Path, pseudonymise: Pseudonymise) -> SourceBatch:
     """Read one export folder. Returns raw tables survey_respondents, survey_answers,
     survey_open_answers, survey_variables and survey_value_labels, plus rejected rows."""
-    missing = [name for name in EXPORT_FILES if not (directory / name).is_file()]
-    if missing:
-        raise LandingFileError(f"{directory}: SurveyXact export is missing {', '.join(missing)}.")
     export_id = directory.name
     dataset_path, structure_path, labels_path = (directory / name for name in EXPORT_FILES)
     batch = SourceBatch(source=SOURCE, files=[dataset_path, structure_path, labels_path])
@@ -95,7 +103,7 @@ def read_surveyxact_export(directory: Path, pseudonymise: Pseudonymise) -> Sourc
         "choiceValue",
         "choiceText",
     ]:
-        raise LandingFileError(f"{structure_path}: line 1 is not a SurveyXact structure header.")
+        raise LandingFileError(structure_path, "line 1 is not a SurveyXact structure header", row=1)
     variables = pd.DataFrame(
         [
             {
@@ -149,14 +157,17 @@ def read_surveyxact_export(directory: Path, pseudonymise: Pseudonymise) -> Sourc
     absent = [name for name in (*REQUIRED_VARIABLES, *STATUS_VARIABLES) if name not in columns]
     if absent:
         raise LandingFileError(
-            f"{dataset_path}: line 1 lacks the variables {', '.join(absent)}; "
-            "the export must include background and status variables."
+            dataset_path,
+            f"line 1 lacks the variables {', '.join(absent)}; the export must include background and status variables",
+            row=1,
         )
     unknown = [name for name in columns if name not in kinds]
     if unknown:
         raise LandingFileError(
-            f"{dataset_path}: variables {', '.join(unknown)} are not in structure.csv; "
-            "dataset and structure come from different exports."
+            dataset_path,
+            f"variables {', '.join(unknown)} are not in structure.csv; "
+            "dataset and structure come from different exports",
+            row=1,
         )
     item_variables = [
         name
@@ -268,3 +279,97 @@ def read_surveyxact_export(directory: Path, pseudonymise: Pseudonymise) -> Sourc
     )
     batch.tables["survey_variables"] = variables
     return batch
+
+
+def discover(folder: Path, inventory: Inventory) -> tuple[list[Delivery], list[Finding]]:
+    """Each folder under survey/ is one SurveyXact export (dataset.csv, structure.csv, labels.csv)."""
+    deliveries, findings = [], []
+    for entry in real_entries(folder):
+        path = Path(entry.path)
+        if not entry.is_dir():
+            findings += not_recognised(
+                path, inventory, "is not a survey export: a SurveyXact export is a folder of its three CSV files"
+            )
+            continue
+        deliveries.append(
+            Delivery(
+                SOURCE, inventory.relative(path), path, tuple(path / name for name in EXPORT_FILES), "surveyxact-csv"
+            )
+        )
+        for inner in real_entries(path):
+            if inner.name not in EXPORT_FILES or inner.is_dir():
+                findings += not_recognised(Path(inner.path), inventory, "is not one of a SurveyXact export's files")
+    return deliveries, findings
+
+
+def read(delivery: Delivery, pseudonymise: Pseudonymise) -> SourceBatch:
+    return read_surveyxact_export(delivery.path, pseudonymise)
+
+
+SURVEY = Source(
+    name=SOURCE,
+    folder="survey",
+    description="Survey exports: the questionnaire to the heads of sector areas",
+    discover=discover,
+    read=read,
+    tables=(
+        RawTable(
+            "survey_respondents",
+            (
+                ("export_id", "varchar not null"),
+                ("respondent_id", "bigint"),
+                ("municipality_code", "integer"),
+                ("sector_area_code", "integer"),
+                ("status_code", "integer"),
+                ("created_at", "timestamp"),
+                ("started_at", "timestamp"),
+                ("closed_at", "timestamp"),
+                ("modified_at", "timestamp"),
+                ("respondent_name_pseudonym", "varchar"),
+                ("email_pseudonym", "varchar"),
+            ),
+        ),
+        RawTable(
+            "survey_answers",
+            (
+                ("export_id", "varchar not null"),
+                ("respondent_id", "bigint"),
+                ("variable_name", "varchar"),
+                ("answer_value", "integer"),
+            ),
+        ),
+        RawTable(
+            "survey_open_answers",
+            (
+                ("export_id", "varchar not null"),
+                ("respondent_id", "bigint"),
+                ("variable_name", "varchar"),
+                ("answer_text", "varchar"),
+            ),
+            raw_only=True,
+        ),
+        RawTable(
+            "survey_variables",
+            (
+                ("export_id", "varchar not null"),
+                ("question_name", "varchar"),
+                ("variable_name", "varchar"),
+                ("question_type", "varchar"),
+                ("sub_type", "varchar"),
+                ("question_text", "varchar"),
+                ("choice_value", "integer"),
+                ("choice_text", "varchar"),
+            ),
+        ),
+        RawTable(
+            "survey_value_labels",
+            (
+                ("export_id", "varchar not null"),
+                ("variable_name", "varchar"),
+                ("value", "integer"),
+                ("label", "varchar"),
+            ),
+        ),
+    ),
+    suites=("raw_survey_answers", "raw_survey_respondents"),
+)
