@@ -400,7 +400,6 @@ def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_c
     from prefect.client.schemas.sorting import FlowRunSort
 
     from flows.cli import EXIT_NEEDS_ATTENTION, main
-
     from flows.ingest import ingest_landing_zone
     from flows.pseudonyms import Pseudonymiser
 
