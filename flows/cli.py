@@ -90,6 +90,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     print(f"  Published file: {published}")
     for load in report.loads:
         print(f"  {load.describe()}")
+        for note in load.notes:
+            print(f"    note: {note}")
     for withdrawal in report.ingest.withdrawals:
         print(f"  {withdrawal.describe()}")
     print(f"  Gate: {report.verdict}")

@@ -55,11 +55,22 @@ class RunRecord:
 
 def warehouse_lineage(settings: Settings) -> dict[str, pd.DataFrame]:
     """From the warehouse: the current version of every landing file (sha256, counts), every file
-    withdrawn from the landing zone, and every landing row that did not reach the raw layer (file, line
-    and reason, never its values)."""
+    withdrawn from the landing zone, every landing row that did not reach the raw layer (file, row and
+    reason, never its values), what ingest noted about each delivery, and the tables the sources declare
+    as lineage (such as which survey exports are mapped to a wave of the study)."""
+    from flows.sources.registry import SOURCES
+
+    described = {
+        table: f"select * exclude (source_row) from raw.{table} order by all"
+        for source in SOURCES
+        for table in source.published_lineage
+    }
     return read_only_frames(
         settings.warehouse_path,
         {
+            **described,
+            "delivery_notes": "select source, delivery, note, run_id, noted_at from raw.delivery_notes "
+            "order by delivery, noted_at",
             "input_files": "select source, delivery, file, sha256, n_bytes, n_rows, n_rejected, "
             "run_id as loaded_in_run, loaded_at from raw.ingest_ledger where status = 'current' order by source, file",
             "withdrawn_files": "select source, delivery, file, sha256, n_rows, run_id as loaded_in_run, "
@@ -101,6 +112,7 @@ def meta_tables(
         [dataclasses.asdict(row) for row in landing_files], columns=["file", "source", "delivery", "state", "reason"]
     )
     return {
+        **warehouse,
         "runs": run_frame,
         "input_files": warehouse["input_files"],
         "landing_files": landing,

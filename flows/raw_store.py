@@ -37,6 +37,10 @@ create table if not exists raw.rejected_rows (
     run_id varchar, source varchar, delivery varchar, file varchar, sheet varchar, line integer,
     column_name varchar, reason varchar, rejected_at timestamp
 )"""
+NOTES_DDL = """
+create table if not exists raw.delivery_notes (
+    run_id varchar, source varchar, delivery varchar, note varchar, noted_at timestamp
+)"""
 LAYOUT_DDL = "create table if not exists raw.layout (fingerprint varchar, created_at timestamp)"
 
 
@@ -46,7 +50,7 @@ def _now() -> datetime:
 
 def layout_fingerprint() -> str:
     """A digest of every raw table's declared columns, the ledger and the rejects table."""
-    text = "\n".join([*(table.ddl() for table in raw_tables()), LEDGER_DDL, REJECTS_DDL])
+    text = "\n".join([*(table.ddl() for table in raw_tables()), LEDGER_DDL, REJECTS_DDL, NOTES_DDL])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -119,6 +123,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> bool:
         connection.execute(table.ddl())
     connection.execute(LEDGER_DDL)
     connection.execute(REJECTS_DDL)
+    connection.execute(NOTES_DDL)
     connection.execute(LAYOUT_DDL)
     if rebuilt or not known:
         connection.execute("delete from raw.layout")
@@ -208,6 +213,11 @@ def load_batch(
             relative = relative_to_landing(reject.file, landing_dir)
             n_rejected_by_file[relative] = n_rejected_by_file.get(relative, 0) + 1
         summary.n_rejected = len(batch.rejects)
+        connection.execute("delete from raw.delivery_notes where delivery = ?", [delivery])
+        for note in batch.notes:
+            connection.execute(
+                "insert into raw.delivery_notes values (?, ?, ?, ?, ?)", [run_id, batch.source, delivery, note, now]
+            )
         connection.execute(
             f"update raw.ingest_ledger set status = '{SUPERSEDED}', status_changed_in_run = ?, status_changed_at = ? "
             f"where status = '{CURRENT}' and file in ({placeholders})",
@@ -258,6 +268,7 @@ def withdraw(connection: duckdb.DuckDBPyConnection, run_id: str, files: list[tup
                 ).fetchall()[0][0]
                 connection.execute(f"delete from raw.{table.name} where source_file = ?", [file])
             connection.execute("delete from raw.rejected_rows where file = ?", [file])
+            connection.execute("delete from raw.delivery_notes where delivery = ?", [delivery])
             connection.execute(
                 f"update raw.ingest_ledger set status = '{WITHDRAWN}', status_changed_in_run = ?, "
                 f"status_changed_at = ? where status = '{CURRENT}' and file = ?",

@@ -84,7 +84,7 @@ def test_refused_delivery_is_recorded_under_its_own_file_and_its_earlier_rows_ar
     path.write_text("OMRÅDE;CIVILSTAND;TID;INDHOLD\r\nHele landet;I alt;2016K1;1\r\n", encoding="utf-8")
     report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
     load = next(load for load in report.loads if load.source == "statbank")
-    assert load.state == "refused" and load.describe().startswith(f"REFUSED {EXTRACT}, line 1: ")
+    assert load.state == "refused" and load.describe().startswith(f"REFUSED {EXTRACT}, row 1: ")
     assert "last good version" in load.describe()
     assert query(settings, "select count(*) from raw.statbank_population") == [(832,)]
     assert query(settings, "select file, line, reason like '%OMRÅDE;TID;INDHOLD%' from raw.rejected_rows") == [
@@ -94,7 +94,7 @@ def test_refused_delivery_is_recorded_under_its_own_file_and_its_earlier_rows_ar
         ("r1", "current")
     ]
     assert states(report)[EXTRACT] == "refused"
-    assert report.needing_attention() == [f"REFUSED {EXTRACT}, line 1: {load.rejects[0].split(': ', 1)[1]}"]
+    assert report.needing_attention() == [f"REFUSED {EXTRACT}, row 1: {load.rejects[0].split(': ', 1)[1]}"]
 
 
 def test_export_missing_a_file_is_refused_naming_the_missing_file(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -240,38 +241,57 @@ def rewrite_dataset(export: Path, change) -> None:
     path.write_bytes("\ufeff".encode("utf-16-le") + text.encode("utf-16-le"))
 
 
-def unknown_municipality(header, rows):
-    rows[5][header.index("kommune")] = "999"
+def unknown_sector_area(header, rows):
+    rows[5][header.index("sektor")] = "99"
     return rows
 
 
-def duplicate_respondent(header, rows):
-    return [*rows, list(rows[10])]
-
-
-@pytest.mark.parametrize(
-    ("poison", "named"),
-    [(unknown_municipality, "municipality_code"), (duplicate_respondent, "respondent_id")],
-    ids=["unknown-municipality-code", "duplicate-respondent"],
-)
-def test_poisoned_survey_fails_gate_and_leaves_published_file_byte_identical(
-    refreshed_lake, tmp_path, research_key, poison, named
-):
+def test_poisoned_survey_fails_gate_and_leaves_published_file_byte_identical(refreshed_lake, tmp_path, research_key):
+    """A sector area the reference seed does not know reaches raw (the reader only reads whole numbers)
+    and fails the raw gate: nothing is built, the published file stays byte-identical."""
     from flows.nightly_refresh import nightly_refresh
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
     before = published.read_bytes()
-    rewrite_dataset(lake / "landing" / "survey" / "samskabelse_2016", poison)
+    rewrite_dataset(lake / "landing" / "survey" / "samskabelse_2016", unknown_sector_area)
     with using_lake(lake):
         state = nightly_refresh(return_state=True)
     assert state.is_failed()
     message = str(state.result(raise_on_failure=False))
     assert "Raw data failed blocking checks" in message
-    assert named in message and "raw.survey_respondents" in message
+    assert "sector_area_code" in message and "raw.survey_respondents" in message
     assert "raw.survey_respondents holds rows from: survey/samskabelse_2016/dataset.csv" in message
     assert published.read_bytes() == before
     assert not list((lake / "published").glob(".candidate-*"))
+
+
+def test_unknown_municipality_and_duplicate_respondent_are_rejected_rows_and_the_rest_is_published(
+    refreshed_lake, tmp_path, research_key
+):
+    """A municipality that resolves to nothing is quarantined and a repeated respondent id rejected, each
+    named by file, row and column in meta.rejected_rows; the rest of the export is published."""
+    from flows.nightly_refresh import nightly_refresh
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+
+    def damaged(header, rows):
+        rows[5][header.index("kommune")] = "999"
+        return [*rows, list(rows[10])]
+
+    rewrite_dataset(lake / "landing" / "survey" / "samskabelse_2016", damaged)
+    with using_lake(lake):
+        report = nightly_refresh()
+    survey = next(load for load in report.loads if load.source == "survey")
+    assert survey.n_rejected == 2 and report.needing_attention == []
+    rejected = published_tables(lake / "published" / "analytics.duckdb", ["meta.rejected_rows"])["meta.rejected_rows"]
+    assert rejected[["file", "line", "column_name"]].values.tolist() == [
+        ["survey/samskabelse_2016/dataset.csv", 7, "kommune"],
+        ["survey/samskabelse_2016/dataset.csv", 787, "responde"],
+    ]
+    assert "999" not in " ".join(rejected["reason"])
+    profile = published_tables(lake / "published" / "analytics.duckdb", ["municipality_profile"])
+    assert profile["municipality_profile"]["n_sector_areas_invited"].sum() == 98 * 8 - 1
 
 
 def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(refreshed_lake, tmp_path, research_key, capsys):
@@ -332,7 +352,7 @@ def test_unreadable_row_is_rejected_with_file_line_and_reason_and_the_rest_is_pu
         report = nightly_refresh()
     survey = next(load for load in report.loads if load.source == "survey")
     assert survey.n_rejected == 1
-    assert survey.rejects == ["survey/samskabelse_2016/dataset.csv, line 17: has 32 fields; the header has 35"]
+    assert survey.rejects == ["survey/samskabelse_2016/dataset.csv, row 17: has 32 fields; the header has 35"]
     rejected = published_tables(lake / "published" / "analytics.duckdb", ["meta.rejected_rows"])["meta.rejected_rows"]
     assert rejected[["file", "line"]].values.tolist() == [["survey/samskabelse_2016/dataset.csv", 17]]
 
@@ -446,3 +466,49 @@ def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_c
     status = capsys.readouterr().out
     assert "Needs attention: 2 landing files were refused or not recognised" in status
     assert "statbank/FOLK1A_kommuner.csv" in status and "survey/answers.sav.txt" in status
+
+
+def test_an_export_of_an_unknown_questionnaire_lands_in_raw_is_reported_unmapped_and_leaves_the_marts_unchanged(
+    refreshed_lake, tmp_path, research_key, capsys
+):
+    """A real SurveyXact export of another questionnaire, dropped into the landing zone: its answers and
+    codebook land in raw, its files are in the published lineage with their sha256, it is reported as
+    unmapped, and every mart is exactly as before."""
+    from flows.cli import EXIT_PUBLISHED, main
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    marts = ["municipality_profile", "survey_coverage", "partner_collaboration", "case_fieldwork"]
+    before = published_tables(lake / "published" / "analytics.duckdb", marts)
+    export = lake / "landing" / "survey" / "gfe_applicants_2021"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "formats" / "surveyxact", export)
+    with using_lake(lake):
+        assert main(["refresh"]) == EXIT_PUBLISHED
+    out = capsys.readouterr().out
+    assert "survey/gfe_applicants_2021: loaded" in out and "no mapping entry" in out
+
+    published = lake / "published" / "analytics.duckdb"
+    after = published_tables(published, marts)
+    for mart in marts:
+        pd.testing.assert_frame_equal(after[mart], before[mart], obj=mart)
+    meta = published_tables(published, ["meta.input_files", "meta.survey_exports", "meta.delivery_notes"])
+    files = meta["meta.input_files"].set_index("file")
+    for name in ("dataset.csv", "structure.csv", "labels.csv"):
+        relative = f"survey/gfe_applicants_2021/{name}"
+        assert files.loc[relative, "sha256"] == hashlib.sha256((export / name).read_bytes()).hexdigest()
+    exports = meta["meta.survey_exports"].set_index("export_id")
+    assert exports.loc["gfe_applicants_2021", "wave_id"] is None
+    assert exports.loc["gfe_applicants_2021", "n_respondents"] == 4
+    assert exports.loc["samskabelse_2016", "wave_id"] == "2016"
+    notes = meta["meta.delivery_notes"]
+    assert notes.loc[notes["delivery"] == "survey/gfe_applicants_2021", "note"].str.contains("no mapping entry").any()
+
+    connection = duckdb.connect(str(lake / "warehouse" / "warehouse.duckdb"), read_only=True)
+    try:
+        counts = connection.execute(
+            "select (select count(*) from raw.survey_answers where export_id = 'gfe_applicants_2021'), "
+            "(select count(*) from raw.survey_variables where export_id = 'gfe_applicants_2021'), "
+            "(select count(*) from raw.survey_value_labels where export_id = 'gfe_applicants_2021')"
+        ).fetchall()
+    finally:
+        connection.close()
+    assert counts == [(339, 110, 218)]

@@ -56,6 +56,9 @@ def respondents(n: int = 4, **overrides: list) -> pd.DataFrame:
         "modified_at": [started + pd.Timedelta(hours=2)] * n,
         "respondent_name_pseudonym": [f"{PSEUDONYM}-{i}" for i in range(n)],
         "email_pseudonym": [f"{EMAIL}-{i}" for i in range(n)],
+        "wave_id": ["2016"] * n,
+        "area_level": ["municipality"] * n,
+        "status_rule": ["status variables (statoverall)"] * n,
         "source_file": ["dataset.csv"] * n,
         "source_row": list(range(2, n + 2)),
     }
@@ -122,7 +125,7 @@ def good_frames() -> dict[str, pd.DataFrame]:
                 "export_id": [EXPORT] * 4,
                 "respondent_id": [1, 1, 2, 2],
                 "variable_name": ["q1", "q2", "q1", "q2"],
-                "answer_value": [0, 9, 4, None],
+                "answer_value": ["0", "9", "4", "135.407"],
                 "source_file": ["dataset.csv"] * 4,
                 "source_row": [2, 2, 3, 3],
             }
@@ -275,7 +278,7 @@ def test_unknown_municipality_code_fails_blocking_check():
     assert not verdict.passed
     outcome = failed(verdict, "expect_column_values_to_be_in_set", "municipality_code")
     assert outcome.severity == "blocking"
-    assert outcome.observed == "1 of 4 rows unexpected"
+    assert outcome.observed == "1 of 4 rows unexpected (counting only the rows the check applies to)"
     assert verdict.failed_blocking == (outcome,)
 
 
@@ -375,7 +378,7 @@ def test_no_cell_value_appears_in_outcomes_or_failure_description():
             "export_id": [EXPORT] * 3,
             "respondent_id": [PSEUDONYM] * 3,
             "variable_name": [EMAIL, EMAIL, None],
-            "answer_value": [7741, 7741, 1],
+            "answer_value": ["7741", "7741", None],
             "source_file": ["dataset.csv"] * 3,
             "source_row": [2, 3, 4],
         }
@@ -432,6 +435,26 @@ def test_gx_results_in_the_gates_result_format_hold_counts_but_no_cell_value():
         assert not exception_info.get("raised_exception")
 
 
+def test_an_unmapped_export_may_lack_municipality_and_sector_but_a_mapped_one_may_not():
+    """Rows of an export no mapping entry ties to a wave land without background; the checks of
+    municipality and sector area apply to mapped rows only (and the code set to municipality rows)."""
+    unmapped = respondents(
+        3,
+        wave_id=[None, None, "2016"],
+        area_level=[None, None, "municipality"],
+        municipality_code=[None, None, 101],
+        sector_area_code=[None, None, 1],
+    )
+    assert gate.validate_frame("raw_survey_respondents", unmapped).passed
+    christianso = respondents(2, area_level=["outside_municipalities", "municipality"], municipality_code=[411, 101])
+    assert gate.validate_frame("raw_survey_respondents", christianso).passed
+    missing = respondents(2, municipality_code=[None, 101], area_level=[None, "municipality"])
+    verdict = gate.validate_frame("raw_survey_respondents", missing)
+    assert [(o.check, o.column) for o in verdict.failed_blocking] == [
+        ("expect_column_values_to_not_be_null", "municipality_code")
+    ]
+
+
 def test_describe_failures_gives_one_line_per_failed_check_in_words():
     verdict = gate.validate_frame(
         "raw_survey_respondents",
@@ -470,6 +493,8 @@ def test_frame_read_from_duckdb_with_a_bad_row_fails():
                 null::timestamp as modified_at,
                 'p' || range as respondent_name_pseudonym,
                 'e' || range as email_pseudonym,
+                '2016' as wave_id,
+                'municipality' as area_level,
                 'dataset.csv' as source_file,
                 range::integer as source_row
             from range(5)
@@ -478,7 +503,7 @@ def test_frame_read_from_duckdb_with_a_bad_row_fails():
         frame = connection.sql("select * from survey_respondents").df()
     verdict = gate.validate_frame("raw_survey_respondents", frame)
     assert [o.column for o in verdict.failed_blocking] == ["municipality_code"]
-    assert verdict.failed_blocking[0].observed == "1 of 5 rows unexpected"
+    assert verdict.failed_blocking[0].observed == "1 of 5 rows unexpected (counting only the rows the check applies to)"
 
 
 def test_expectations_folder_can_be_moved_with_an_environment_variable(tmp_path, monkeypatch):

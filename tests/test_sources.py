@@ -1,4 +1,5 @@
-"""Landing readers: real delivery shapes read, bad rows rejected with file, line and reason."""
+"""Statbank and case-register readers, and the municipality resolver: real shapes read, bad rows rejected
+with file, row and reason. Survey exports have their own tests (test_survey_exports.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from flows.sources.case_register import read_case_register
 from flows.sources.common import LandingFileError
 from flows.sources.municipalities import MunicipalityResolver, reference_resolver
 from flows.sources.statbank import read_statbank_population
-from flows.sources.surveyxact import read_surveyxact_export
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = ROOT / "tests" / "fixtures" / "formats"
@@ -28,62 +28,6 @@ def matcher() -> MunicipalityResolver:
 def sample(tmp_path) -> Path:
     generate_sample(tmp_path)
     return tmp_path
-
-
-def write_utf16(path: Path, text: str) -> None:
-    path.write_bytes("\ufeff".encode("utf-16-le") + text.encode("utf-16-le"))
-
-
-def test_survey_export_is_read_into_pseudonymised_raw_tables(sample):
-    export = sample / "survey" / "samskabelse_2016"
-    batch = read_surveyxact_export(export, PSEUDONYMISE)
-    respondents = batch.tables["survey_respondents"]
-    assert len(respondents) == 98 * 8 + 1 and batch.rejects == []
-    assert respondents["email_pseudonym"].str.startswith("email_").all()
-    assert not respondents.astype(str).apply(lambda column: column.str.contains("@")).any().any()
-    answers = batch.tables["survey_answers"]
-    assert set(answers["variable_name"]) == {
-        "q1",
-        "q2",
-        *(f"q3_{n}" for n in range(1, 9)),
-        *(f"q4_{n}" for n in range(1, 8)),
-    }
-    assert len(batch.tables["survey_variables"]) == 35
-    assert batch.tables["survey_open_answers"]["variable_name"].eq("q5").all()
-
-
-def test_real_surveyxact_export_is_decoded_and_refused_for_missing_background_variables():
-    """The byte-exact SurveyXact export from another survey: decoded, but it lacks kommune and sektor."""
-    with pytest.raises(LandingFileError, match=r"line 1 lacks the variables kommune, sektor") as refused:
-        read_surveyxact_export(FORMATS / "surveyxact", PSEUDONYMISE)
-    assert refused.value.file.name == "dataset.csv" and refused.value.row == 1
-
-
-def test_survey_row_with_bad_cells_is_rejected_naming_file_line_and_column(sample):
-    export = sample / "survey" / "samskabelse_2016"
-    lines = (export / "dataset.csv").read_bytes().decode("utf-16").lstrip("\ufeff").split("\n")
-    header = lines[0].split("\t")
-    row = lines[3].split("\t")
-    row[header.index("sektor")] = "tre"
-    lines[3] = "\t".join(row)
-    row = lines[4].split("\t")
-    row[header.index("stato_4")] = "1"
-    row[header.index("stato_2")] = "1"
-    lines[4] = "\t".join(row)
-    write_utf16(export / "dataset.csv", "\n".join(lines))
-    batch = read_surveyxact_export(export, PSEUDONYMISE)
-    assert [str(reject).split("dataset.csv, ")[1] for reject in batch.rejects] == [
-        "line 4, column sektor: is not a whole number",
-        "line 5, column stato_1..stato_5: marks 2 overall statuses; exactly one is expected",
-    ]
-    assert len(batch.tables["survey_respondents"]) == 98 * 8 + 1 - 2
-
-
-def test_export_that_is_not_utf16_is_refused_with_advice(sample):
-    export = sample / "survey" / "samskabelse_2016"
-    (export / "dataset.csv").write_text("responde\tkommune\n1\t101\n", encoding="utf-8")
-    with pytest.raises(LandingFileError, match="expected UTF-16"):
-        read_surveyxact_export(export, PSEUDONYMISE)
 
 
 @pytest.mark.parametrize(

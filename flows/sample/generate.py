@@ -22,9 +22,11 @@ from pathlib import Path
 
 from flows.landing import PLATFORM_FILES, SAMPLE_MARKER, walk
 from flows.reference import seed_mapping, seed_rows
+from flows.sample.survey_shapes import GeneratedExport, write_shape
 from flows.sources.common import sha256_of
 
 QUESTIONNAIRE_PATH = Path(__file__).with_name("questionnaire.json")
+DEFAULT_SURVEY_SHAPE = "surveyxact-utf16"
 
 FIRST_NAMES = [
     "Anne",
@@ -174,7 +176,7 @@ def _survey_columns(questionnaire: dict) -> list[dict]:
                     variable=f"{question['question']}_{number}",
                     type=question["type"],
                     sub=question["sub_type"],
-                    text=question["text"] if multiple else f"{question['text']} {item}",
+                    text=question["text"] if multiple else f"{question['text']} - {item}",
                     choice_value=str(number) if multiple else "",
                     choice_text=item if multiple else "",
                 )
@@ -214,21 +216,16 @@ def _answers(rng: random.Random, status: int, questionnaire: dict) -> dict[str, 
     return answers
 
 
-def _write_utf16_tsv(path: Path, rows: list[list[str]], line_ending: str) -> None:
-    text = line_ending.join("\t".join(row) for row in rows) + line_ending
-    path.write_bytes("\ufeff".encode("utf-16-le") + text.encode("utf-16-le"))
-
-
-def _write_survey_round(
-    directory: Path,
+def _survey_round(
+    export_name: str,
     round_number: int,
     rng: random.Random,
     municipalities: list[dict[str, str]],
     questionnaire: dict,
     names: list[str],
     emails: list[str],
-) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+) -> GeneratedExport:
+    """One survey round to every sector-area head of every municipality, as SurveyXact holds it."""
     columns = _survey_columns(questionnaire)
     survey_id = 2016000 + round_number
     base_time = datetime(2016, 3, 1, 9, 0, 0) + timedelta(days=365 * (round_number - 1))
@@ -274,30 +271,8 @@ def _write_survey_round(
     )
     records.append(resubmission)
 
-    header = [column["variable"] for column in columns]
-    dataset_rows = [header] + [[record.get(variable, "") for variable in header] for record in records]
-    structure_rows = [
-        ["questionName", "variableName", "questionType", "subType", "questionText", "choiceValue", "choiceText", ""]
-    ]
-    for column in columns:
-        structure_rows.append(
-            [
-                column["question"],
-                column["variable"],
-                column["type"],
-                column["sub"],
-                column["text"],
-                column.get("choice_value", ""),
-                column.get("choice_text", ""),
-                "",
-            ]
-        )
-    label_rows = _label_rows(columns, municipalities, questionnaire, survey_id)
-
-    _write_utf16_tsv(directory / "dataset.csv", dataset_rows, "\n")
-    _write_utf16_tsv(directory / "structure.csv", structure_rows, "\r\n")
-    _write_utf16_tsv(directory / "labels.csv", label_rows, "\r\n")
-    return [directory / "dataset.csv", directory / "structure.csv", directory / "labels.csv"]
+    labels = _label_rows(columns, municipalities, questionnaire, survey_id)
+    return GeneratedExport(export_name, questionnaire["title"], columns, records, labels)
 
 
 def _respondent_record(
@@ -350,25 +325,20 @@ def _respondent_record(
 
 def _label_rows(
     columns: list[dict], municipalities: list[dict[str, str]], questionnaire: dict, survey_id: int
-) -> list[list[str]]:
-    def quoted(text: str) -> str:
-        return '"' + text.replace('"', '""') + '"'
-
+) -> list[tuple[str, str, str]]:
     rows = [
-        [quoted("x_exclude"), str(survey_id), quoted("Denne værdi skal ikke gemmes")],
-        [quoted("survey"), str(survey_id), quoted(questionnaire["title"])],
+        ("x_exclude", str(survey_id), "Denne værdi skal ikke gemmes"),
+        ("survey", str(survey_id), questionnaire["title"]),
     ]
-    rows += [[quoted("kommune"), m["kommunekode"], quoted(f"{m['navn']} Kommune")] for m in municipalities]
-    rows += [[quoted("sektor"), str(code), quoted(label)] for code, label in sector_areas().items()]
+    rows += [("kommune", m["kommunekode"], f"{m['navn']} Kommune") for m in municipalities]
+    rows += [("sektor", str(code), label) for code, label in sector_areas().items()]
     scales = {q["question"]: scale_labels(q["scale"]) for q in questionnaire["questions"] if "scale" in q}
     for column in columns:
         question = column["question"]
         if column["variable"].startswith("stato_"):
-            rows += [
-                [quoted(column["variable"]), value, quoted(label)] for value, label in scale_labels("selected").items()
-            ]
+            rows += [(column["variable"], value, label) for value, label in scale_labels("selected").items()]
         elif scales.get(question):
-            rows += [[quoted(column["variable"]), value, quoted(label)] for value, label in scales[question].items()]
+            rows += [(column["variable"], value, label) for value, label in scales[question].items()]
     return rows
 
 
@@ -471,10 +441,14 @@ def _write_case_register(directory: Path, rng: random.Random, scale: int, names:
     return paths
 
 
-def generate_sample(landing_dir: Path, scale: int = 1, seed: int = 2016) -> SampleManifest:
+def generate_sample(
+    landing_dir: Path, scale: int = 1, seed: int = 2016, survey_shape: str = DEFAULT_SURVEY_SHAPE
+) -> SampleManifest:
     """Write the embedded sample into `landing_dir` and say what was written.
 
-    Returns the files and the synthetic names and e-mails, so tests can prove none is published.
+    `survey_shape` is the shape of the survey exports (one of survey_shapes.SHAPES; SurveyXact's
+    tab-separated UTF-16 export by default). Returns the files and the synthetic names and e-mails, so
+    tests can prove none is published.
     """
     if scale < 1:
         raise ValueError(f"scale must be 1 or more, got {scale}")
@@ -485,8 +459,10 @@ def generate_sample(landing_dir: Path, scale: int = 1, seed: int = 2016) -> Samp
     emails: list[str] = []
     files: list[Path] = []
     for round_number in range(1, scale + 1):
-        export = landing_dir / "survey" / f"samskabelse_{2015 + round_number}"
-        files += _write_survey_round(export, round_number, rng, municipalities, questionnaire, names, emails)
+        export = _survey_round(
+            f"samskabelse_{2015 + round_number}", round_number, rng, municipalities, questionnaire, names, emails
+        )
+        files += write_shape(export, landing_dir / "survey", survey_shape)
     files.append(
         _write_statbank_population(
             landing_dir / "statbank" / "FOLK1A_kommuner.csv", rng, municipalities, n_quarters=8 * scale

@@ -39,8 +39,8 @@ class LandingFileError(ValueError):
 class Reject:
     """A landing row (or a whole file, `row` None) that did not reach the raw layer, and why.
 
-    `row` is the line number in a text file (the header is line 1) or the row of a sheet. The reason
-    names columns and rules, never a cell's value.
+    `row` counts records from the top of the file with the header as row 1, as a spreadsheet shows them
+    (the row of a sheet; an SPSS case number). The reason names columns and rules, never a cell's value.
     """
 
     source: str
@@ -55,7 +55,7 @@ class Reject:
         if self.sheet:
             parts.append(f"sheet {self.sheet}")
         if self.row is not None:
-            parts.append(f"row {self.row}" if self.sheet else f"line {self.row}")
+            parts.append(f"row {self.row}")
         if self.column:
             parts.append(f"column {self.column}")
         return ", ".join(parts)
@@ -113,6 +113,8 @@ class Source:
     read: Callable[[Delivery, Pseudonymise], SourceBatch]
     tables: tuple[RawTable, ...]
     suites: tuple[str, ...]
+    # Raw tables that describe deliveries and hold no identifying data: published in `meta` as lineage.
+    published_lineage: tuple[str, ...] = ()
 
 
 class RowError(ValueError):

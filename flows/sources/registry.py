@@ -10,7 +10,7 @@ from __future__ import annotations
 from flows.sources.case_register import CASES
 from flows.sources.common import RawTable, Source
 from flows.sources.statbank import STATBANK
-from flows.sources.surveyxact import SURVEY
+from flows.sources.survey import SURVEY
 
 SOURCES: tuple[Source, ...] = (SURVEY, STATBANK, CASES)
 

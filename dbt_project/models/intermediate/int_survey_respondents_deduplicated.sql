@@ -1,6 +1,8 @@
 {#
     Keeps one respondent record per invited sector-area head, i.e. per
-    (export_id, municipality_code, sector_area_code). Preference order:
+    (export_id, municipality_code, sector_area_code), of the exports a mapping
+    entry ties to a wave (unmapped questionnaires stay in raw) and of the 98
+    municipalities (Christiansø stays in raw). Preference order:
     answering records first, then completed over partial (what answers and what
     completes is the respondent_statuses seed's rule),
     then the latest closed_at, then the highest respondent_id.
@@ -32,6 +34,9 @@ respondents as (
     from respondent_records
     inner join statuses
         on respondent_records.status_code = statuses.status_code
+    where
+        respondent_records.is_mapped
+        and respondent_records.area_level = 'municipality'
 
 ),
 

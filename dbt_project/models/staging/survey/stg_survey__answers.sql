@@ -15,7 +15,9 @@ renamed as (
         variable_name,
 
         -- answer
-        answer_value as answer_code,
+        answer_value,
+        answer_number,
+        try_cast(answer_value as integer) as answer_code,
 
         -- lineage
         source_file,

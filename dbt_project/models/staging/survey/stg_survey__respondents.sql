@@ -12,11 +12,17 @@ renamed as (
         -- ids
         export_id,
         respondent_id,
+        wave_id,
         municipality_code,
         sector_area_code,
 
+        -- where and whether the record counts
+        area_level,
+        wave_id is not null as is_mapped,
+
         -- status
         status_code,
+        status_rule,
 
         -- timestamps
         created_at,

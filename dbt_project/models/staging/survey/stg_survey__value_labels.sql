@@ -12,10 +12,16 @@ renamed as (
         -- ids
         export_id,
         variable_name,
-        value as answer_code,
+        value as answer_value,
+        try_cast(value as integer) as answer_code,
 
         -- label
         label as answer_label,
+        sort_order,
+        is_dont_know,
+        is_not_applicable,
+        is_no_answer,
+        is_declared_missing,
 
         -- lineage
         source_file,

@@ -14,12 +14,17 @@ renamed as (
         variable_name,
         question_name,
 
-        -- structure
+        -- codebook
+        position as variable_position,
+        variable_label,
+        question_text,
+        item_text,
         question_type,
         sub_type,
-        question_text,
-        choice_value as choice_code,
-        choice_text,
+        choice_value,
+        value_kind,
+        role as variable_role,
+        is_closed,
 
         -- lineage
         source_file,

@@ -1,0 +1,181 @@
+"""Survey exports as they really arrive, in every shape, for any questionnaire.
+
+A survey export is dropped into `data_lake/landing/survey/`:
+- as a folder holding SurveyXact's three CSV files (dataset, structure, labels), in any separator and
+  encoding SurveyXact offers;
+- or as a single file: a SurveyXact `.xlsx` workbook, an SPSS `.sav` file, or a Qualtrics `.csv`.
+
+Each shape has its reader (`surveyxact`, `qualtrics`, `spss`), all producing the same shape-neutral
+export; `to_raw` turns it into the raw tables declared here. Which export is which questionnaire, and
+where its background variables are, is data: `dbt_project/seeds/survey_exports.csv`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flows.landing import Delivery, Finding, Inventory, not_recognised, real_entries
+from flows.sources.common import Pseudonymise, RawTable, Source, SourceBatch
+from flows.sources.survey.qualtrics import read_qualtrics_csv
+from flows.sources.survey.spss import read_sav
+from flows.sources.survey.surveyxact import EXPORT_FILES, read_export_folder, read_export_workbook
+from flows.sources.survey.to_raw import survey_batch
+
+SOURCE = "survey"
+FOLDER = "survey"
+SINGLE_FILE_READERS = {
+    ".xlsx": ("surveyxact-xlsx", read_export_workbook),
+    ".sav": ("spss-sav", read_sav),
+    ".csv": ("qualtrics-csv", read_qualtrics_csv),
+}
+FOLDER_FORMAT = "surveyxact-csv"
+
+
+def discover(folder: Path, inventory: Inventory) -> tuple[list[Delivery], list[Finding]]:
+    """A folder under survey/ is a SurveyXact CSV export; a .xlsx, .sav or .csv file is an export of its own."""
+    deliveries, findings = [], []
+    for entry in real_entries(folder):
+        path = Path(entry.path)
+        if entry.is_dir():
+            present = {inner.name.casefold(): Path(inner.path) for inner in real_entries(path)}
+            files = tuple(present.get(name, path / name) for name in EXPORT_FILES)
+            deliveries.append(Delivery(SOURCE, inventory.relative(path), path, files, FOLDER_FORMAT))
+            for inner in real_entries(path):
+                if inner.name.casefold() not in EXPORT_FILES or inner.is_dir():
+                    reason = "is not one of a SurveyXact export's files (dataset.csv, structure.csv, labels.csv)"
+                    findings += not_recognised(Path(inner.path), inventory, reason)
+        elif path.suffix.casefold() in SINGLE_FILE_READERS:
+            format_name, _ = SINGLE_FILE_READERS[path.suffix.casefold()]
+            deliveries.append(Delivery(SOURCE, inventory.relative(path), path, (path,), format_name))
+        else:
+            reason = (
+                "is not a survey export: a SurveyXact export is a folder of its three CSV files, "
+                "or a single .xlsx, .sav or Qualtrics .csv file"
+            )
+            findings += not_recognised(path, inventory, reason)
+    return deliveries, findings
+
+
+def export_id_of(delivery: Delivery) -> str:
+    """The export's name in raw: its folder or file name under survey/."""
+    return delivery.name.removeprefix(f"{FOLDER}/")
+
+
+def read(delivery: Delivery, pseudonymise: Pseudonymise) -> SourceBatch:
+    if delivery.format == FOLDER_FORMAT:
+        export = read_export_folder(delivery.path)
+    else:
+        _, reader = SINGLE_FILE_READERS[delivery.path.suffix.casefold()]
+        export = reader(delivery.path)
+    return survey_batch(export, export_id_of(delivery), pseudonymise)
+
+
+SURVEY = Source(
+    name=SOURCE,
+    folder=FOLDER,
+    description="Survey exports (SurveyXact CSV or workbook, SPSS .sav, Qualtrics CSV) of any questionnaire",
+    discover=discover,
+    read=read,
+    tables=(
+        RawTable(
+            "survey_exports",
+            (
+                ("export_id", "varchar not null"),
+                ("format", "varchar"),
+                ("shape", "varchar"),
+                ("title", "varchar"),
+                ("survey_id", "varchar"),
+                ("wave_id", "varchar"),
+                ("questionnaire", "varchar"),
+                ("n_respondents", "bigint"),
+                ("n_variables", "integer"),
+                ("n_answers", "bigint"),
+                ("status_rule", "varchar"),
+            ),
+        ),
+        RawTable(
+            "survey_respondents",
+            (
+                ("export_id", "varchar not null"),
+                ("respondent_id", "varchar"),
+                ("wave_id", "varchar"),
+                ("municipality_code", "integer"),
+                ("area_level", "varchar"),
+                ("sector_area_code", "integer"),
+                ("status_code", "integer"),
+                ("status_rule", "varchar"),
+                ("created_at", "timestamp"),
+                ("started_at", "timestamp"),
+                ("closed_at", "timestamp"),
+                ("modified_at", "timestamp"),
+                ("respondent_name_pseudonym", "varchar"),
+                ("email_pseudonym", "varchar"),
+            ),
+        ),
+        RawTable(
+            "survey_answers",
+            (
+                ("export_id", "varchar not null"),
+                ("respondent_id", "varchar"),
+                ("variable_name", "varchar"),
+                ("answer_value", "varchar"),
+                ("answer_number", "double"),
+            ),
+        ),
+        RawTable(
+            "survey_open_answers",
+            (
+                ("export_id", "varchar not null"),
+                ("respondent_id", "varchar"),
+                ("variable_name", "varchar"),
+                ("answer_text", "varchar"),
+                ("n_redactions", "integer"),
+            ),
+            raw_only=True,
+        ),
+        RawTable(
+            "survey_variables",
+            (
+                ("export_id", "varchar not null"),
+                ("position", "integer"),
+                ("variable_name", "varchar"),
+                ("variable_label", "varchar"),
+                ("question_name", "varchar"),
+                ("question_text", "varchar"),
+                ("item_text", "varchar"),
+                ("question_type", "varchar"),
+                ("sub_type", "varchar"),
+                ("choice_value", "varchar"),
+                ("value_kind", "varchar"),
+                ("role", "varchar"),
+                ("is_closed", "boolean"),
+            ),
+        ),
+        RawTable(
+            "survey_value_labels",
+            (
+                ("export_id", "varchar not null"),
+                ("variable_name", "varchar"),
+                ("value", "varchar"),
+                ("label", "varchar"),
+                ("sort_order", "integer"),
+                ("is_dont_know", "boolean"),
+                ("is_not_applicable", "boolean"),
+                ("is_no_answer", "boolean"),
+                ("is_declared_missing", "boolean"),
+            ),
+        ),
+        RawTable(
+            "survey_unresolved_municipalities",
+            (
+                ("export_id", "varchar not null"),
+                ("respondent_id", "varchar"),
+                ("variable_name", "varchar"),
+                ("value_text", "varchar"),
+            ),
+            raw_only=True,
+        ),
+    ),
+    suites=("raw_survey_answers", "raw_survey_respondents"),
+    published_lineage=("survey_exports",),
+)
