@@ -17,13 +17,14 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help install demo test lint ui clean
+.PHONY: help install demo test lint bench ui clean
 
 help:
 	@echo "make demo   install, then run the nightly refresh once on the embedded sample"
 	@echo "make test   install, then run the test suite"
 	@echo "make ui     start the Prefect UI on http://127.0.0.1:4200 to see the flow runs"
 	@echo "make lint   ruff (Python) and sqlfluff (dbt SQL); make test runs it too"
+	@echo "make bench  measure ingest of a 10 M-cell survey export and of every export shape (benchmarks/results/)"
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,10 @@ lint: install
 	mkdir -p data_lake/warehouse
 	cd dbt_project && SAMSKAB_WAREHOUSE_PATH=$(CURDIR)/data_lake/warehouse/lint.duckdb \
 		../$(VENV)/bin/sqlfluff lint models tests --config ../pyproject.toml --disable-progress-bar --nocolor
+
+# A measurement, not a test: it writes benchmarks/results/ and never fails on a slow machine.
+bench: install
+	$(VENV)/bin/python benchmarks/ingest_survey.py
 
 ui: install
 	PREFECT_UI_API_URL=http://127.0.0.1:4200/api $(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200

@@ -1,6 +1,7 @@
 """`samskab`: the researchers' command line.
 
-samskab sample [--scale N]   write the synthetic embedded sample into the landing zone
+samskab sample [--scale N] [--survey-shape SHAPE]
+                             write the synthetic embedded sample into the landing zone
 samskab refresh              run the nightly refresh once, now (exit codes below)
 samskab status               say what the published file holds, from its lineage
 samskab rollback             put the previous published snapshot back
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 
 from flows.duckdb_files import read_only_frames
+from flows.sample.survey_shapes import SHAPES
 from flows.settings import get_settings, quiet_third_party_telemetry
 
 EXIT_PUBLISHED, EXIT_GATE_FAILED, EXIT_NOT_STARTED, EXIT_NEEDS_ATTENTION = 0, 1, 3, 4
@@ -56,7 +58,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     for folder in ("survey", "statbank", "cases"):
         shutil.rmtree(landing / folder, ignore_errors=True)
     landing.mkdir(parents=True, exist_ok=True)
-    manifest = generate_sample(landing, scale=args.scale, seed=args.seed)
+    manifest = generate_sample(landing, scale=args.scale, seed=args.seed, survey_shape=args.survey_shape)
     print(f"Wrote the synthetic embedded sample (scale {args.scale}, seed {args.seed}) into {_shown(landing)}:")
     for path in manifest.files:
         print(f"  {path.relative_to(landing)}  ({path.stat().st_size:,} bytes)")
@@ -181,6 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     sample = commands.add_parser("sample", help="write the synthetic embedded sample into the landing zone")
     sample.add_argument("--scale", type=int, default=1, help="survey rounds and registry history (default 1)")
     sample.add_argument("--seed", type=int, default=2016)
+    sample.add_argument(
+        "--survey-shape",
+        default="surveyxact-utf16",
+        choices=list(SHAPES),
+        metavar="SHAPE",
+        help="the shape of the survey export (default surveyxact-utf16): " + ", ".join(SHAPES),
+    )
     sample.set_defaults(handler=cmd_sample)
     commands.add_parser("refresh", help="run the nightly refresh once, now").set_defaults(handler=cmd_refresh)
     commands.add_parser("status", help="what the published file holds").set_defaults(handler=cmd_status)

@@ -14,6 +14,14 @@ def test_sample_writes_the_embedded_sample_and_can_be_written_again(tmp_path, ca
     assert "survey/samskabelse_2016/dataset.csv" in capsys.readouterr().out
 
 
+def test_sample_writes_the_survey_in_the_shape_asked_for(tmp_path, capsys):
+    with using_lake(tmp_path / "data_lake") as settings:
+        assert main(["sample", "--survey-shape", "spss-sav"]) == 0
+        assert (settings.landing_dir / "survey" / "samskabelse_2016.sav").is_file()
+        assert not (settings.landing_dir / "survey" / "samskabelse_2016").exists()
+    assert "survey/samskabelse_2016.sav" in capsys.readouterr().out
+
+
 def test_sample_refuses_to_overwrite_real_deliveries(tmp_path, capsys):
     with using_lake(tmp_path / "data_lake") as settings:
         real = settings.landing_dir / "statbank" / "FOLK1A_2024.csv"

@@ -239,3 +239,45 @@ def test_free_text_and_identifiers_stay_out_of_the_tables_dbt_reads(tmp_path):
         connection.close()
     assert not [email for email in manifest.emails if email in text]
     assert not [name for name in manifest.names if name in text]
+
+
+def test_a_survey_export_replaced_by_a_truncated_copy_is_refused_and_its_last_good_version_stays(tmp_path):
+    settings = sample_settings(tmp_path)
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    dataset = settings.landing_dir / "survey" / "samskabelse_2016" / "dataset.csv"
+    raw = dataset.read_bytes()
+    dataset.write_bytes(raw[: (len(raw) // 2) & ~1])
+    report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
+    survey = next(load for load in report.loads if load.source == "survey")
+    assert survey.state == "refused" and "ends mid-row" in survey.reason
+    assert survey.reason.startswith("survey/samskabelse_2016/dataset.csv, row ")
+    assert query(settings, "select count(*) from raw.survey_respondents") == [(785,)]
+    assert report.needing_attention() == [f"REFUSED {survey.reason}"]
+
+
+def test_an_unexpected_reader_error_refuses_the_delivery_without_its_text(tmp_path, monkeypatch, caplog):
+    """A fault in a reader (here one that quotes the file, as a decoding error does) refuses the delivery;
+    neither the reject nor the log carries the exception's text."""
+    from flows.sources import registry
+
+    settings = sample_settings(tmp_path)
+    survey = registry.source_named("survey")
+
+    def faulty(delivery, pseudonymise):
+        raise UnicodeDecodeError("utf-16-le", b"mette.hansen@aarhus.dk", 0, 1, "unexpected end of data")
+
+    monkeypatch.setattr(
+        registry,
+        "SOURCES",
+        tuple(
+            source if source is not survey else type(survey)(**{**survey.__dict__, "read": faulty})
+            for source in registry.SOURCES
+        ),
+    )
+    with caplog.at_level("ERROR"):
+        report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    load = next(load for load in report.loads if load.source == "survey")
+    assert load.state == "refused" and "UnicodeDecodeError" in load.reason and "fault in the platform" in load.reason
+    assert "mette.hansen" not in load.reason and "mette.hansen" not in caplog.text
+    assert "faulty" in caplog.text  # the log names the place in the code
+    assert [other.state for other in report.loads if other.source != "survey"] == ["loaded", "loaded"]

@@ -53,3 +53,14 @@ def test_demo_key_only_for_the_unchanged_embedded_sample(tmp_path):
 def test_a_set_key_is_used_for_any_delivery(tmp_path):
     settings = Settings(data_lake=tmp_path, pseudonym_key="a-real-secret-of-some-length")
     assert resolve_pseudonym_key(settings) == (b"a-real-secret-of-some-length", False)
+
+
+def test_a_linked_export_is_never_taken_for_the_sample(tmp_path):
+    """The guard walks the landing zone as ingest does: a link (even to a copy of the sample) is not the sample."""
+    settings = Settings(data_lake=tmp_path / "lake")
+    generate_sample(settings.landing_dir)
+    outside = tmp_path / "elsewhere"
+    generate_sample(outside)
+    (settings.landing_dir / "survey" / "linked").symlink_to(outside / "survey" / "samskabelse_2016")
+    with pytest.raises(MissingPseudonymKey):
+        resolve_pseudonym_key(settings)
