@@ -398,4 +398,7 @@ def _summary_markdown(report: RefreshReport) -> str:
     lines += [
         f"| {load.delivery} | {load.state} | {sum(load.rows.values())} | {load.n_rejected} |" for load in report.loads
     ]
+    notes = [f"- {load.delivery}: {note}" for load in report.loads for note in load.notes]
+    if notes:
+        lines += ["", "**Notes on deliveries:**", "", *notes]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from flows.ingest import ingest_landing_zone, landing_inventory
 from flows.pseudonyms import Pseudonymiser
@@ -281,3 +282,47 @@ def test_an_unexpected_reader_error_refuses_the_delivery_without_its_text(tmp_pa
     assert "mette.hansen" not in load.reason and "mette.hansen" not in caplog.text
     assert "faulty" in caplog.text  # the log names the place in the code
     assert [other.state for other in report.loads if other.source != "survey"] == ["loaded", "loaded"]
+
+
+def _truncate(path: Path) -> None:
+    raw = path.read_bytes()
+    path.write_bytes(raw[: (len(raw) // 2) & ~1])
+
+
+def _swap_a_column_name(path: Path) -> None:
+    text = path.read_bytes().decode("utf-16")
+    path.write_bytes(text.replace("\tq2\t", "\tq2x\t", 1).encode("utf-16"))
+
+
+def _undecodable(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[1000:1002] = b"\x00\xd8"
+    path.write_bytes(bytes(raw))
+
+
+def _header_only(path: Path) -> None:
+    path.write_bytes(path.read_bytes().decode("utf-16").split("\n")[0].encode("utf-16") + "\n".encode("utf-16-le"))
+
+
+@pytest.mark.parametrize(
+    ("file", "damage", "reason"),
+    [
+        ("dataset.csv", _truncate, "ends mid-row"),
+        ("dataset.csv", _swap_a_column_name, "do not match structure.csv"),
+        ("dataset.csv", _undecodable, "is not valid UTF-16 at byte"),
+        ("dataset.csv", lambda path: path.write_bytes(b""), "is empty (0 bytes)"),
+        ("dataset.csv", _header_only, "has a header but no data rows"),
+        ("labels.csv", lambda path: path.write_bytes(b"\x00\x00\xfe\xff"), "is UTF-32"),
+    ],
+    ids=["truncated", "columns-not-in-structure", "undecodable", "empty", "header-only", "utf-32"],
+)
+def test_a_refused_survey_file_is_in_the_rejects_table_and_other_deliveries_load(tmp_path, file, damage, reason):
+    settings = sample_settings(tmp_path)
+    path = settings.landing_dir / "survey" / "samskabelse_2016" / file
+    damage(path)
+    report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    assert [load.state for load in report.loads] == ["refused", "loaded", "loaded"]
+    rejected = query(settings, "select file, reason from raw.rejected_rows")
+    assert len(rejected) == 1 and rejected[0][0] == f"survey/samskabelse_2016/{file}" and reason in rejected[0][1]
+    assert query(settings, "select count(*) from raw.case_studies") == [(5,)]
+    assert query(settings, "select count(*) from raw.statbank_population") == [(832,)]

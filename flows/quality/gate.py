@@ -176,6 +176,16 @@ def suite_names(stage: str) -> list[str]:
     )
 
 
+def suite_columns(suite_name: str) -> set[str]:
+    """The columns a suite's expectations read (and their row conditions)."""
+    columns: set[str] = set()
+    for expectation in load_suite_document(suite_name)["expectations"]:
+        kwargs = expectation.get("kwargs") or {}
+        columns.update(_columns_of(kwargs))
+        columns.update(_condition_columns(kwargs.get("row_condition")))
+    return columns
+
+
 def suite_table(suite_name: str) -> str:
     """The table a suite guards, e.g. "raw.survey_respondents" or "main.municipality_profile"."""
     return load_suite_document(suite_name)["meta"]["table"]

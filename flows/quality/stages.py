@@ -10,13 +10,24 @@ from pathlib import Path
 import pandas as pd
 
 from flows.duckdb_files import read_only_frames
-from flows.quality.gate import SuiteVerdict, suite_names, suite_table, validate_frame
+from flows.quality.gate import SuiteVerdict, suite_columns, suite_names, suite_table, validate_frame
 
 
 def validate_stage(stage: str, database: Path) -> list[SuiteVerdict]:
     """Run every suite of `stage` ("raw" or "marts") over its table in `database`."""
     names = suite_names(stage)
-    frames = read_only_frames(database, {name: f"select * from {suite_table(name)}" for name in names})
+    catalog = "select schema_name || '.' || table_name as table_name, column_name from duckdb_columns()"
+    existing = read_only_frames(database, {"columns": catalog})["columns"]
+    columns_of = existing.groupby("table_name")["column_name"].apply(list).to_dict()
+    queries = {}
+    for name in names:
+        table = suite_table(name)
+        present = columns_of.get(table, [])
+        # Only the columns the suite reads: a raw table of millions of answers is not copied whole.
+        wanted = [column for column in present if column in suite_columns(name)] or present[:1]
+        selected = ", ".join('"' + column + '"' for column in wanted) or "*"
+        queries[name] = f"select {selected} from {table}"
+    frames = read_only_frames(database, queries)
     return [validate_frame(name, frames[name]) for name in names]
 
 
