@@ -98,6 +98,35 @@ class SurveyExport:
     notes: list[str] = field(default_factory=list)
 
 
+def plain_codebook(
+    path: Path,
+    names: list[str],
+    labels: list[str | None],
+    kinds: list[str],
+    question_names: list[str | None] | None = None,
+    source_row: int | None = None,
+) -> pd.DataFrame:
+    """The codebook of a format that carries only a label per variable (SPSS, Qualtrics): no question
+    structure, no closed-question declaration."""
+    return pd.DataFrame(
+        {
+            "variable_name": names,
+            "position": range(1, len(names) + 1),
+            "variable_label": labels,
+            "question_name": question_names,
+            "question_text": labels if question_names else None,
+            "item_text": None,
+            "question_type": None,
+            "sub_type": None,
+            "choice_value": None,
+            "value_kind": kinds,
+            "is_closed": False,
+            "source_file": str(path),
+            "source_row": source_row,
+        }
+    )[VARIABLE_COLUMNS]
+
+
 def empty_labels() -> pd.DataFrame:
     return pd.DataFrame(columns=LABEL_COLUMNS)
 

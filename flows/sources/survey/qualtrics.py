@@ -18,7 +18,6 @@ import io
 import json
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -27,12 +26,12 @@ from flows.sources.survey.export import (
     DATE,
     NUMBER,
     TEXT,
-    VARIABLE_COLUMNS,
     Conventions,
     SurveyExport,
     blank_to_null,
     canonical_numbers,
     empty_labels,
+    plain_codebook,
 )
 from flows.sources.text_files import DELIMITER_NAMES, first_record, parse_delimited, read_text, sniff_delimiter
 
@@ -133,27 +132,8 @@ def read_qualtrics_csv(path: Path) -> SurveyExport:
         raise LandingFileError(path, "has its header rows but no responses (no data rows)")
     data = pa.table({name: blank_to_null(parsed.table.column(index)) for index, name in enumerate(names)})
     kinds = [_kind(name, data.column(name)) for name in names]
-    variables = pd.DataFrame(
-        {
-            "variable_name": names,
-            "position": range(1, len(names) + 1),
-            "variable_label": [
-                texts[index] if index < len(texts) and texts[index] else None for index in range(len(names))
-            ],
-            "question_name": import_ids[: len(names)],
-            "question_text": [
-                texts[index] if index < len(texts) and texts[index] else None for index in range(len(names))
-            ],
-            "item_text": None,
-            "question_type": None,
-            "sub_type": None,
-            "choice_value": None,
-            "value_kind": kinds,
-            "is_closed": False,
-            "source_file": str(path),
-            "source_row": 1,
-        }
-    )[VARIABLE_COLUMNS]
+    labels = [texts[index] if index < len(texts) and texts[index] else None for index in range(len(names))]
+    variables = plain_codebook(path, names, labels, kinds, question_names=import_ids[: len(names)], source_row=1)
     rejects = [_bad_row(path, row, expected, found) for row, expected, found in parsed.bad_rows]
     form = "legacy two-row" if legacy else "three-row"
     return SurveyExport(

@@ -23,10 +23,10 @@ from flows.sources.survey.export import (
     NUMBER,
     TEXT,
     TIMESTAMP_FORMAT,
-    VARIABLE_COLUMNS,
     SurveyExport,
     blank_to_null,
     format_numbers,
+    plain_codebook,
 )
 from flows.sources.survey.surveyxact import SURVEYXACT
 
@@ -59,23 +59,7 @@ def read_sav(path: Path) -> SurveyExport:
         kinds.append(kind)
         columns[name] = _column_text(series)
     data = pa.table(columns)
-    variables = pd.DataFrame(
-        {
-            "variable_name": names,
-            "position": range(1, len(names) + 1),
-            "variable_label": [labels.get(name) or None for name in names],
-            "question_name": None,
-            "question_text": None,
-            "item_text": None,
-            "question_type": None,
-            "sub_type": None,
-            "choice_value": None,
-            "value_kind": kinds,
-            "is_closed": False,
-            "source_file": str(path),
-            "source_row": None,
-        }
-    )[VARIABLE_COLUMNS]
+    variables = plain_codebook(path, names, [labels.get(name) or None for name in names], kinds)
     survey_ids = data.column("survey").drop_null().unique().to_pylist() if "survey" in names else []
     return SurveyExport(
         format="spss-sav",
