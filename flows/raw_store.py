@@ -80,10 +80,10 @@ class LoadSummary:
                 f"REFUSED {self.reason}. Nothing of {self.delivery} was loaded; "
                 "the rows of its last good version, if any, are kept."
             )
-        loaded = ", ".join(f"{n:,} rows into raw.{table}" for table, n in self.rows.items())
+        loaded = ", ".join(f"{n:,} rows into raw.{table}" for table, n in self.rows.items() if n)
         text = f"{self.delivery}: " + (f"loaded {loaded}" if loaded else "nothing loaded")
         if self.n_rejected:
-            text += f"; rejected {self.n_rejected} rows (see meta.rejected_rows), first: {self.rejects[0]}"
+            text += f"; rejected {self.n_rejected} rows or cells (see meta.rejected_rows), first: {self.rejects[0]}"
         else:
             text += "; no rows rejected"
         return text

@@ -86,7 +86,7 @@ def _read_sheet(path: Path, expected: list[str]) -> list[tuple[int, dict[str, st
     reader = csv.reader(io.StringIO(text), delimiter=";")
     header = next(reader, [])
     if [name.strip() for name in header] != expected:
-        raise LandingFileError(path, f"line 1 should read {';'.join(expected)}", row=1)
+        raise LandingFileError(path, f"the header (row 1) should read {';'.join(expected)}", row=1)
     return [
         (number, dict(zip(expected, row, strict=False)) | {"_fields": str(len(row))})
         for number, row in enumerate(reader, start=2)

@@ -46,7 +46,7 @@ def read_statbank_population(path: Path, resolver: MunicipalityResolver) -> Sour
     if not lines or lines[0].split(";") != EXPECTED_HEADER:
         raise LandingFileError(
             path,
-            f"line 1 should read {';'.join(EXPECTED_HEADER)} (population by area and quarter); "
+            f"the header (row 1) should read {';'.join(EXPECTED_HEADER)} (population by area and quarter); "
             "request FOLK1A with OMRÅDE and TID only, every other variable eliminated",
             row=1,
         )
