@@ -114,11 +114,11 @@ def test_case_register_maps_danish_labels_and_rejects_unknown_ones(sample):
 
 def test_an_informant_name_in_the_role_column_is_rejected_without_repeating_the_name(sample):
     activities = sample / "cases" / "fieldwork_activities.csv"
-    lines = activities.read_text(encoding="utf-8").split("\r\n")
+    lines = activities.read_bytes().decode("utf-8").split("\r\n")
     fields = lines[1].split(";")
     fields[5] = "Mette Kirstine Hansen"  # the informant's name typed into informant_rolle
     lines[1] = ";".join(fields)
-    activities.write_text("\r\n".join(lines), encoding="utf-8")
+    activities.write_bytes("\r\n".join(lines).encode("utf-8"))
     batch = read_case_register(sample / "cases", PSEUDONYMISE)
     (reject,) = batch.rejects
     assert (reject.row, reject.column) == (2, "informant_rolle")
