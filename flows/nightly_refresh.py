@@ -26,6 +26,9 @@ from flows.raw_store import LoadSummary, Withdrawal
 from flows.settings import Settings, get_settings
 
 PSEUDONYM_SECRET_BLOCK = "samskab-pseudonym-key"
+PUBLISHED_NAME = "published/analytics.duckdb"  # in the data lake; logs never name a path of the server
+# The final state of a run that published while some landing files were refused or not recognised.
+NEEDS_ATTENTION_STATE = "Published, needs attention"
 
 
 class QualityGateFailed(RuntimeError):
@@ -298,9 +301,6 @@ def nightly_refresh() -> RefreshReport:
     return report
 
 
-NEEDS_ATTENTION_STATE = "Published, needs attention"
-
-
 def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ingest.IngestReport:
     inventory, rebuilt = survey_landing_task(settings)
     loads = [ingest_delivery_task(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
@@ -348,9 +348,6 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport)
         description="What last night's refresh published",
     )
     get_run_logger().info("Quality gate %s. Published %s in the data lake.", verdict, PUBLISHED_NAME)
-
-
-PUBLISHED_NAME = "published/analytics.duckdb"
 
 
 def _with_key_from_prefect_secret(settings: Settings) -> Settings:

@@ -414,7 +414,7 @@ def test_mart_that_fails_its_suite_is_discarded_and_nothing_is_published(refresh
 def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_clean_run(
     refreshed_lake, tmp_path, research_key, capsys
 ):
-    """A damaged extract, a stray file and a withdrawn case register: the rest is published, exit code 4,
+    """An emptied extract, a stray file and a withdrawn extract: the rest is published, exit code 4,
     the flow run ends 'Published, needs attention', and status names every file the next morning."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.sorting import FlowRunSort

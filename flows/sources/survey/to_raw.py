@@ -407,8 +407,7 @@ def _answers(export: SurveyExport, plan: Plan, ids: pd.Series, keep: np.ndarray,
             reason = ""
         elif role == BACKGROUND:  # a municipality may be written as a name; it was judged above, row by row
             text = pa.array(_numbers_canonical(values), pa.string())
-            _, numbers, not_numbers = canonical_numbers(values)
-            numbers = pc.if_else(pa.array(not_numbers), pa.scalar(None, pa.float64()), numbers)
+            _, numbers, _ = canonical_numbers(values)  # null where the value is a name
             invalid, reason = np.zeros(len(values), dtype=bool), ""
         else:
             text, numbers, invalid = canonical_numbers(values)
