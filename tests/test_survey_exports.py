@@ -429,3 +429,32 @@ def test_bad_rows_and_cells_are_rejected_with_file_row_column_and_reason_and_the
     assert not respondents["source_row"].isin([7, 8, 787]).any()
     for reject in batch.rejects:
         assert "tre" not in reject.reason and "\x00" not in reject.reason
+
+
+def test_a_qualtrics_export_with_choice_text_keeps_closed_answers_as_answers_not_free_text(tmp_path):
+    """Exported with choice text instead of numeric values, a closed question's words are its answers; a
+    free-text column stays free text (raw only) even when Qualtrics' _TEXT mark is missing."""
+    landing = tmp_path / "landing"
+    generate_sample(landing, survey_shape="qualtrics")
+    path = landing / "survey" / "samskabelse_2016.csv"
+    text = path.read_bytes().decode("utf-8-sig")
+    header, texts, ids, *rows = text.split("\r\n")
+    column = header.split(",").index("q1")
+    words = {"1": "Ja", "2": "Nej", "9": "Ved ikke"}
+
+    def in_words(row: str) -> str:
+        fields = row.split(",")
+        if len(fields) > column and fields[column] in words:
+            fields[column] = words[fields[column]]
+        return ",".join(fields)
+
+    ids = ids.replace("_TEXT", "")  # and the free-text question left unmarked, as a hand-edited export might
+    path.write_bytes("\r\n".join([header, texts, ids, *(in_words(row) for row in rows)]).encode("utf-8-sig"))
+    batch = read(only_delivery(landing), PSEUDONYMISE)
+    variables = batch.tables["survey_variables"].set_index("variable_name")
+    assert (variables.loc["q1", "value_kind"], variables.loc["q1", "role"]) == ("choice_text", "answer")
+    assert (variables.loc["q5", "value_kind"], variables.loc["q5", "role"]) == ("text", "open_text")
+    q1 = batch.tables["survey_answers"].to_pandas().query("variable_name == 'q1'")
+    assert set(q1["answer_value"]) <= {"Ja", "Nej", "Ved ikke"} and q1["answer_number"].isna().all()
+    assert "q1" not in set(batch.tables["survey_open_answers"]["variable_name"])
+    assert "@" not in "".join(batch.tables["survey_answers"].column("answer_value").to_pylist())

@@ -264,8 +264,10 @@ def write_qualtrics(export: GeneratedExport, path: Path, form: str = "json") -> 
         text = _delimited([[*header, ""], [*second, ""], *[[*row, ""] for row in body]], ",", "\n")
     else:
         second = [label for _, label, _ in QUALTRICS_META] + [texts[column["variable"]] for column in questions]
+        # Qualtrics marks a text-entry column's ImportId with _TEXT.
         ids = [import_id for _, _, import_id in QUALTRICS_META] + [
-            f"QID{index}" for index in range(1, len(questions) + 1)
+            f"QID{index}_TEXT" if column["sub"] == "String" else f"QID{index}"
+            for index, column in enumerate(questions, start=1)
         ]
         third = [('{"ImportId":"%s"}' if form == "json" else "{'ImportId': '%s'}") % value for value in ids]
         text = _delimited([names, second, third, *rows], ",", "\r\n")

@@ -23,6 +23,9 @@ import pyarrow.compute as pc
 from flows.sources.common import Reject
 
 CODE, NUMBER, DATE, TEXT = "code", "number", "date", "text"
+# A closed question answered in words (a Qualtrics export with choice text instead of numeric values):
+# an answer like any other, kept as the words, never mistaken for free text.
+CHOICE_TEXT = "choice_text"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Date and time formats seen in exports, tried in this order for a whole column.
 TIMESTAMP_FORMATS = (

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from flows.sources.common import LandingFileError, Reject, require_file
 from flows.sources.survey.export import (
+    CHOICE_TEXT,
     DATE,
     NUMBER,
     TEXT,
@@ -64,6 +65,7 @@ QUALTRICS = Conventions(
     ),
 )
 TIMESTAMP_COLUMNS = frozenset({"StartDate", "EndDate", "RecordedDate"})
+MAX_CHOICES, MAX_CHOICE_LENGTH = 40, 80
 
 
 def looks_like_qualtrics(text: str) -> bool:
@@ -131,7 +133,7 @@ def read_qualtrics_csv(path: Path) -> SurveyExport:
     if parsed.n_rows == 0:
         raise LandingFileError(path, "has its header rows but no responses (no data rows)")
     data = pa.table({name: blank_to_null(parsed.table.column(index)) for index, name in enumerate(names)})
-    kinds = [_kind(name, data.column(name)) for name in names]
+    kinds = [_kind(name, data.column(name), import_id) for name, import_id in zip(names, import_ids, strict=False)]
     labels = [texts[index] if index < len(texts) and texts[index] else None for index in range(len(names))]
     variables = plain_codebook(path, names, labels, kinds, question_names=import_ids[: len(names)], source_row=1)
     rejects = [_bad_row(path, row, expected, found) for row, expected, found in parsed.bad_rows]
@@ -160,13 +162,26 @@ def _header_records(text: str, delimiter: str, n: int) -> list[list[str]]:
     return records
 
 
-def _kind(name: str, values: pa.Array) -> str:
+def _kind(name: str, values: pa.Array, import_id: str | None) -> str:
+    """Numbers are numbers. Words are free text when Qualtrics says so (an ImportId with _TEXT) or cannot
+    say (the legacy form); words in a question's own column are its choices, exported as choice text."""
     if name in TIMESTAMP_COLUMNS:
         return DATE
     if values.null_count == len(values):
         return NUMBER
     _, _, invalid = canonical_numbers(values)
-    return TEXT if invalid.any() or pc.any(pc.match_substring(values, "\n")).as_py() else NUMBER
+    if not invalid.any():
+        return NUMBER
+    if import_id and import_id.startswith("QID") and "_TEXT" not in import_id and _reads_as_choices(values):
+        return CHOICE_TEXT
+    return TEXT
+
+
+def _reads_as_choices(values: pa.Array) -> bool:
+    """A closed question's words are few and short. Anything else is kept as free text (raw only), so a
+    text column Qualtrics did not mark can never carry what a respondent wrote into the tables dbt reads."""
+    distinct = pc.unique(values.drop_null())
+    return len(distinct) <= MAX_CHOICES and pc.max(pc.utf8_length(distinct)).as_py() <= MAX_CHOICE_LENGTH
 
 
 def _bad_row(path: Path, row: int, expected: int, found: int) -> Reject:

@@ -38,6 +38,7 @@ from flows.reference import seed_rows
 from flows.sources.common import LandingFileError, Pseudonymise, Reject, SourceBatch
 from flows.sources.municipalities import MUNICIPALITY, reference_resolver
 from flows.sources.survey.export import (
+    CHOICE_TEXT,
     DATE,
     TEXT,
     SurveyExport,
@@ -402,7 +403,7 @@ def _answers(export: SurveyExport, plan: Plan, ids: pd.Series, keep: np.ndarray,
             text, invalid = canonical_timestamps(values)
             numbers = pa.nulls(len(text), pa.float64())
             reason = "is not a date and time; the answer is not loaded"
-        elif kinds.get(name) == TEXT:  # a system variable in words (a channel, a language)
+        elif kinds.get(name) in (TEXT, CHOICE_TEXT):  # answers in words, or a system variable (a language)
             text, numbers, invalid = values, pa.nulls(len(values), pa.float64()), np.zeros(len(values), dtype=bool)
             reason = ""
         elif role == BACKGROUND:  # a municipality may be written as a name; it was judged above, row by row
