@@ -53,8 +53,3 @@ def seed_column(name: str, column: str) -> list[Any]:
 def seed_mapping(name: str, key: str, value: str) -> dict[Any, Any]:
     """One column of a seed keyed by another, both typed: e.g. sector area code -> Danish name."""
     return dict(zip(seed_column(name, key), seed_column(name, value), strict=True))
-
-
-def clear_cache() -> None:
-    """Forget seeds read so far (tests that edit a seed in a copy of the project)."""
-    _read_seed.cache_clear()

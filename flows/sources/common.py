@@ -156,16 +156,6 @@ def parse_int(column: str, text: str, *, required: bool = False) -> int | None:
         raise RowError(column, "is not a whole number") from None
 
 
-def parse_timestamp(column: str, text: str) -> datetime | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        raise RowError(column, "is not a date and time (YYYY-MM-DD HH:MM:SS)") from None
-
-
 def parse_danish_date(column: str, text: str) -> date | None:
     text = text.strip()
     if not text:
