@@ -3,6 +3,8 @@ with file, row and reason, identifying data pseudonymised or scrubbed at ingest.
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
 import shutil
 from pathlib import Path
 
@@ -458,3 +460,34 @@ def test_a_qualtrics_export_with_choice_text_keeps_closed_answers_as_answers_not
     assert set(q1["answer_value"]) <= {"Ja", "Nej", "Ved ikke"} and q1["answer_number"].isna().all()
     assert "q1" not in set(batch.tables["survey_open_answers"]["variable_name"])
     assert "@" not in "".join(batch.tables["survey_answers"].column("answer_value").to_pylist())
+
+
+def test_a_qualtrics_tsv_download_in_utf16_is_read_like_its_csv(tmp_path):
+    landing = tmp_path / "landing"
+    generate_sample(landing, survey_shape="qualtrics")
+    csv_path = landing / "survey" / "samskabelse_2016.csv"
+    reference = read(only_delivery(landing), PSEUDONYMISE)
+    text = csv_path.read_bytes().decode("utf-8-sig")
+    rows = list(csv_module.reader(io.StringIO(text)))
+    buffer = io.StringIO()
+    csv_module.writer(buffer, delimiter="\t", lineterminator="\r\n").writerows(rows)
+    csv_path.unlink()
+    (landing / "survey" / "samskabelse_2016.tsv").write_bytes(
+        "\ufeff".encode("utf-16-le") + buffer.getvalue().encode("utf-16-le")
+    )
+    batch = read(only_delivery(landing), PSEUDONYMISE)
+    pd.testing.assert_frame_equal(answers(batch), answers(reference))
+    assert "tab-separated, UTF-16" in batch.tables["survey_exports"]["shape"].iloc[0]
+
+
+def test_files_that_are_almost_a_delivery_are_listed_with_what_to_do(tmp_path):
+    landing = tmp_path / "landing"
+    (landing / "survey").mkdir(parents=True)
+    for name in ("export.zip", "old.xls", "notes.txt", "picture.png"):
+        (landing / "survey" / name).write_bytes(b"x")
+    deliveries, findings = discover(landing / "survey", Inventory(landing))
+    reasons = {finding.path: finding.reason for finding in findings}
+    assert deliveries == [] and {finding.state for finding in findings} == {"not recognised"}
+    assert "unpack it into a folder" in reasons["survey/export.zip"]
+    assert "save it as .xlsx" in reasons["survey/old.xls"]
+    assert "is not a survey export" in reasons["survey/picture.png"]

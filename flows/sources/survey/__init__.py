@@ -26,7 +26,15 @@ FOLDER = "survey"
 SINGLE_FILE_READERS = {
     ".xlsx": ("surveyxact-xlsx", read_export_workbook),
     ".sav": ("spss-sav", read_sav),
+    ".zsav": ("spss-sav", read_sav),
     ".csv": ("qualtrics-csv", read_qualtrics_csv),
+    ".tsv": ("qualtrics-csv", read_qualtrics_csv),  # Qualtrics' "TSV" download: UTF-16, tab-separated
+}
+# Files people drop that are almost a delivery: say what to do with them.
+ALMOST = {
+    ".zip": "is a zip archive: unpack it into a folder of its own under survey/ (SurveyXact downloads come zipped)",
+    ".xls": "is an old-style Excel workbook: open it in Excel and save it as .xlsx",
+    ".txt": "is a text file: a SurveyXact export is a folder of dataset.csv, structure.csv and labels.csv",
 }
 FOLDER_FORMAT = "surveyxact-csv"
 
@@ -48,9 +56,10 @@ def discover(folder: Path, inventory: Inventory) -> tuple[list[Delivery], list[F
             format_name, _ = SINGLE_FILE_READERS[path.suffix.casefold()]
             deliveries.append(Delivery(SOURCE, inventory.relative(path), path, (path,), format_name))
         else:
-            reason = (
+            reason = ALMOST.get(
+                path.suffix.casefold(),
                 "is not a survey export: a SurveyXact export is a folder of its three CSV files, "
-                "or a single .xlsx, .sav or Qualtrics .csv file"
+                "or a single .xlsx, .sav or Qualtrics .csv file",
             )
             findings += not_recognised(path, inventory, reason)
     return deliveries, findings
