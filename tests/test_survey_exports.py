@@ -491,3 +491,18 @@ def test_files_that_are_almost_a_delivery_are_listed_with_what_to_do(tmp_path):
     assert "unpack it into a folder" in reasons["survey/export.zip"]
     assert "save it as .xlsx" in reasons["survey/old.xls"]
     assert "is not a survey export" in reasons["survey/picture.png"]
+
+
+def test_a_folder_of_folders_or_an_empty_folder_in_survey_is_no_export(tmp_path):
+    landing = tmp_path / "landing"
+    generate_sample(landing)
+    nested = landing / "survey" / "2016"
+    nested.mkdir()
+    (landing / "survey" / "samskabelse_2016").rename(nested / "samskabelse_2016")
+    (landing / "survey" / "empty").mkdir()
+    deliveries, findings = discover(landing / "survey", Inventory(landing))
+    assert deliveries == []
+    states = {finding.path: (finding.state, finding.reason) for finding in findings}
+    assert states["survey/empty/"][0] == "ignored"
+    state, reason = states["survey/2016/samskabelse_2016/dataset.csv"]
+    assert state == "not recognised" and "exports go directly under survey/" in reason

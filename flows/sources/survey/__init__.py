@@ -46,6 +46,14 @@ def discover(folder: Path, inventory: Inventory) -> tuple[list[Delivery], list[F
         path = Path(entry.path)
         if entry.is_dir():
             present = {inner.name.casefold(): Path(inner.path) for inner in real_entries(path)}
+            if not set(present) & set(EXPORT_FILES):
+                # A folder of folders (exports sorted by year, say), or an empty one: no export here.
+                reason = (
+                    "is not part of a SurveyXact export: exports go directly under survey/, one folder each "
+                    "holding dataset.csv, structure.csv and labels.csv (or one .xlsx, .sav or .csv file)"
+                )
+                findings += not_recognised(path, inventory, reason)
+                continue
             files = tuple(present.get(name, path / name) for name in EXPORT_FILES)
             deliveries.append(Delivery(SOURCE, inventory.relative(path), path, files, FOLDER_FORMAT))
             for inner in real_entries(path):
