@@ -111,16 +111,7 @@ def meta_tables(
     landing = pd.DataFrame(
         [dataclasses.asdict(row) for row in landing_files], columns=["file", "source", "delivery", "state", "reason"]
     )
-    return {
-        **warehouse,
-        "runs": run_frame,
-        "input_files": warehouse["input_files"],
-        "landing_files": landing,
-        "withdrawn_files": warehouse["withdrawn_files"],
-        "row_counts": counts,
-        "quality_checks": checks,
-        "rejected_rows": warehouse["rejected_rows"],
-    }
+    return {**warehouse, "runs": run_frame, "landing_files": landing, "row_counts": counts, "quality_checks": checks}
 
 
 def write_last_refresh(

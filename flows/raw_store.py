@@ -151,7 +151,7 @@ def _insert_reject(
         "insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, reject.source, delivery, file, reject.sheet, reject.row, reject.column, reject.reason, _now()],
     )
-    return Reject(reject.source, file, reject.row, reject.column, reject.reason, reject.sheet).__str__()
+    return str(Reject(reject.source, file, reject.row, reject.column, reject.reason, reject.sheet))
 
 
 def record_refusal(

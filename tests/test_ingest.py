@@ -207,7 +207,7 @@ def test_a_changed_raw_layout_drops_the_raw_layer_and_every_delivery_is_read_aga
     connection.close()
 
 
-def test_inventory_reads_no_file_content_and_names_deliveries_relative_to_the_landing_zone(tmp_path):
+def test_inventory_lists_deliveries_in_registry_order_named_relative_to_the_landing_zone(tmp_path):
     settings = sample_settings(tmp_path)
     inventory = landing_inventory(settings)
     assert [(d.source, d.name, d.format) for d in inventory.deliveries] == [

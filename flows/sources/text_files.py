@@ -88,9 +88,22 @@ def read_text(path: Path) -> DecodedText:
         ) from None
 
 
+HEAD = 1 << 22  # header rows are read from the first 4 MB, not from a copy of the whole file
+
+
+def first_records(text: str, delimiter: str, n: int) -> list[list[str]]:
+    """The first `n` rows of the text, split by `delimiter` with CSV quoting."""
+    records = []
+    for record in csv.reader(io.StringIO(text[:HEAD]), delimiter=delimiter):
+        records.append(record)
+        if len(records) == n:
+            break
+    return records
+
+
 def first_record(text: str, delimiter: str) -> list[str]:
     """The first row of the text, split by `delimiter` with CSV quoting."""
-    return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    return (first_records(text, delimiter, 1) or [[]])[0]
 
 
 def sniff_delimiter(text: str, candidates: tuple[str, ...] = CANDIDATE_DELIMITERS) -> str:

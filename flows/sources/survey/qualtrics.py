@@ -13,8 +13,6 @@ The recipient's name and e-mail become pseudonyms; IP address and location are n
 from __future__ import annotations
 
 import ast
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -34,7 +32,14 @@ from flows.sources.survey.export import (
     empty_labels,
     plain_codebook,
 )
-from flows.sources.text_files import DELIMITER_NAMES, first_record, parse_delimited, read_text, sniff_delimiter
+from flows.sources.text_files import (
+    DELIMITER_NAMES,
+    first_record,
+    first_records,
+    parse_delimited,
+    read_text,
+    sniff_delimiter,
+)
 
 QUALTRICS = Conventions(
     respondent_id=("ResponseId", "ResponseID", "_recordId"),
@@ -70,10 +75,7 @@ MAX_CHOICES, MAX_CHOICE_LENGTH = 40, 80
 
 def looks_like_qualtrics(text: str) -> bool:
     """A Qualtrics export names ResponseId in its first row, or (legacy) ResponseID in its second."""
-    delimiter = sniff_delimiter(text, ("\t", ","))
-    lines = text.split("\n", 2)
-    first = first_record(text, delimiter)
-    second = first_record(lines[1], delimiter) if len(lines) > 1 else []
+    first, second = [*first_records(text, sniff_delimiter(text, ("\t", ",")), 2), [], []][:2]
     return "ResponseId" in first or "ResponseID" in first or "ResponseID" in second
 
 
@@ -105,7 +107,7 @@ def read_qualtrics_csv(path: Path) -> SurveyExport:
         )
     delimiter = sniff_delimiter(text, ("\t", ","))
     names = [name.strip() for name in first_record(text, delimiter)]
-    records = _header_records(text, delimiter, 3)
+    records = first_records(text, delimiter, 3)
     texts = records[1] if len(records) > 1 else []
     legacy = "ResponseID" in texts and "ResponseId" not in names
     if legacy:
@@ -150,16 +152,6 @@ def read_qualtrics_csv(path: Path) -> SurveyExport:
         files=[path],
         rejects=rejects,
     )
-
-
-def _header_records(text: str, delimiter: str, n: int) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    records = []
-    for record in reader:
-        records.append(record)
-        if len(records) == n:
-            break
-    return records
 
 
 def _kind(name: str, values: pa.Array, import_id: str | None) -> str:

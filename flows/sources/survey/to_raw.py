@@ -215,8 +215,9 @@ def survey_batch(export: SurveyExport, export_id: str, pseudonymise: Pseudonymis
     for column in ("created_at", "started_at", "closed_at", "modified_at"):
         if column not in respondents:
             respondents[column] = pd.NaT
-    respondents["respondent_name_pseudonym"] = _pseudonyms(data, plan.names, "name", pseudonymise)
-    respondents["email_pseudonym"] = _pseudonyms(data, plan.emails, "email", pseudonymise)
+    own_names = _joined(data, plan.names)  # pseudonymised here, and scrubbed from the respondent's open answers
+    respondents["respondent_name_pseudonym"] = _pseudonyms(own_names, "name", pseudonymise)
+    respondents["email_pseudonym"] = _pseudonyms(_joined(data, plan.emails), "email", pseudonymise)
     keep &= _status(respondents, data, plan, rejects, keep)
     respondents["wave_id"] = mapping.wave_id if mapping else None
     quarantine = pd.DataFrame(columns=["respondent_id", "variable_name", "value_text", "source_row"])
@@ -236,7 +237,7 @@ def survey_batch(export: SurveyExport, export_id: str, pseudonymise: Pseudonymis
         notes.append(f"identifying columns not stored: {', '.join(dropped)}")
 
     answers = _answers(export, plan, ids, keep, rejects)
-    open_answers = _open_answers(export, plan, ids, keep, respondents)
+    open_answers = _open_answers(export, plan, ids, keep, own_names)
     file = str(export.data_file)
     respondents = respondents.loc[keep].reset_index(drop=True)
     respondents["source_file"] = file
@@ -291,8 +292,7 @@ def _joined(data: pa.Table, variables: list[str]) -> pd.Series:
     return joined.str.strip().replace("", None)
 
 
-def _pseudonyms(data: pa.Table, variables: list[str], kind: str, pseudonymise: Pseudonymise) -> pd.Series:
-    joined = _joined(data, variables)
+def _pseudonyms(joined: pd.Series, kind: str, pseudonymise: Pseudonymise) -> pd.Series:
     unique = {value: pseudonymise(kind, value) for value in joined.dropna().unique()}
     return joined.map(unique).astype(object).where(joined.notna(), None)
 
@@ -458,9 +458,8 @@ def _with_constants(table: pa.Table, export_id: str, file: str) -> pa.Table:
 
 
 def _open_answers(
-    export: SurveyExport, plan: Plan, ids: pd.Series, keep: np.ndarray, respondents: pd.DataFrame
+    export: SurveyExport, plan: Plan, ids: pd.Series, keep: np.ndarray, own_names: pd.Series
 ) -> pd.DataFrame:
-    own_names = _joined(export.data, plan.names)
     frames = []
     for name, role in plan.roles.items():
         if role != OPEN_TEXT:
