@@ -37,6 +37,7 @@ from flows.raw_store import (
     record_refusal,
     withdraw,
 )
+from flows.reference import seeds_digest
 from flows.settings import Settings
 from flows.sources.common import LandingFileError, Pseudonymise, Reject, sha256_of
 from flows.sources.registry import SOURCES, source_named
@@ -70,9 +71,10 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
     landing = settings.landing_dir
     relative = {path: relative_to_landing(path, landing) for path in delivery.files}
     hashes = {relative[path]: sha256_of(path) for path in delivery.files if path.is_file()}
+    reading_rules = seeds_digest(source_named(delivery.source).reading_seeds)
     connection = open_warehouse(settings)
     try:
-        if len(hashes) == len(delivery.files) and delivery_is_loaded(connection, hashes):
+        if len(hashes) == len(delivery.files) and delivery_is_loaded(connection, hashes, reading_rules):
             return LoadSummary(delivery.source, delivery.name, UNCHANGED, files=list(hashes))
         try:
             batch = source_named(delivery.source).read(delivery, pseudonymise)
@@ -82,7 +84,7 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
             reject = Reject(delivery.source, delivery.name, None, None, _unexpected(error))
             log.error("Reading %s failed in the platform's code:\n%s", delivery.name, _code_location(error))
         else:
-            return load_batch(connection, batch, run_id, landing, delivery.name, hashes)
+            return load_batch(connection, batch, run_id, landing, delivery.name, hashes, reading_rules)
         described = record_refusal(connection, run_id, delivery.name, list(relative.values()), reject, landing)
         return LoadSummary(
             delivery.source,

@@ -30,7 +30,7 @@ LEDGER_DDL = """
 create table if not exists raw.ingest_ledger (
     run_id varchar, source varchar, delivery varchar, file varchar, sha256 varchar, n_bytes bigint,
     n_rows bigint, n_rejected bigint, loaded_at timestamp,
-    status varchar, status_changed_in_run varchar, status_changed_at timestamp
+    status varchar, status_changed_in_run varchar, status_changed_at timestamp, reading_rules varchar
 )"""
 REJECTS_DDL = """
 create table if not exists raw.rejected_rows (
@@ -131,16 +131,19 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> bool:
     return rebuilt
 
 
-def delivery_is_loaded(connection: duckdb.DuckDBPyConnection, hashes: dict[str, str]) -> bool:
-    """True when every file of the delivery is current in the ledger with exactly these bytes."""
-    current = dict(
-        connection.execute(
-            f"select file, sha256 from raw.ingest_ledger where status = '{CURRENT}' and file in "
-            f"({', '.join('?' for _ in hashes)})",
-            list(hashes),
-        ).fetchall()
+def delivery_is_loaded(connection: duckdb.DuckDBPyConnection, hashes: dict[str, str], reading_rules: str) -> bool:
+    """True when every file of the delivery is current in the ledger with exactly these bytes, read by the
+    same reading rules (the digest of the seeds its reader reads)."""
+    current = connection.execute(
+        f"select file, sha256, reading_rules from raw.ingest_ledger where status = '{CURRENT}' and file in "
+        f"({', '.join('?' for _ in hashes)})",
+        list(hashes),
+    ).fetchall()
+    return (
+        bool(hashes)
+        and {file: sha256 for file, sha256, _ in current} == hashes
+        and all(rules == reading_rules for _, _, rules in current)
     )
-    return bool(hashes) and current == hashes
 
 
 def _insert_reject(
@@ -178,6 +181,7 @@ def load_batch(
     landing_dir: Path,
     delivery: str,
     hashes: dict[str, str],
+    reading_rules: str,
 ) -> LoadSummary:
     """Replace the raw rows of this delivery's files with the batch, record rejects and the ledger."""
     files = list(hashes)
@@ -226,7 +230,7 @@ def load_batch(
         for path in batch.files:
             relative = relative_to_landing(path, landing_dir)
             connection.execute(
-                "insert into raw.ingest_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null)",
+                "insert into raw.ingest_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null, ?)",
                 [
                     run_id,
                     batch.source,
@@ -238,6 +242,7 @@ def load_batch(
                     n_rejected_by_file.get(relative, 0),
                     now,
                     CURRENT,
+                    reading_rules,
                 ],
             )
         connection.execute("commit")

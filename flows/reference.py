@@ -9,6 +9,7 @@ is typed out a second time anywhere in the platform.
 from __future__ import annotations
 
 import csv
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,16 @@ def seeds_dir() -> Path:
     return get_settings().dbt_project_dir / "seeds"
 
 
-@lru_cache(maxsize=64)
 def _read_seed(path: Path) -> tuple[dict[str, str], ...]:
     if not path.is_file():
         raise FileNotFoundError(f"There is no reference seed {path.name} in the dbt project's seeds folder.")
+    stat = path.stat()
+    # Keyed on the file's size and time, so an edited seed (a new mapping entry) is read again.
+    return _read_seed_version(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _read_seed_version(path: Path, mtime_ns: int, size: int) -> tuple[dict[str, str], ...]:
     with path.open(encoding="utf-8", newline="") as handle:
         return tuple(csv.DictReader(handle))
 
@@ -53,3 +60,12 @@ def seed_column(name: str, column: str) -> list[Any]:
 def seed_mapping(name: str, key: str, value: str) -> dict[Any, Any]:
     """One column of a seed keyed by another, both typed: e.g. sector area code -> Danish name."""
     return dict(zip(seed_column(name, key), seed_column(name, value), strict=True))
+
+
+def seeds_digest(names: tuple[str, ...]) -> str:
+    """A digest of the named seeds' bytes: it changes whenever one of them is edited."""
+    digest = hashlib.sha256()
+    for name in names:
+        path = seeds_dir() / f"{name}.csv"
+        digest.update(name.encode("utf-8") + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+    return digest.hexdigest()[:16]

@@ -25,29 +25,36 @@ from flows.sample.generate import SampleManifest, generate_sample
 from flows.settings import Settings, get_settings, reset_settings
 
 
-def make_sample_lake(root: Path, scale: int = 1) -> tuple[Path, SampleManifest]:
-    """A data lake whose landing zone holds the embedded sample."""
+def make_sample_lake(root: Path, scale: int = 1, waves: tuple[str, ...] | None = None) -> tuple[Path, SampleManifest]:
+    """A data lake whose landing zone holds the embedded sample (its first survey wave alone, if asked)."""
     lake = root / "data_lake"
     landing = lake / "landing"
     landing.mkdir(parents=True)
-    manifest = generate_sample(landing, scale=scale)
+    manifest = generate_sample(landing, scale=scale, **({"waves": waves} if waves else {}))
     return lake, manifest
 
 
 @contextmanager
-def using_lake(lake: Path) -> Iterator[Settings]:
-    """Point the platform's settings at `lake` for the duration of the block."""
-    previous = os.environ.get("SAMSKAB_DATA_LAKE")
-    os.environ["SAMSKAB_DATA_LAKE"] = str(lake)
+def using_setting(variable: str, value: str) -> Iterator[Settings]:
+    """Set one SAMSKAB_* environment variable for the duration of the block, with fresh settings."""
+    previous = os.environ.get(variable)
+    os.environ[variable] = value
     reset_settings()
     try:
         yield get_settings()
     finally:
         if previous is None:
-            os.environ.pop("SAMSKAB_DATA_LAKE", None)
+            os.environ.pop(variable, None)
         else:
-            os.environ["SAMSKAB_DATA_LAKE"] = previous
+            os.environ[variable] = previous
         reset_settings()
+
+
+@contextmanager
+def using_lake(lake: Path) -> Iterator[Settings]:
+    """Point the platform's settings at `lake` for the duration of the block."""
+    with using_setting("SAMSKAB_DATA_LAKE", str(lake)) as settings:
+        yield settings
 
 
 def copy_lake(source: Path, target_root: Path) -> Path:

@@ -10,7 +10,7 @@ def test_sample_writes_the_embedded_sample_and_can_be_written_again(tmp_path, ca
     with using_lake(tmp_path / "data_lake") as settings:
         assert main(["sample"]) == 0
         assert main(["sample", "--scale", "2"]) == 0  # replaces its own earlier sample
-        assert (settings.landing_dir / "survey" / "samskabelse_2017" / "dataset.csv").exists()
+        assert (settings.landing_dir / "survey" / "samskabelse_2016_2" / "dataset.csv").exists()
     assert "survey/samskabelse_2016/dataset.csv" in capsys.readouterr().out
 
 

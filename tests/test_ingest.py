@@ -15,6 +15,8 @@ from flows.raw_store import ensure_raw_schema
 from flows.settings import Settings
 from tests.conftest import make_sample_lake
 
+ONE_WAVE = ("2016",)  # ingest's mechanics on one survey export (the sample's first wave)
+
 PSEUDONYMISE = Pseudonymiser(b"i" * 32)
 EXTRACT = "statbank/FOLK1A_kommuner.csv"
 
@@ -28,7 +30,7 @@ def query(settings: Settings, sql: str):
 
 
 def sample_settings(tmp_path: Path) -> Settings:
-    lake, _ = make_sample_lake(tmp_path)
+    lake, _ = make_sample_lake(tmp_path, waves=ONE_WAVE)
     return Settings(data_lake=lake)
 
 
@@ -60,7 +62,7 @@ def test_redelivering_same_bytes_is_a_no_op(tmp_path):
     assert [load.state for load in again.loads] == ["unchanged"] * 3
     assert "unchanged" in again.loads[0].describe()
     assert query(settings, "select count(*), max(loaded_at) from raw.ingest_ledger") == before
-    assert query(settings, "select count(*) from raw.survey_respondents") == [(785,)]
+    assert query(settings, "select count(*) from raw.survey_respondents") == [(786,)]
 
 
 def test_changed_delivery_replaces_its_rows_and_keeps_the_old_hash_in_the_ledger(tmp_path):
@@ -219,7 +221,7 @@ def test_inventory_lists_deliveries_in_registry_order_named_relative_to_the_land
 
 
 def test_free_text_and_identifiers_stay_out_of_the_tables_dbt_reads(tmp_path):
-    lake, manifest = make_sample_lake(tmp_path)
+    lake, manifest = make_sample_lake(tmp_path, waves=ONE_WAVE)
     settings = Settings(data_lake=lake)
     ingest_landing_zone(settings, "r1", PSEUDONYMISE)
     connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
@@ -252,7 +254,7 @@ def test_a_survey_export_replaced_by_a_truncated_copy_is_refused_and_its_last_go
     survey = next(load for load in report.loads if load.source == "survey")
     assert survey.state == "refused" and "ends mid-row" in survey.reason
     assert survey.reason.startswith("survey/samskabelse_2016/dataset.csv, row ")
-    assert query(settings, "select count(*) from raw.survey_respondents") == [(785,)]
+    assert query(settings, "select count(*) from raw.survey_respondents") == [(786,)]
     assert report.needing_attention() == [f"REFUSED {survey.reason}"]
 
 

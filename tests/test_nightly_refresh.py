@@ -30,22 +30,29 @@ def published_tables(path: Path, tables: list[str]) -> dict[str, pd.DataFrame]:
 
 
 def heads_from_export(export: Path) -> pd.DataFrame:
-    """One row per invited sector-area head, read from SurveyXact's files with pandas alone."""
+    """One row per invited sector-area head, read from SurveyXact's files with pandas alone, by the
+    resubmission rule: the latest completed record, else the latest partial one, else the latest record."""
     frame = pd.read_csv(export / "dataset.csv", sep="\t", encoding="utf-16", dtype=str, keep_default_na=False)
-    status_columns = [f"stato_{code}" for code in range(1, 6)]
-    frame["status"] = frame[status_columns].astype(int).to_numpy().argmax(axis=1) + 1
-    frame["answering"] = frame["status"].isin([3, 4])
-    frame["completed"] = frame["status"] == 4
-    frame["closed"] = pd.to_datetime(frame["closetim"].replace("", None))
-    frame["rid"] = frame["responde"].astype(int)
-    frame["kommune"] = frame["kommune"].astype(int)
-    frame["sektor"] = frame["sektor"].astype(int)
-    ordered = frame.sort_values(["answering", "completed", "closed", "rid"], ascending=False, na_position="last")
+    status_columns = sorted(column for column in frame if column.startswith("stato_"))
+    status = frame[status_columns].astype(int).to_numpy().argmax(axis=1) + 1
+    times = [pd.to_datetime(frame[column].replace("", None)) for column in ("closetim", "modified", "created")]
+    frame = pd.DataFrame(
+        {
+            "answering": pd.Series(status).isin([3, 4]),
+            "completed": pd.Series(status) == 4,
+            "record_time": times[0].fillna(times[1]).fillna(times[2]),
+            "rid": frame["responde"].astype(int),
+            "kommune": frame["kommune"].astype(int),
+            "sektor": frame["sektor"].astype(int),
+        }
+    )
+    ordered = frame.sort_values(["completed", "answering", "record_time", "rid"], ascending=False, na_position="last")
     return ordered.groupby(["kommune", "sektor"], as_index=False).first()
 
 
-def expected_marts(landing: Path) -> dict[str, pd.DataFrame]:
-    heads = heads_from_export(landing / "survey" / "samskabelse_2016")
+def expected_profile(landing: Path) -> pd.DataFrame:
+    """municipality_profile recomputed: the latest wave's heads (the 2019 follow-up) and FOLK1A."""
+    heads = heads_from_export(landing / "survey" / "opfoelgning_2019")
     reference = pd.read_csv(REFERENCE)
     population = pd.read_csv(landing / "statbank" / "FOLK1A_kommuner.csv", sep=";", encoding="utf-8-sig")
     population = population.merge(reference[["navn", "kommunekode"]], left_on="OMRÅDE", right_on="navn")
@@ -54,33 +61,7 @@ def expected_marts(landing: Path) -> dict[str, pd.DataFrame]:
     per_municipality = heads.groupby("kommune").agg(invited=("sektor", "nunique"), answering=("answering", "sum"))
     profile = reference.set_index("kommunekode").join(per_municipality).join(latest["INDHOLD"])
     profile["share"] = profile["answering"] / profile["invited"]
-
-    heads = heads.merge(reference[["kommunekode", "regionskode"]], left_on="kommune", right_on="kommunekode")
-    coverage = heads.groupby(["regionskode", "sektor"]).agg(
-        invited=("kommune", "size"), answering=("answering", "sum"), completed=("completed", "sum")
-    )
-    coverage["share"] = coverage["answering"] / coverage["invited"]
-
-    answering = heads[heads["answering"]]
-    rows = []
-    for sector, group in answering.groupby("sektor"):
-        for partner in range(1, 9):
-            values = group[f"q3_{partner}"]
-            values = values[values != ""].astype(int)
-            counts = values.value_counts()
-            known = len(values) - counts.get(9, 0)
-            rows.append(
-                {
-                    "sektor": sector,
-                    "partner": partner,
-                    "n": len(values),
-                    "often": counts.get(1, 0),
-                    "dont_know": counts.get(9, 0),
-                    "share": counts.get(1, 0) / known if known else np.nan,
-                }
-            )
-    partners = pd.DataFrame(rows).set_index(["sektor", "partner"])
-    return {"profile": profile, "coverage": coverage, "partners": partners}
+    return profile
 
 
 # --- the happy path --------------------------------------------------------------------------------
@@ -112,36 +93,21 @@ def test_first_query_printed_for_analysts_runs_on_the_published_file(refreshed_l
     assert sum(row[2] for row in rows) == 98 * 8
 
 
-def test_marts_equal_an_independent_pandas_recomputation(refreshed_lake):
+def test_municipality_profile_equals_an_independent_pandas_recomputation(refreshed_lake):
+    """The survey marts have their own recomputation (test_study_marts_recomputed.py); this one is the
+    municipality profile: the latest wave's heads per municipality beside FOLK1A's latest quarter."""
     lake, _, _ = refreshed_lake
-    expected = expected_marts(lake / "landing")
-    marts = published_tables(
-        lake / "published" / "analytics.duckdb", ["municipality_profile", "survey_coverage", "partner_collaboration"]
-    )
-
-    profile = marts["municipality_profile"].set_index("municipality_code").sort_index()
-    want = expected["profile"].sort_index()
+    want = expected_profile(lake / "landing").sort_index()
+    profile = published_tables(lake / "published" / "analytics.duckdb", ["municipality_profile"])[
+        "municipality_profile"
+    ]
+    profile = profile.set_index("municipality_code").sort_index()
     assert len(profile) == 98
     assert profile["n_sector_areas_invited"].tolist() == want["invited"].astype(int).tolist()
     assert profile["n_sector_areas_answering"].tolist() == want["answering"].astype(int).tolist()
     assert profile["population"].tolist() == want["INDHOLD"].astype(int).tolist()
     assert np.allclose(profile["share_sector_areas_answering"], want["share"])
-    assert 0.35 < profile["n_sector_areas_answering"].sum() / profile["n_sector_areas_invited"].sum() < 0.65
-
-    coverage = marts["survey_coverage"].set_index(["region_code", "sector_area_code"]).sort_index()
-    want = expected["coverage"].sort_index()
-    assert coverage["n_invited"].tolist() == want["invited"].astype(int).tolist()
-    assert coverage["n_answering"].tolist() == want["answering"].astype(int).tolist()
-    assert coverage["n_completed"].tolist() == want["completed"].astype(int).tolist()
-    assert np.allclose(coverage["share_answering"], want["share"])
-
-    partners = marts["partner_collaboration"].set_index(["sector_area_code", "partner_type_code"]).sort_index()
-    want = expected["partners"].sort_index()
-    assert len(partners) == 64
-    assert partners["n_respondents"].tolist() == want["n"].astype(int).tolist()
-    assert partners["n_always_or_often"].tolist() == want["often"].astype(int).tolist()
-    assert partners["n_dont_know"].tolist() == want["dont_know"].astype(int).tolist()
-    assert np.allclose(partners["share_always_or_often"], want["share"], equal_nan=True)
+    assert 0.25 < profile["n_sector_areas_answering"].sum() / profile["n_sector_areas_invited"].sum() < 0.65
 
 
 def test_no_name_or_email_from_the_sample_reaches_the_published_file(refreshed_lake):
@@ -204,7 +170,8 @@ def test_lineage_names_run_code_inputs_counts_and_verdict(refreshed_lake):
         relative = path.relative_to(landing).as_posix()
         assert files.loc[relative, "sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     counts = meta["meta.row_counts"].set_index("table_name")["n_rows"]
-    assert counts["municipality_profile"] == 98 and counts["partner_collaboration"] == 64
+    # partner_collaboration: 2 waves x (all + 8 sector areas) x 8 partner types x 4 frequencies
+    assert counts["municipality_profile"] == 98 and counts["partner_collaboration"] == 2 * 9 * 8 * 4
     checks = meta["meta.quality_checks"]
     assert set(checks["stage"]) == {"raw", "marts", "dbt"}
     assert checks.loc[checks["severity"] == "blocking", "success"].all()
@@ -261,7 +228,8 @@ def test_poisoned_survey_fails_gate_and_leaves_published_file_byte_identical(ref
     message = str(state.result(raise_on_failure=False))
     assert "Raw data failed blocking checks" in message
     assert "sector_area_code" in message and "raw.survey_respondents" in message
-    assert "raw.survey_respondents holds rows from: survey/samskabelse_2016/dataset.csv" in message
+    assert "raw.survey_respondents holds rows from: survey/opfoelgning_2019/dataset.csv, " in message
+    assert "survey/samskabelse_2016/dataset.csv" in message
     assert published.read_bytes() == before
     assert not list((lake / "published").glob(".candidate-*"))
 
@@ -282,16 +250,17 @@ def test_unknown_municipality_and_duplicate_respondent_are_rejected_rows_and_the
     rewrite_dataset(lake / "landing" / "survey" / "samskabelse_2016", damaged)
     with using_lake(lake):
         report = nightly_refresh()
-    survey = next(load for load in report.loads if load.source == "survey")
+    survey = next(load for load in report.loads if load.delivery == "survey/samskabelse_2016")
     assert survey.n_rejected == 2 and report.needing_attention == []
     rejected = published_tables(lake / "published" / "analytics.duckdb", ["meta.rejected_rows"])["meta.rejected_rows"]
     assert rejected[["file", "line", "column_name"]].values.tolist() == [
         ["survey/samskabelse_2016/dataset.csv", 7, "kommune"],
-        ["survey/samskabelse_2016/dataset.csv", 787, "responde"],
+        ["survey/samskabelse_2016/dataset.csv", 788, "responde"],
     ]
     assert "999" not in " ".join(rejected["reason"])
-    profile = published_tables(lake / "published" / "analytics.duckdb", ["municipality_profile"])
-    assert profile["municipality_profile"]["n_sector_areas_invited"].sum() == 98 * 8 - 1
+    coverage = published_tables(lake / "published" / "analytics.duckdb", ["survey_coverage"])["survey_coverage"]
+    invited = coverage.set_index(["wave_id", "breakdown"]).sort_index()["n_invited"]
+    assert invited[("2016", "all")] == 98 * 8 - 1 and invited[("2019", "all")] == 98 * 8
 
 
 def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(refreshed_lake, tmp_path, research_key, capsys):
@@ -350,9 +319,9 @@ def test_unreadable_row_is_rejected_with_file_line_and_reason_and_the_rest_is_pu
     rewrite_dataset(lake / "landing" / "survey" / "samskabelse_2016", broken_row)
     with using_lake(lake):
         report = nightly_refresh()
-    survey = next(load for load in report.loads if load.source == "survey")
+    survey = next(load for load in report.loads if load.delivery == "survey/samskabelse_2016")
     assert survey.n_rejected == 1
-    assert survey.rejects == ["survey/samskabelse_2016/dataset.csv, row 17: has 32 fields; the header has 35"]
+    assert survey.rejects == ["survey/samskabelse_2016/dataset.csv, row 17: has 99 fields; the header has 102"]
     rejected = published_tables(lake / "published" / "analytics.duckdb", ["meta.rejected_rows"])["meta.rejected_rows"]
     assert rejected[["file", "line"]].values.tolist() == [["survey/samskabelse_2016/dataset.csv", 17]]
 
@@ -369,7 +338,7 @@ def test_redelivering_the_same_bytes_loads_nothing_again(refreshed_lake, tmp_pat
     with using_lake(lake):
         assert main(["refresh"]) == 0
     out = capsys.readouterr().out
-    assert out.count("unchanged since it was loaded (same sha256)") == 3
+    assert out.count("unchanged since it was loaded (same sha256)") == 4
     assert "passed its quality gate and was published" in out and "select region_name" in out
     connection = duckdb.connect(str(warehouse), read_only=True)
     assert connection.execute(count_sql).fetchall() == before

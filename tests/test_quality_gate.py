@@ -28,7 +28,7 @@ RAW_SUITES = [
     "raw_survey_answers",
     "raw_survey_respondents",
 ]
-MART_SUITES = ["case_fieldwork", "municipality_profile", "partner_collaboration", "survey_coverage"]
+MART_SUITES = ["case_fieldwork", "municipality_profile", "partner_collaboration", "survey_coverage", "survey_weights"]
 
 # Values that only ever sit in cells of the test tables; none may surface in the gate's words.
 PSEUDONYM = "pseud-q7x3k9"
@@ -82,41 +82,51 @@ def good_frames() -> dict[str, pd.DataFrame]:
         }
     )
     profile["share_sector_areas_answering"] = profile["n_sector_areas_answering"] / profile["n_sector_areas_invited"]
+    groups = [("all", None)] + [("region", code) for code in range(1081, 1086)]
+    groups += [("municipality_group", code) for code in range(1, 6)] + [("sector_area", code) for code in range(1, 9)]
     coverage = pd.DataFrame(
         [
             {
-                "region_code": region,
-                "region_name": f"region {region}",
-                "sector_area_code": sector,
-                "sector_area_name": f"sector {sector}",
-                "n_invited": 20,
-                "n_answering": 10,
-                "n_completed": 8,
-                "n_partial": 2,
-                "share_answering": 0.5,
+                "wave_id": "2016",
+                "breakdown": breakdown,
+                "group_code": code,
+                "n_eligible": 20,
+                "rr1_numerator": 8,
+                "rr1": 0.4,
+                "rr2_numerator": 10,
+                "rr2": 0.5,
             }
-            for region in range(1081, 1086)
-            for sector in range(1, 9)
+            for breakdown, code in groups
         ]
     )
     partners = pd.DataFrame(
         [
             {
+                "wave_id": "2016",
+                "breakdown": "sector_area",
                 "sector_area_code": sector,
-                "sector_area_name": f"sector {sector}",
-                "partner_type_code": partner,
-                "partner_type_name": f"partner {partner}",
-                "n_respondents": 10,
-                "n_always_or_often": 4,
-                "n_sometimes": 3,
-                "n_seldom": 1,
-                "n_never": 1,
-                "n_dont_know": 1,
-                "share_always_or_often": 0.4 if partner != 8 else None,
+                "item_code": partner,
+                "answer_category": category,
+                "n_category": 2,
+                "n_valid": 8 if partner != 8 else 0,
+                "share": 0.25 if partner != 8 else None,
+                "weighted_share": 0.3 if partner != 8 else None,
+                "share_dont_know": 0.2,
             }
             for sector in range(1, 9)
             for partner in range(1, 9)
+            for category in ("always_or_often", "sometimes", "seldom", "never")
         ]
+    )
+    partners.loc[partners["item_code"] == 8, "n_category"] = 0
+    weights = pd.DataFrame(
+        {
+            "wave_id": ["2016"] * 3,
+            "municipality_code": [101, 101, 147],
+            "sector_area_code": [1, 2, 1],
+            "weighting_method": ["post_stratification"] * 3,
+            "weight": [1.5, 2.0, 1.25],
+        }
     )
     return {
         "raw_survey_respondents": respondents(),
@@ -173,6 +183,7 @@ def good_frames() -> dict[str, pd.DataFrame]:
         "municipality_profile": profile,
         "survey_coverage": coverage,
         "partner_collaboration": partners,
+        "survey_weights": weights,
         "case_fieldwork": pd.DataFrame(
             {
                 "case_id": ["case-1", "case-1"],
@@ -353,6 +364,42 @@ def test_more_sector_areas_answering_than_invited_fails_and_low_mean_share_warns
     assert mean.severity == "warning"
     assert mean.observed == "observed 0"
     assert verdict.failed_blocking == (pair,)
+
+
+def test_response_rates_out_of_order_fail_and_an_odd_overall_rate_warns():
+    frame = good_frames()["survey_coverage"]
+    frame.loc[frame["breakdown"] == "region", "rr1_numerator"] = 11  # more completes than responses
+    frame.loc[frame["breakdown"] == "all", "rr2"] = 0.95
+    verdict = gate.validate_frame("survey_coverage", frame)
+    pair = failed(verdict, "expect_column_pair_values_a_to_be_greater_than_b", "rr2_numerator, rr1_numerator")
+    assert pair.observed == "5 of 19 rows unexpected"
+    odd = failed(verdict, "expect_column_values_to_be_between", "rr2")
+    assert odd.severity == "warning"
+    assert odd.observed == "1 of 1 rows unexpected (counting only the rows the check applies to)"
+    assert verdict.failed_blocking == (pair,)
+
+
+def test_a_share_above_one_or_a_category_beyond_its_denominator_fails_the_concept_mart():
+    frame = good_frames()["partner_collaboration"]
+    frame.loc[0, "share"] = 1.2
+    frame.loc[1, "n_category"] = 9
+    verdict = gate.validate_frame("partner_collaboration", frame)
+    share = failed(verdict, "expect_column_values_to_be_between", "share")
+    assert share.observed == "1 of 256 rows unexpected; 32 empty, not checked"
+    pair = failed(verdict, "expect_column_pair_values_a_to_be_greater_than_b", "n_valid, n_category")
+    assert pair.observed == "1 of 256 rows unexpected"
+    assert not verdict.passed
+
+
+def test_a_head_without_a_weight_fails_and_a_heavy_weight_warns():
+    frame = good_frames()["survey_weights"]
+    frame.loc[0, "weight"] = None
+    frame.loc[1, "weight"] = 35.0
+    verdict = gate.validate_frame("survey_weights", frame)
+    missing = failed(verdict, "expect_column_values_to_not_be_null", "weight")
+    heavy = failed(verdict, "expect_column_values_to_be_between", "weight")
+    assert heavy.severity == "warning"
+    assert verdict.failed_blocking == (missing,)
 
 
 def test_missing_column_fails_and_is_named():

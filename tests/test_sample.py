@@ -30,24 +30,35 @@ def test_survey_export_has_surveyxact_quirks(tmp_path):
     assert {"responde", "closetim", "starttim", "email", "name", "stato_4"} <= set(header)
 
 
-def test_about_half_answer_with_partials_dont_knows_and_one_resubmission(tmp_path):
+def read_dataset(export: Path) -> pd.DataFrame:
+    return pd.read_csv(export / "dataset.csv", sep="\t", encoding="utf-16", dtype=str, keep_default_na=False)
+
+
+def test_each_wave_has_every_head_about_half_answering_partials_dont_knows_and_resubmissions(tmp_path):
     generate_sample(tmp_path)
-    frame = pd.read_csv(
-        tmp_path / "survey" / "samskabelse_2016" / "dataset.csv",
-        sep="\t",
-        encoding="utf-16",
-        dtype=str,
-        keep_default_na=False,
-    )
-    assert frame.groupby(["kommune", "sektor"]).ngroups == 98 * 8
-    assert len(frame) == 98 * 8 + 1
-    answering = frame[(frame["stato_3"] == "1") | (frame["stato_4"] == "1")]
-    assert 0.4 < len(answering.groupby(["kommune", "sektor"])) / (98 * 8) < 0.6
-    assert (frame["stato_3"] == "1").sum() > 20  # dropped out part-way
-    assert (frame[[f"q3_{n}" for n in range(1, 9)]] == "9").to_numpy().sum() > 50  # "Ved ikke"
-    twice = answering.groupby(["kommune", "sektor"]).size()
-    assert (twice == 2).sum() == 1
-    assert frame["email"].str.contains("@").all() and frame["name"].str.len().gt(0).all()
+    for export, dont_know in (("samskabelse_2016", "9"), ("opfoelgning_2019", "8")):
+        frame = read_dataset(tmp_path / "survey" / export)
+        assert frame.groupby(["kommune", "sektor"]).ngroups == 98 * 8
+        assert len(frame) == 98 * 8 + 2  # a head who completed twice, and one who started again
+        answering = frame[(frame["stato_3"] == "1") | (frame["stato_4"] == "1")]
+        assert 0.3 < len(answering.groupby(["kommune", "sektor"])) / (98 * 8) < 0.6
+        assert (frame["stato_3"] == "1").sum() > 20  # dropped out part-way
+        assert (frame["stato_6"] == "1").sum() > 5  # outside the target group
+        partner_items = [column for column in frame if column.startswith(("q3_", "aktoer_"))]
+        assert len(partner_items) == 8
+        assert (frame[partner_items] == dont_know).to_numpy().sum() > 50  # "Ved ikke", each wave its own code
+        twice = answering.groupby(["kommune", "sektor"]).size()
+        assert (twice == 2).sum() == 2
+        assert frame["email"].str.contains("@").all() and frame["name"].str.len().gt(0).all()
+
+
+def test_the_second_wave_renames_the_variables_and_asks_frequency_on_five_points(tmp_path):
+    generate_sample(tmp_path)
+    first = read_dataset(tmp_path / "survey" / "samskabelse_2016")
+    second = read_dataset(tmp_path / "survey" / "opfoelgning_2019")
+    assert {"q1", "q3_1", "q4_6"} <= set(first) and not {"q1", "q3_1", "q4_6"} & set(second)
+    assert {"fokus", "aktoer_1", "motiv_7"} <= set(second)
+    assert set(second["aktoer_1"]) - {""} <= {"1", "2", "3", "4", "5", "8"} and "5" in set(second["aktoer_1"])
 
 
 def test_statbank_extract_is_served_shape_with_labels_and_quarters(tmp_path):
@@ -63,6 +74,6 @@ def test_statbank_extract_is_served_shape_with_labels_and_quarters(tmp_path):
 
 def test_scale_adds_survey_rounds_and_registry_history(tmp_path: Path):
     manifest = generate_sample(tmp_path, scale=2)
-    assert (tmp_path / "survey" / "samskabelse_2017" / "dataset.csv") in manifest.files
+    assert (tmp_path / "survey" / "samskabelse_2016_2" / "dataset.csv") in manifest.files
     lines = (tmp_path / "statbank" / "FOLK1A_kommuner.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) - 1 == (1 + 5 + 98) * 16

@@ -21,6 +21,7 @@ from flows.sources.survey import discover, read
 
 FORMATS = Path(__file__).resolve().parent / "fixtures" / "formats"
 PSEUDONYMISE = Pseudonymiser(b"s" * 32)
+ONE_WAVE = ("2016",)  # these tests are about one export's shapes and faults: the sample's first wave alone
 ANSWER_KEY = ["respondent_id", "variable_name", "answer_value", "answer_number"]
 VARIABLE_KEY = ["variable_name", "position", "variable_label", "value_kind", "role"]
 LABEL_KEY = ["variable_name", "value", "label", "sort_order", "is_dont_know", "is_not_applicable", "is_no_answer"]
@@ -34,7 +35,7 @@ def only_delivery(landing: Path) -> Delivery:
 
 def read_shape(tmp_path_factory: pytest.TempPathFactory, shape: str):
     landing = tmp_path_factory.mktemp(shape)
-    manifest = generate_sample(landing, survey_shape=shape)
+    manifest = generate_sample(landing, survey_shape=shape, waves=ONE_WAVE)
     return read(only_delivery(landing), PSEUDONYMISE), manifest
 
 
@@ -75,7 +76,7 @@ def test_every_surveyxact_shape_and_spss_give_identical_raw_answers_and_codebook
 
 def test_the_reference_shape_holds_the_whole_questionnaire(shapes):
     batch, _ = shapes["surveyxact-utf16"]
-    assert len(batch.tables["survey_respondents"]) == 98 * 8 + 1
+    assert len(batch.tables["survey_respondents"]) == 98 * 8 + 2  # two heads answered twice
     variables = batch.tables["survey_variables"].set_index("variable_name")
     assert variables.loc["q3_2", "variable_label"].endswith(" - Frivillige sociale organisationer")
     assert variables.loc["q3_2", "item_text"] == "Frivillige sociale organisationer"
@@ -219,7 +220,7 @@ def edit_rows(path: Path, change) -> None:
 @pytest.fixture()
 def sample_export(tmp_path) -> tuple[Path, Path]:
     landing = tmp_path / "landing"
-    generate_sample(landing)
+    generate_sample(landing, waves=ONE_WAVE)
     return landing, landing / "survey" / "samskabelse_2016"
 
 
@@ -385,7 +386,7 @@ def test_a_workbook_missing_a_sheet_is_refused_naming_the_sheet(tmp_path):
     from openpyxl import load_workbook
 
     landing = tmp_path / "landing"
-    generate_sample(landing, survey_shape="surveyxact-xlsx")
+    generate_sample(landing, survey_shape="surveyxact-xlsx", waves=ONE_WAVE)
     workbook_path = landing / "survey" / "samskabelse_2016.xlsx"
     workbook = load_workbook(workbook_path)
     del workbook["Labels"]
@@ -397,7 +398,7 @@ def test_a_workbook_missing_a_sheet_is_refused_naming_the_sheet(tmp_path):
 def test_a_truncated_workbook_and_a_truncated_sav_are_refused(tmp_path):
     for shape, suffix in (("surveyxact-xlsx", ".xlsx"), ("spss-sav", ".sav")):
         landing = tmp_path / shape
-        generate_sample(landing, survey_shape=shape)
+        generate_sample(landing, survey_shape=shape, waves=ONE_WAVE)
         path = landing / "survey" / f"samskabelse_2016{suffix}"
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
         error = refused(landing)
@@ -421,14 +422,14 @@ def test_bad_rows_and_cells_are_rejected_with_file_row_column_and_reason_and_the
     assert found == [
         (5, "q1", "is not one of the variable's labelled values"),
         (6, "q3_2", "is not a number"),
-        (7, "", "has 32 fields"),
+        (7, "", "has 99 fields"),
         (8, "q2", "holds a NUL character (the export is damaged)"),
-        (787, "responde", "repeats the respondent id of row 12"),
+        (788, "responde", "repeats the respondent id of row 12"),
     ]
     assert all(str(reject).startswith(f"{export / 'dataset.csv'}, row ") for reject in batch.rejects)
     respondents = batch.tables["survey_respondents"]
-    assert len(respondents) == 785 - 2  # the short row and the NUL row; the duplicate was never a new one
-    assert not respondents["source_row"].isin([7, 8, 787]).any()
+    assert len(respondents) == 786 - 2  # the short row and the NUL row; the duplicate was never a new one
+    assert not respondents["source_row"].isin([7, 8, 788]).any()
     for reject in batch.rejects:
         assert "tre" not in reject.reason and "\x00" not in reject.reason
 
@@ -437,7 +438,7 @@ def test_a_qualtrics_export_with_choice_text_keeps_closed_answers_as_answers_not
     """Exported with choice text instead of numeric values, a closed question's words are its answers; a
     free-text column stays free text (raw only) even when Qualtrics' _TEXT mark is missing."""
     landing = tmp_path / "landing"
-    generate_sample(landing, survey_shape="qualtrics")
+    generate_sample(landing, survey_shape="qualtrics", waves=ONE_WAVE)
     path = landing / "survey" / "samskabelse_2016.csv"
     text = path.read_bytes().decode("utf-8-sig")
     header, texts, ids, *rows = text.split("\r\n")
@@ -464,7 +465,7 @@ def test_a_qualtrics_export_with_choice_text_keeps_closed_answers_as_answers_not
 
 def test_a_qualtrics_tsv_download_in_utf16_is_read_like_its_csv(tmp_path):
     landing = tmp_path / "landing"
-    generate_sample(landing, survey_shape="qualtrics")
+    generate_sample(landing, survey_shape="qualtrics", waves=ONE_WAVE)
     csv_path = landing / "survey" / "samskabelse_2016.csv"
     reference = read(only_delivery(landing), PSEUDONYMISE)
     text = csv_path.read_bytes().decode("utf-8-sig")
@@ -495,7 +496,7 @@ def test_files_that_are_almost_a_delivery_are_listed_with_what_to_do(tmp_path):
 
 def test_a_folder_of_folders_or_an_empty_folder_in_survey_is_no_export(tmp_path):
     landing = tmp_path / "landing"
-    generate_sample(landing)
+    generate_sample(landing, waves=ONE_WAVE)
     nested = landing / "survey" / "2016"
     nested.mkdir()
     (landing / "survey" / "samskabelse_2016").rename(nested / "samskabelse_2016")

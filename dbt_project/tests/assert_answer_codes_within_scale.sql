@@ -1,11 +1,17 @@
--- Every answer code must belong to the answer scale of its questionnaire variable
--- (the study mapping names the scale, the answer_scales seed holds its codes).
+-- Every answer code of a mapped variable must belong to the answer scale its wave's mapping names
+-- (the study mapping names the scale per wave, the answer_scales seed holds its codes).
 
 with
 
 answers as (
 
     select * from {{ ref('stg_survey__answers') }}
+
+),
+
+respondents as (
+
+    select * from {{ ref('stg_survey__respondents') }}
 
 ),
 
@@ -31,9 +37,14 @@ answers_with_scale as (
         item_map.scale_id
 
     from answers
+    inner join respondents
+        on
+            answers.export_id = respondents.export_id
+            and answers.respondent_id = respondents.respondent_id
     inner join item_map
-        on answers.variable_name = item_map.variable_name
-    where answers.answer_code is not null
+        on
+            respondents.wave_id = item_map.wave_id
+            and answers.variable_name = item_map.variable_name
 
 ),
 

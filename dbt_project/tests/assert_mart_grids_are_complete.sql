@@ -1,5 +1,7 @@
--- The marts are complete grids: every municipality, every region x sector area,
--- every sector area x partner type, every case x activity type has a row.
+-- The marts are complete grids: every municipality; every wave x (the whole country, each region, each
+-- municipality group, each sector area) of survey_coverage; every case x activity type. The concept
+-- marts are checked by their complete_grid tests and, for their groups, here: all sector areas and
+-- the total, in every wave and concept.
 
 with
 
@@ -12,12 +14,6 @@ municipalities as (
 sector_areas as (
 
     select * from {{ ref('stg_reference__sector_areas') }}
-
-),
-
-partner_types as (
-
-    select * from {{ ref('stg_reference__partner_types') }}
 
 ),
 
@@ -57,6 +53,12 @@ case_fieldwork as (
 
 ),
 
+heads as (
+
+    select * from {{ ref('int_survey_heads') }}
+
+),
+
 row_counts as (
 
     select
@@ -69,16 +71,20 @@ row_counts as (
     select
         'survey_coverage' as mart_name,
         (select count(*) from survey_coverage) as n_rows,
-        (select count(distinct region_code) from municipalities)
-        * (select count(*) from sector_areas) as n_expected_rows
+        (select count(distinct wave_id) from heads)
+        * (
+            1
+            + (select count(distinct region_code) from municipalities)
+            + (select count(distinct municipality_group_code) from municipalities)
+            + (select count(*) from sector_areas)
+        ) as n_expected_rows
 
     union all
 
     select
-        'partner_collaboration' as mart_name,
-        (select count(*) from partner_collaboration) as n_rows,
-        (select count(*) from sector_areas)
-        * (select count(*) from partner_types) as n_expected_rows
+        'partner_collaboration groups' as mart_name,
+        (select count(distinct coalesce(sector_area_code, 0)) from partner_collaboration) as n_rows,
+        (select count(*) + 1 from sector_areas) as n_expected_rows
 
     union all
 

@@ -1,19 +1,12 @@
--- Survey counts must add up: answering = completed + partial <= invited in every
--- region x sector area, and both survey marts count the same heads as the
--- deduplicated respondents of the latest survey round.
+-- Survey counts must add up: in every survey_coverage row the dispositions add up to the invited heads,
+-- and the eligible ones to complete + partial + break-off + not answered; every breakdown of a wave
+-- counts the same heads as the whole country; municipality_profile counts the latest wave's heads.
 
 with
 
-respondents as (
+heads as (
 
-    select * from {{ ref('int_survey_respondents_deduplicated') }}
-
-),
-
-latest_round_respondents as (
-
-    select * from respondents
-    where is_latest_export
+    select * from {{ ref('int_survey_heads') }}
 
 ),
 
@@ -29,43 +22,49 @@ municipality_profile as (
 
 ),
 
-cell_checks as (
+row_checks as (
 
     select
-        'survey_coverage ' || region_code || '/' || sector_area_code as check_name,
-        n_answering as n_found,
-        n_completed + n_partial as n_expected
+        'survey_coverage '
+        || wave_id
+        || ' '
+        || breakdown
+        || ' '
+        || coalesce(cast(group_code as varchar), '') as check_name,
+        n_invited as n_found,
+        n_ineligible + n_complete + n_partial + n_break_off + n_not_answered as n_expected
 
     from survey_coverage
     where
-        n_answering <> n_completed + n_partial
-        or n_answering > n_invited
+        n_invited <> n_ineligible + n_complete + n_partial + n_break_off + n_not_answered
+        or n_eligible <> n_invited - n_ineligible
 
 ),
 
-total_checks as (
+breakdown_totals as (
 
     select
-        'survey_coverage n_invited total' as check_name,
-        (select sum(n_invited) from survey_coverage) as n_found,
-        (select count(*) from latest_round_respondents) as n_expected
-
-    union all
-
-    select
-        'survey_coverage n_answering total' as check_name,
-        (select sum(n_answering) from survey_coverage) as n_found,
+        'survey_coverage ' || wave_id || ' ' || breakdown || ' total' as check_name,
+        sum(n_invited) as n_found,
         (
-            select count(*) from latest_round_respondents
-            where is_answering
+            select count(*) from heads
+            where heads.wave_id = survey_coverage.wave_id
         ) as n_expected
 
-    union all
+    from survey_coverage
+    group by wave_id, breakdown
+
+),
+
+profile_totals as (
 
     select
         'municipality_profile n_sector_areas_invited total' as check_name,
         (select sum(n_sector_areas_invited) from municipality_profile) as n_found,
-        (select count(*) from latest_round_respondents) as n_expected
+        (
+            select count(*) from heads
+            where is_latest_wave
+        ) as n_expected
 
     union all
 
@@ -73,19 +72,24 @@ total_checks as (
         'municipality_profile n_sector_areas_answering total' as check_name,
         (select sum(n_sector_areas_answering) from municipality_profile) as n_found,
         (
-            select count(*) from latest_round_respondents
-            where is_answering
+            select count(*) from heads
+            where is_latest_wave and is_answering
         ) as n_expected
 
 ),
 
 final as (
 
-    select * from cell_checks
+    select * from row_checks
 
     union all
 
-    select * from total_checks
+    select * from breakdown_totals
+    where n_found is distinct from n_expected
+
+    union all
+
+    select * from profile_totals
     where n_found is distinct from n_expected
 
 )

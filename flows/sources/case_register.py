@@ -242,4 +242,12 @@ CASES = Source(
         ),
     ),
     suites=("raw_case_studies", "raw_fieldwork_activities"),
+    reading_seeds=(
+        "knowledge_areas",
+        "activity_types",
+        "informant_roles",
+        "municipalities",
+        "municipality_name_variants",
+        "other_areas",
+    ),
 )

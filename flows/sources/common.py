@@ -115,6 +115,9 @@ class Source:
     suites: tuple[str, ...]
     # Raw tables that describe deliveries and hold no identifying data: published in `meta` as lineage.
     published_lineage: tuple[str, ...] = ()
+    # The reference seeds the reader reads (mapping entries, code lists): when one changes, every
+    # delivery of the source is read again, so a new mapping entry needs no new delivery.
+    reading_seeds: tuple[str, ...] = ()
 
 
 class RowError(ValueError):

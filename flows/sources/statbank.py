@@ -139,4 +139,9 @@ STATBANK = Source(
         ),
     ),
     suites=("raw_statbank_population",),
+    reading_seeds=(
+        "municipalities",
+        "municipality_name_variants",
+        "other_areas",
+    ),
 )

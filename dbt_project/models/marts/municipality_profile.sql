@@ -14,14 +14,14 @@ population as (
 
 respondents as (
 
-    select * from {{ ref('int_survey_respondents_deduplicated') }}
+    select * from {{ ref('int_survey_heads') }}
 
 ),
 
-latest_round_respondents as (
+latest_wave_heads as (
 
     select * from respondents
-    where is_latest_export
+    where is_latest_wave
 
 ),
 
@@ -32,7 +32,7 @@ sector_areas_per_municipality as (
         count(*) as n_sector_areas_invited,
         count(*) filter (where is_answering) as n_sector_areas_answering
 
-    from latest_round_respondents
+    from latest_wave_heads
     group by municipality_code
 
 ),

@@ -125,6 +125,7 @@ SURVEY = Source(
                 ("started_at", "timestamp"),
                 ("closed_at", "timestamp"),
                 ("modified_at", "timestamp"),
+                ("respondent_pseudonym", "varchar"),
                 ("respondent_name_pseudonym", "varchar"),
                 ("email_pseudonym", "varchar"),
             ),
@@ -195,4 +196,11 @@ SURVEY = Source(
     ),
     suites=("raw_survey_answers", "raw_survey_respondents"),
     published_lineage=("survey_exports",),
+    reading_seeds=(
+        "survey_exports",
+        "special_answer_labels",
+        "municipalities",
+        "municipality_name_variants",
+        "other_areas",
+    ),
 )

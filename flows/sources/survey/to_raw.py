@@ -218,6 +218,13 @@ def survey_batch(export: SurveyExport, export_id: str, pseudonymise: Pseudonymis
     own_names = _joined(data, plan.names)  # pseudonymised here, and scrubbed from the respondent's open answers
     respondents["respondent_name_pseudonym"] = _pseudonyms(own_names, "name", pseudonymise)
     respondents["email_pseudonym"] = _pseudonyms(_joined(data, plan.emails), "email", pseudonymise)
+    # The record's published key: the survey's respondent id, keyed, so marts never show the id itself.
+    survey_key = export.survey_id or export_id
+    respondents["respondent_pseudonym"] = _pseudonyms(
+        pd.Series([None if pd.isna(value) else f"{survey_key}/{value}" for value in ids], dtype=object),
+        "respondent",
+        pseudonymise,
+    )
     keep &= _status(respondents, data, plan, rejects, keep)
     respondents["wave_id"] = mapping.wave_id if mapping else None
     quarantine = pd.DataFrame(columns=["respondent_id", "variable_name", "value_text", "source_row"])

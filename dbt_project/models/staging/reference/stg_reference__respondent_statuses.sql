@@ -13,6 +13,8 @@ renamed as (
         status_key,
         status_name_da,
         status_name_en,
+        disposition,
+        is_eligible,
         is_answering,
         is_completed
 

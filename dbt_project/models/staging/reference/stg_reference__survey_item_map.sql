@@ -9,10 +9,12 @@ source as (
 renamed as (
 
     select
+        wave_id,
         variable_name,
         concept,
         item_code,
-        scale_id
+        scale_id,
+        collaboration_slot
 
     from source
 

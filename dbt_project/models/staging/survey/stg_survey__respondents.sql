@@ -12,6 +12,7 @@ renamed as (
         -- ids
         export_id,
         respondent_id,
+        respondent_pseudonym,
         wave_id,
         municipality_code,
         sector_area_code,

@@ -2,16 +2,17 @@ with
 
 source as (
 
-    select * from {{ ref('partner_types') }}
+    select * from {{ ref('study_items') }}
 
 ),
 
 renamed as (
 
     select
-        partner_type_code,
-        partner_type_name_da,
-        partner_type_name_en
+        item_list,
+        item_code,
+        item_name_da,
+        item_name_en
 
     from source
 

@@ -1,0 +1,1 @@
+{{ concept_shares() }}
