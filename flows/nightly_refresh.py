@@ -167,12 +167,15 @@ def build_candidate_task(settings: Settings, run_id: str) -> publish.Candidate:
 
 
 @task(name="check marts", cache_policy=NO_CACHE)
-def check_marts_task(candidate: publish.Candidate) -> pd.DataFrame:
-    """Great Expectations on the candidate's marts; discards the candidate and raises on a blocking failure."""
+def check_marts_task(settings: Settings, candidate: publish.Candidate) -> pd.DataFrame:
+    """Great Expectations on the candidate's marts, and the drift of its shares from the published file's
+    (warnings); discards the candidate and raises on a blocking failure."""
+    from flows.quality.drift import drift_verdicts
     from flows.quality.gate import describe_failures
     from flows.quality.stages import checks_frame, validate_stage
 
     verdicts = validate_stage("marts", candidate.path)
+    verdicts += drift_verdicts(candidate.path, settings.published_path, settings.drift_threshold)
     _report_verdicts("marts", verdicts)
     if not all(verdict.passed for verdict in verdicts):
         publish.discard(candidate.path)
@@ -315,7 +318,7 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport)
     raw_checks = check_raw_task(settings)
     dbt_outcome = build_marts_task(settings)
     candidate = build_candidate_task(settings, report.run_id)
-    mart_checks = check_marts_task(candidate)
+    mart_checks = check_marts_task(settings, candidate)
 
     quality = pd.concat([raw_checks, mart_checks], ignore_index=True)
     n_met = int(quality["success"].sum())

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     dbt_project_dir: Path = REPO_ROOT / "dbt_project"
     # The HMAC key for pseudonyms: from the environment or .env, never from the repository.
     pseudonym_key: SecretStr | None = None
+    # A share that moves more than this between two publishes warns (flows/quality/drift.py).
+    drift_threshold: float = 0.10
 
     @property
     def landing_dir(self) -> Path:

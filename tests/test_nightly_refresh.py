@@ -344,6 +344,10 @@ def test_redelivering_the_same_bytes_loads_nothing_again(refreshed_lake, tmp_pat
     assert connection.execute(count_sql).fetchall() == before
     connection.close()
     assert (lake / "published" / "analytics.previous.duckdb").exists()
+    checks = published_tables(lake / "published" / "analytics.duckdb", ["meta.quality_checks"])["meta.quality_checks"]
+    drift = checks[checks["suite"] == "drift"]  # the same inputs: no share moved since the last publish
+    assert {"main.motives", "main.survey_coverage"} <= set(drift["table_name"])
+    assert drift["success"].all() and drift["observed"].str.startswith("0 of ").all()
 
 
 def test_second_refresh_while_one_runs_exits_and_changes_nothing(refreshed_lake, tmp_path, capsys):

@@ -775,3 +775,44 @@ def test_planted_half_the_heads_answer_in_2016(study: Study) -> None:
     rr2 = study.mart("select rr2 from survey_coverage where wave_id = '2016' and breakdown = 'all'")["rr2"]
     assert len(rr2) == 1
     assert 0.45 <= rr2.iloc[0] <= 0.65
+
+
+def item_codes(seeds: Seeds, item_list: str) -> dict[str, int]:
+    """English item name -> item code of one study item list."""
+    items = seeds.items[seeds.items["item_list"] == item_list]
+    return dict(zip(items["item_name_en"], items["item_code"], strict=True))
+
+
+def test_planted_shape_of_the_concrete_collaborations(study: Study, seeds: Seeds) -> None:
+    """Two thirds of the collaborations have several partner types, associations seldom take the
+    initiative (the municipality mostly does), and health, integration and social issues are the
+    commonest topics, in each wave."""
+    several = study.mart("select wave_id, avg(has_several_partner_types::int) as share from collaborations group by 1")
+    for wave_id, share in zip(several["wave_id"], several["share"], strict=True):
+        assert share == pytest.approx(2 / 3, abs=0.07), f"several partners in {wave_id}: {share}"
+    initiators = item_codes(seeds, "initiators")
+    initiative = study.mart(
+        "select wave_id, item_code, share from collaboration_partners where breakdown = 'all'"
+        " and concept = 'collaboration_initiator' and answer_category = 'selected'"
+    ).pivot(index="wave_id", columns="item_code", values="share")
+    for wave_id, row in initiative.iterrows():
+        assert row[initiators["Associations"]] < 0.15 < row[initiators["The municipality"]], f"wave {wave_id}"
+    topics = item_codes(seeds, "collaboration_topics")
+    ranked = study.mart(
+        "select wave_id, item_code, share from collaboration_topics where breakdown = 'all'"
+        " and answer_category = 'selected' order by wave_id, share desc"
+    )
+    for wave_id, rows in ranked.groupby("wave_id"):
+        top_three = set(rows["item_code"].head(3))
+        assert top_three == {topics["Health"], topics["Integration"], topics["Social issues"]}, f"wave {wave_id}"
+
+
+def test_planted_barriers_lie_mostly_inside_the_municipalitys_own_organisation(study: Study, seeds: Seeds) -> None:
+    """The municipality's own organisation is, in each wave, the barrier most heads call a high one."""
+    barriers = item_codes(seeds, "barriers")
+    ranked = study.mart(
+        "select wave_id, item_code, share from barriers where breakdown = 'all'"
+        " and answer_category = 'high_extent' order by wave_id, share desc"
+    )
+    for wave_id, rows in ranked.groupby("wave_id"):
+        assert rows["item_code"].iloc[0] == barriers["The municipality's own organisation"], f"wave {wave_id}"

@@ -90,3 +90,21 @@ def test_a_second_wave_is_added_by_its_mapping_entries_alone(tmp_path, prefect_s
     wave_2019 = partners[(partners["wave_id"] == "2019") & (partners["breakdown"] == "all")]
     assert set(wave_2019["answer_category"]) == {"always_or_often", "sometimes", "seldom", "never"}
     assert (wave_2019["n_valid"] > 100).all() and (wave_2019["n_dont_know"] > 0).any()
+
+
+def test_a_mapping_row_naming_a_variable_the_export_lacks_stops_the_build(tmp_path, prefect_server):
+    """A typo in the study mapping would publish an empty figure as if nobody had answered; instead the
+    build fails, names the check, and analysts keep the file they have."""
+    from flows.nightly_refresh import nightly_refresh
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    item_map = project / "seeds" / "survey_item_map.csv"
+    item_map.write_text(item_map.read_text(encoding="utf-8").replace("\n2019,motiv_6,", "\n2019,motive_6,"), "utf-8")
+    lake, _ = make_sample_lake(tmp_path)
+    with using_lake(lake), using_project(project):
+        state = nightly_refresh(return_state=True)
+    assert state.is_failed()
+    message = str(state.result(raise_on_failure=False))
+    assert "dbt build failed" in message and "assert_mapped_variables_are_in_their_wave" in message
+    assert not (lake / "published" / "analytics.duckdb").exists()
