@@ -181,7 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="samskab", description="The samskabelse research data platform.")
     commands = parser.add_subparsers(dest="command", required=True)
     sample = commands.add_parser("sample", help="write the synthetic embedded sample into the landing zone")
-    sample.add_argument("--scale", type=int, default=1, help="survey rounds and registry history (default 1)")
+    sample.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="1: the study (two survey waves); more: re-exports of wave 1 and registry history",
+    )
     sample.add_argument("--seed", type=int, default=2016)
     sample.add_argument(
         "--survey-shape",
