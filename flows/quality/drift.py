@@ -47,7 +47,8 @@ def drift_verdicts(candidate: Path, published: Path, threshold: float) -> list[S
         return []
     connection = duckdb.connect(str(candidate), read_only=True)
     try:
-        connection.execute(f"attach '{published}' as previous (read_only)")
+        quoted = str(published).replace("'", "''")
+        connection.execute(f"attach '{quoted}' as previous (read_only)")
         current_catalog = connection.execute("select current_database()").fetchall()[0][0]
         current, previous = _tables(connection, current_catalog), _tables(connection, "previous")
         verdicts = []
