@@ -28,10 +28,12 @@ from flows.landing import (
     take_inventory,
 )
 from flows.raw_store import (
+    CURRENT,
+    RULES_CHANGED,
     LoadSummary,
     Withdrawal,
     current_files,
-    delivery_is_loaded,
+    delivery_state,
     ensure_raw_schema,
     load_batch,
     record_refusal,
@@ -74,7 +76,8 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
     reading_rules = seeds_digest(source_named(delivery.source).reading_seeds)
     connection = open_warehouse(settings)
     try:
-        if len(hashes) == len(delivery.files) and delivery_is_loaded(connection, hashes, reading_rules):
+        state = delivery_state(connection, hashes, reading_rules) if len(hashes) == len(delivery.files) else None
+        if state == CURRENT:
             return LoadSummary(delivery.source, delivery.name, UNCHANGED, files=list(hashes))
         try:
             batch = source_named(delivery.source).read(delivery, pseudonymise)
@@ -84,6 +87,13 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
             reject = Reject(delivery.source, delivery.name, None, None, _unexpected(error))
             log.error("Reading %s failed in the platform's code:\n%s", delivery.name, _code_location(error))
         else:
+            if state == RULES_CHANGED:
+                seeds = ", ".join(f"{name}.csv" for name in source_named(delivery.source).reading_seeds)
+                batch.notes.insert(
+                    0,
+                    f"{delivery.name} was read again, unchanged: a reference seed its reader uses changed "
+                    f"since it was loaded (one of {seeds} in dbt_project/seeds)",
+                )
             return load_batch(connection, batch, run_id, landing, delivery.name, hashes, reading_rules)
         described = record_refusal(connection, run_id, delivery.name, list(relative.values()), reject, landing)
         return LoadSummary(

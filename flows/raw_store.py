@@ -25,6 +25,7 @@ from flows.sources.common import Reject, SourceBatch
 from flows.sources.registry import raw_tables
 
 CURRENT, SUPERSEDED, WITHDRAWN = "current", "superseded", "withdrawn"
+RULES_CHANGED = "rules changed"
 
 LEDGER_DDL = """
 create table if not exists raw.ingest_ledger (
@@ -131,19 +132,17 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> bool:
     return rebuilt
 
 
-def delivery_is_loaded(connection: duckdb.DuckDBPyConnection, hashes: dict[str, str], reading_rules: str) -> bool:
-    """True when every file of the delivery is current in the ledger with exactly these bytes, read by the
-    same reading rules (the digest of the seeds its reader reads)."""
+def delivery_state(connection: duckdb.DuckDBPyConnection, hashes: dict[str, str], reading_rules: str) -> str:
+    """CURRENT when the delivery is loaded as it is; RULES_CHANGED when these very bytes were loaded under
+    other reading rules (a seed its reader reads was edited since); else "new or changed"."""
     current = connection.execute(
         f"select file, sha256, reading_rules from raw.ingest_ledger where status = '{CURRENT}' and file in "
         f"({', '.join('?' for _ in hashes)})",
         list(hashes),
     ).fetchall()
-    return (
-        bool(hashes)
-        and {file: sha256 for file, sha256, _ in current} == hashes
-        and all(rules == reading_rules for _, _, rules in current)
-    )
+    if not hashes or {file: sha256 for file, sha256, _ in current} != hashes:
+        return "new or changed"
+    return CURRENT if all(rules == reading_rules for _, _, rules in current) else RULES_CHANGED
 
 
 def _insert_reject(

@@ -76,6 +76,9 @@ def test_a_second_wave_is_added_by_its_mapping_entries_alone(tmp_path, prefect_s
 
     survey_loads = {load.delivery: load.state for load in second.loads if load.source == "survey"}
     assert survey_loads == {"survey/opfoelgning_2019": "loaded", "survey/samskabelse_2016": "loaded"}
+    notes = read_marts(published, ["meta.delivery_notes"])["meta.delivery_notes"]
+    said = " ".join(notes.loc[notes["delivery"] == "survey/samskabelse_2016", "note"])
+    assert "was read again, unchanged: a reference seed its reader uses changed" in said
     after = read_marts(published, marts)
     for mart, frame in after.items():
         assert set(frame["wave_id"]) == {"2016", "2019"}, mart
