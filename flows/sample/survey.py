@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flows.reference import seed_mapping, seed_rows
@@ -229,20 +230,33 @@ def _pick(rng: random.Random, weights: tuple[float, ...], n: int) -> set[int]:
     return chosen
 
 
-def _answers(rng: random.Random, status: int, wave_id: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class _Questionnaire:
+    """What every record of one wave is written from, read from the seeds once per wave."""
+
+    wave_id: str
+    mapped: list[dict[str, str]]  # the wave's mapped variables in questionnaire order
+    codes: dict[str, dict[str, list[str]]]  # scale -> answer category -> codes
+    status_codes: list[int]
+
+    @classmethod
+    def of(cls, wave_id: str) -> _Questionnaire:
+        statuses = list(seed_mapping("respondent_statuses", "status_code", "status_name_da"))
+        return cls(wave_id, item_map(wave_id), _codes_by_category(), statuses)
+
+
+def _answers(rng: random.Random, status: int, questionnaire: _Questionnaire) -> dict[str, str]:
     """One head's answers as the export's variables and codes; partial respondents stop part-way."""
     if status not in (3, 4):
         return {}
-    wave = WAVES[wave_id]
-    categories = _categories(rng, wave)
-    codes = _codes_by_category()
+    categories = _categories(rng, WAVES[questionnaire.wave_id])
     answers: dict[str, str] = {}
-    for row in item_map(wave_id):
+    for row in questionnaire.mapped:
         category = categories.get((row["concept"], row["item_code"], row["collaboration_slot"]))
         if category is not None:
-            answers[row["variable_name"]] = rng.choice(codes[row["scale_id"]][category])
+            answers[row["variable_name"]] = rng.choice(questionnaire.codes[row["scale_id"]][category])
     if status == 3:
-        order = [row["variable_name"] for row in item_map(wave_id)]
+        order = [row["variable_name"] for row in questionnaire.mapped]
         stop = rng.randint(1, len(order) - 1)
         for variable in order[stop:]:
             answers.pop(variable, None)
@@ -259,6 +273,7 @@ def survey_wave(
 ) -> GeneratedExport:
     """One wave sent to every sector-area head of every municipality, as SurveyXact holds it."""
     wave = WAVES[wave_id]
+    questionnaire = _Questionnaire.of(wave_id)
     columns = _columns(wave_id, wave["open_variable"])
     survey_id = wave["survey_id"]
     records: list[dict[str, str]] = []
@@ -272,7 +287,7 @@ def survey_wave(
             email = f"{_slug(first)}.{_slug(last)}{rng.randint(1, 99)}@{domain}"
             status = rng.choices(STATUS_CODES, wave["status_weights"])[0]
             head = (municipality["kommunekode"], sector_code, name, email)
-            records.append(_record(rng, wave_id, wave["fieldwork_start"], respondent_id, status, *head))
+            records.append(_record(rng, questionnaire, wave["fieldwork_start"], respondent_id, status, *head))
             names.append(name)
             emails.append(email)
     # Resubmissions, kept as delivered: one head completed twice (the later completion counts), one
@@ -282,14 +297,14 @@ def survey_wave(
         respondent_id += 1
         head = (earlier["kommune"], int(earlier["sektor"]), earlier["name"], earlier["email"])
         later_start = wave["fieldwork_start"] + timedelta(days=days)
-        records.append(_record(rng, wave_id, later_start, respondent_id, later_status, *head))
+        records.append(_record(rng, questionnaire, later_start, respondent_id, later_status, *head))
     labels = _label_rows(columns, municipalities, wave["title"], survey_id)
     return GeneratedExport(export_name or wave["export"], wave["title"], columns, records, labels)
 
 
 def _record(
     rng: random.Random,
-    wave_id: str,
+    questionnaire: _Questionnaire,
     base_time: datetime,
     respondent_id: int,
     status: int,
@@ -298,6 +313,7 @@ def _record(
     name: str,
     email: str,
 ) -> dict[str, str]:
+    wave_id = questionnaire.wave_id
     survey_id = str(WAVES[wave_id]["survey_id"])
     created = base_time + timedelta(minutes=rng.randint(0, 600))
     record = {
@@ -310,7 +326,7 @@ def _record(
         "kommune": municipality_code,
         "sektor": str(sector_code),
     }
-    for code in seed_mapping("respondent_statuses", "status_code", "status_name_da"):
+    for code in questionnaire.status_codes:
         record[f"stato_{code}"] = "1" if code == status else "0"
     modified = created
     if status in (3, 4):
@@ -324,7 +340,7 @@ def _record(
             modified = closed
         else:
             modified = started + timedelta(seconds=duration // 3)
-        record.update(_answers(rng, status, wave_id))
+        record.update(_answers(rng, status, questionnaire))
         if status == 4 and rng.random() < 0.3:
             colleague = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             record[WAVES[wave_id]["open_variable"]] = (

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+# Written here as SurveyXact writes it, not imported from the reader: the sample stands for the outside
+# world, so a mistake in the reader's own header must not be copied into the files it is tested on.
 STRUCTURE_HEADER = [
     "questionName",
     "variableName",
