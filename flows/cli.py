@@ -5,6 +5,8 @@ samskab sample [--scale N] [--survey-shape SHAPE]
 samskab refresh              run the nightly refresh once, now (exit codes below)
 samskab status               say what the published file holds, from its lineage
 samskab rollback             put the previous published snapshot back
+samskab registry fetch [TABLE ...]
+                             ask Statbank for the declared tables (all, or those named) and land what changed
 
 Exit codes of `samskab refresh`: 0 published, every landing file loaded; 1 the quality gate failed and
 nothing was published; 3 the refresh could not start (another one runs, or no pseudonym key); 4 published,
@@ -176,6 +178,25 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_registry_fetch(args: argparse.Namespace) -> int:
+    from flows.statbank_api import FAILED, fetch_registry
+
+    settings = get_settings()
+    where = "the recorded answers beside the lake" if settings.statbank_api == "recorded" else settings.statbank_api
+    print(f"Asking Statbank ({where}) for the declared tables (dbt_project/seeds/statbank_tables.csv):")
+    try:
+        results = fetch_registry(settings, names=args.tables or None)
+    except ValueError as error:  # an unknown table name, or a line of the seed that does not read
+        print(error)
+        return 2
+    for result in results:
+        print(f"  {result.message}")
+    failed = [result for result in results if result.state == FAILED]
+    if failed:
+        print("The next refresh reads what has landed; the tables above that failed keep their earlier answers.")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     _prepare_environment()
     parser = argparse.ArgumentParser(prog="samskab", description="The samskabelse research data platform.")
@@ -185,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         "--scale",
         type=int,
         default=1,
-        help="1: the study (two survey waves); more: re-exports of wave 1 and registry history",
+        help="1: the study (two survey waves); more: re-exports of wave 1, for benchmarks",
     )
     sample.add_argument("--seed", type=int, default=2016)
     sample.add_argument(
@@ -199,6 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("refresh", help="run the nightly refresh once, now").set_defaults(handler=cmd_refresh)
     commands.add_parser("status", help="what the published file holds").set_defaults(handler=cmd_status)
     commands.add_parser("rollback", help="publish the previous snapshot again").set_defaults(handler=cmd_rollback)
+    registry = commands.add_parser("registry", help="public registry data (Statistics Denmark's Statbank)")
+    registry_commands = registry.add_subparsers(dest="registry_command", required=True)
+    fetch = registry_commands.add_parser(
+        "fetch", help="ask Statbank for the declared tables and land every changed answer with its request"
+    )
+    fetch.add_argument("tables", nargs="*", metavar="TABLE", help="tables to fetch (default: every declared table)")
+    fetch.set_defaults(handler=cmd_registry_fetch)
     args = parser.parse_args(argv)
     return args.handler(args)
 

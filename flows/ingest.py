@@ -9,6 +9,7 @@ thin and the same steps can be run and tested without Prefect.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import traceback
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from flows.raw_store import (
 )
 from flows.reference import seeds_digest
 from flows.settings import Settings
-from flows.sources.common import LandingFileError, Pseudonymise, Reject, sha256_of
+from flows.sources.common import LandingFileError, Pseudonymise, Reject, Source, sha256_of
 from flows.sources.registry import SOURCES, source_named
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
     landing = settings.landing_dir
     relative = {path: relative_to_landing(path, landing) for path in delivery.files}
     hashes = {relative[path]: sha256_of(path) for path in delivery.files if path.is_file()}
-    reading_rules = seeds_digest(source_named(delivery.source).reading_seeds)
+    reading_rules = reading_rules_of(source_named(delivery.source), landing)
     connection = open_warehouse(settings)
     try:
         state = delivery_state(connection, hashes, reading_rules) if len(hashes) == len(delivery.files) else None
@@ -88,11 +89,14 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
             log.error("Reading %s failed in the platform's code:\n%s", delivery.name, _code_location(error))
         else:
             if state == RULES_CHANGED:
-                seeds = ", ".join(f"{name}.csv" for name in source_named(delivery.source).reading_seeds)
+                source = source_named(delivery.source)
+                seeds = ", ".join(f"{name}.csv" for name in source.reading_seeds)
+                what = "a reference seed or a tableinfo answer" if source.reading_files else "a reference seed"
+                also = ", or a table's .tableinfo.json in the landing zone" if source.reading_files else ""
                 batch.notes.insert(
                     0,
-                    f"{delivery.name} was read again, unchanged: a reference seed its reader uses changed "
-                    f"since it was loaded (one of {seeds} in dbt_project/seeds)",
+                    f"{delivery.name} was read again, unchanged: {what} its reader uses changed "
+                    f"since it was loaded (one of {seeds} in dbt_project/seeds{also})",
                 )
             return load_batch(connection, batch, run_id, landing, delivery.name, hashes, reading_rules)
         described = record_refusal(connection, run_id, delivery.name, list(relative.values()), reject, landing)
@@ -107,6 +111,17 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
         )
     finally:
         connection.close()
+
+
+def reading_rules_of(source: Source, landing_dir: Path) -> str:
+    """A digest of what a source's reader reads beside a delivery: its seeds and its reading files."""
+    digest = seeds_digest(source.reading_seeds)
+    if source.reading_files is None:
+        return digest
+    files = [
+        f"{relative_to_landing(path, landing_dir)}={sha256_of(path)}" for path in source.reading_files(landing_dir)
+    ]
+    return hashlib.sha256("\n".join([digest, *files]).encode("utf-8")).hexdigest()
 
 
 def _unexpected(error: Exception) -> str:

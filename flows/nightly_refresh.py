@@ -1,4 +1,4 @@
-"""The nightly refresh: landing -> raw -> dbt marts -> quality gate -> atomic publish.
+"""The nightly refresh: registry fetch -> landing -> raw -> dbt marts -> quality gate -> atomic publish.
 
 The flow only orchestrates: every step is a plain function in its own module, wrapped here in a task
 named for what a researcher would call it. A run that fails any blocking check publishes nothing and
@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed
 from pydantic import SecretStr
 
-from flows import ingest, lineage, publish, transform
+from flows import ingest, lineage, publish, statbank_api, transform
 from flows.landing import NEEDS_ATTENTION, REFUSED, Delivery, Inventory
 from flows.locking import refresh_lock
 from flows.pseudonyms import Pseudonymiser, resolve_pseudonym_key
@@ -83,6 +83,25 @@ def _log_load(load: LoadSummary) -> None:
             "and, once published, in meta.rejected_rows",
             len(load.rejects) - 20,
         )
+
+
+@task(name="fetch registry data", cache_policy=NO_CACHE)
+def fetch_registry_task(settings: Settings) -> list[statbank_api.FetchResult]:
+    """Ask Statbank for the declared tables and land what changed; a table that fails is named, and the
+    refresh goes on with what landed before (it never depends on the network being up)."""
+    logger = get_run_logger()
+    results = statbank_api.fetch_registry(settings)
+    for result in results:
+        (logger.warning if result.state == statbank_api.FAILED else logger.info)(result.message)
+    create_table_artifact(
+        key="registry-fetch",
+        table=[
+            {"table": result.table_id, "state": result.state, "files": ", ".join(result.files), "what": result.message}
+            for result in results
+        ],
+        description="What Statbank answered for each declared table (dbt_project/seeds/statbank_tables.csv)",
+    )
+    return results
 
 
 @task(name="survey the landing zone", cache_policy=NO_CACHE)
@@ -305,6 +324,7 @@ def nightly_refresh() -> RefreshReport:
 
 
 def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ingest.IngestReport:
+    fetch_registry_task(settings)
     inventory, rebuilt = survey_landing_task(settings)
     loads = [ingest_delivery_task(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
     withdrawals = withdraw_task(settings, run_id, inventory, loads)

@@ -27,10 +27,23 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     # A share that moves more than this between two publishes warns (flows/quality/drift.py).
     drift_threshold: float = 0.10
+    # Statistics Denmark's Statbank API: "recorded" replays the responses recorded beside the lake
+    # (data_lake/recorded_api/statbank, served on 127.0.0.1), so no run needs the network; a URL such as
+    # https://api.statbank.dk/v1/ asks the live API.
+    statbank_api: str = "recorded"
+    statbank_timeout_seconds: float = 30.0
+    # Attempts per request on network errors and 5xx answers, with backoff doubling from this many seconds.
+    statbank_attempts: int = 4
+    statbank_backoff_seconds: float = 2.0
 
     @property
     def landing_dir(self) -> Path:
         return self.data_lake / "landing"
+
+    @property
+    def statbank_recordings_dir(self) -> Path:
+        """Recorded Statbank API answers that stand for the API when `statbank_api` is "recorded"."""
+        return self.data_lake / "recorded_api" / "statbank"
 
     @property
     def warehouse_path(self) -> Path:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from flows import statbank_api
 from flows.cli import main
-from tests.conftest import using_lake
+from tests.conftest import FETCHED_AT, FOLK1A_ANSWER, using_lake
 
 
 def test_sample_writes_the_embedded_sample_and_can_be_written_again(tmp_path, capsys):
     with using_lake(tmp_path / "data_lake") as settings:
         assert main(["sample"]) == 0
+        assert (settings.statbank_recordings_dir / "index.json").is_file()  # Statbank's answers, to be fetched
+        # A refresh's first task lands the recorded answers; they are the sample's, not real deliveries.
+        results = statbank_api.fetch_registry(settings, now=FETCHED_AT)
+        assert {result.state for result in results} == {statbank_api.LANDED}
+        assert (settings.landing_dir / FOLK1A_ANSWER).is_file()
         assert main(["sample", "--scale", "2"]) == 0  # replaces its own earlier sample
         assert (settings.landing_dir / "survey" / "samskabelse_2016_2" / "dataset.csv").exists()
     assert "survey/samskabelse_2016/dataset.csv" in capsys.readouterr().out

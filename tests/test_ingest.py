@@ -13,12 +13,27 @@ from flows.ingest import ingest_landing_zone, landing_inventory
 from flows.pseudonyms import Pseudonymiser
 from flows.raw_store import ensure_raw_schema
 from flows.settings import Settings
-from tests.conftest import make_sample_lake
+from tests.conftest import ARE207_ANSWER, FOLK1A_ANSWER, make_sample_lake
 
 ONE_WAVE = ("2016",)  # ingest's mechanics on one survey export (the sample's first wave)
 
 PSEUDONYMISE = Pseudonymiser(b"i" * 32)
-EXTRACT = "statbank/FOLK1A_kommuner.csv"
+# Each Statbank answer is a delivery of its own, with the record of the request that fetched it.
+FOLK1A_RECORD = FOLK1A_ANSWER.removesuffix(".csv") + ".request.json"
+FOLK1A_TABLEINFO = FOLK1A_ANSWER.removesuffix(".csv") + ".tableinfo.json"
+ARE207_TABLEINFO = ARE207_ANSWER.removesuffix(".csv") + ".tableinfo.json"
+# The deliveries of the one-wave sample, in the order the inventory lists them.
+DELIVERIES = [
+    "survey/samskabelse_2016",
+    ARE207_ANSWER,
+    ARE207_TABLEINFO,
+    FOLK1A_ANSWER,
+    FOLK1A_TABLEINFO,
+    "cases",
+]
+N_FILES = 3 + 4 * 2 + 2  # the survey export's three, each Statbank answer with its request record, two case files
+FOLK1A_ROWS = (1 + 5 + 98 + 1) * 3 * 24  # areas x KØN (TOT, 1, 2) x quarters 2015K1-2020K4
+ARE207_ROWS = (1 + 5 + 11 + 98 + 1) * 6  # areas (with the 11 landsdele) x years 2015-2020
 
 
 def query(settings: Settings, sql: str):
@@ -41,17 +56,21 @@ def states(report) -> dict[str, str]:
 def test_every_raw_row_names_its_file_and_every_file_is_in_the_ledger(tmp_path):
     settings = sample_settings(tmp_path)
     report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
-    assert [load.state for load in report.loads] == ["loaded", "loaded", "loaded"]
+    assert [load.state for load in report.loads] == ["loaded"] * 6
     assert report.needing_attention() == [] and report.withdrawals == []
-    assert set(states(report).values()) == {"loaded"} and len(states(report)) == 6
-    assert query(settings, "select count(*) from raw.ingest_ledger where status = 'current'") == [(6,)]
+    assert set(states(report).values()) == {"loaded"} and len(states(report)) == N_FILES
+    assert query(settings, "select count(*) from raw.ingest_ledger where status = 'current'") == [(N_FILES,)]
     assert query(settings, "select count(*) from raw.survey_respondents where source_file is null") == [(0,)]
-    assert query(settings, "select distinct source_file from raw.statbank_population") == [(EXTRACT,)]
-    assert query(settings, "select distinct delivery from raw.ingest_ledger order by 1") == [
-        ("cases",),
-        ("statbank/FOLK1A_kommuner.csv",),
-        ("survey/samskabelse_2016",),
+    assert query(
+        settings, "select source_file, table_id, count(*) from raw.statbank_observations group by all order by 1"
+    ) == [(ARE207_ANSWER, "ARE207", ARE207_ROWS), (FOLK1A_ANSWER, "FOLK1A", FOLK1A_ROWS)]
+    assert query(settings, "select distinct source_file, table_id from raw.statbank_tableinfo order by 1") == [
+        (ARE207_TABLEINFO, "ARE207"),
+        (FOLK1A_TABLEINFO, "FOLK1A"),
     ]
+    assert query(settings, "select distinct delivery from raw.ingest_ledger order by 1") == sorted(
+        (delivery,) for delivery in DELIVERIES
+    )
 
 
 def test_redelivering_same_bytes_is_a_no_op(tmp_path):
@@ -59,7 +78,7 @@ def test_redelivering_same_bytes_is_a_no_op(tmp_path):
     ingest_landing_zone(settings, "r1", PSEUDONYMISE)
     before = query(settings, "select count(*), max(loaded_at) from raw.ingest_ledger")
     again = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
-    assert [load.state for load in again.loads] == ["unchanged"] * 3
+    assert [load.state for load in again.loads] == ["unchanged"] * 6
     assert "unchanged" in again.loads[0].describe()
     assert query(settings, "select count(*), max(loaded_at) from raw.ingest_ledger") == before
     assert query(settings, "select count(*) from raw.survey_respondents") == [(786,)]
@@ -68,36 +87,42 @@ def test_redelivering_same_bytes_is_a_no_op(tmp_path):
 def test_changed_delivery_replaces_its_rows_and_keeps_the_old_hash_in_the_ledger(tmp_path):
     settings = sample_settings(tmp_path)
     ingest_landing_zone(settings, "r1", PSEUDONYMISE)
-    path = settings.landing_dir / EXTRACT
+    path = settings.landing_dir / FOLK1A_ANSWER
     lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
-    path.write_bytes(("\ufeff" + "\r\n".join(lines[:200]) + "\r\n").encode())
-    load = next(load for load in ingest_landing_zone(settings, "r2", PSEUDONYMISE).loads if load.source == "statbank")
-    assert load.rows == {"statbank_population": 199}
-    assert query(settings, "select count(*) from raw.statbank_population") == [(199,)]
-    assert query(settings, f"select run_id, status from raw.ingest_ledger where file = '{EXTRACT}' order by 1") == [
-        ("r1", "superseded"),
-        ("r2", "current"),
+    path.write_bytes(("\ufeff" + "\r\n".join(lines[:200]) + "\r\n").encode())  # the header and 199 figures
+    report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
+    load = next(load for load in report.loads if load.delivery == FOLK1A_ANSWER)
+    assert load.state == "loaded" and load.rows == {"statbank_observations": 199}
+    assert query(settings, "select source_file, count(*) from raw.statbank_observations group by 1 order by 1") == [
+        (ARE207_ANSWER, ARE207_ROWS),
+        (FOLK1A_ANSWER, 199),
     ]
+    assert query(
+        settings, f"select run_id, status from raw.ingest_ledger where file = '{FOLK1A_ANSWER}' order by 1"
+    ) == [("r1", "superseded"), ("r2", "current")]
 
 
 def test_refused_delivery_is_recorded_under_its_own_file_and_its_earlier_rows_are_kept(tmp_path):
     settings = sample_settings(tmp_path)
     ingest_landing_zone(settings, "r1", PSEUDONYMISE)
-    path = settings.landing_dir / EXTRACT
-    path.write_text("OMRÅDE;CIVILSTAND;TID;INDHOLD\r\nHele landet;I alt;2016K1;1\r\n", encoding="utf-8")
+    path = settings.landing_dir / FOLK1A_ANSWER
+    path.write_text("\ufeffOMRÅDE;KØN;TID;ANTAL\r\n000;TOT;2016K1;1\r\n", encoding="utf-8")  # no INDHOLD
     report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
-    load = next(load for load in report.loads if load.source == "statbank")
-    assert load.state == "refused" and load.describe().startswith(f"REFUSED {EXTRACT}, row 1: ")
+    load = next(load for load in report.loads if load.delivery == FOLK1A_ANSWER)
+    assert load.state == "refused" and load.describe().startswith(f"REFUSED {FOLK1A_ANSWER}, row 1: ")
     assert "last good version" in load.describe()
-    assert query(settings, "select count(*) from raw.statbank_population") == [(832,)]
-    assert query(settings, "select file, line, reason like '%OMRÅDE;TID;INDHOLD%' from raw.rejected_rows") == [
-        (EXTRACT, 1, True)
+    assert query(settings, "select source_file, count(*) from raw.statbank_observations group by 1 order by 1") == [
+        (ARE207_ANSWER, ARE207_ROWS),
+        (FOLK1A_ANSWER, FOLK1A_ROWS),
     ]
-    assert query(settings, f"select run_id, status from raw.ingest_ledger where file = '{EXTRACT}'") == [
+    assert query(settings, "select file, line, reason like '%end with INDHOLD%' from raw.rejected_rows") == [
+        (FOLK1A_ANSWER, 1, True)
+    ]
+    assert query(settings, f"select run_id, status from raw.ingest_ledger where file = '{FOLK1A_ANSWER}'") == [
         ("r1", "current")
     ]
-    assert states(report)[EXTRACT] == "refused"
-    assert report.needing_attention() == [f"REFUSED {EXTRACT}, row 1: {load.rejects[0].split(': ', 1)[1]}"]
+    assert states(report)[FOLK1A_ANSWER] == states(report)[FOLK1A_RECORD] == "refused"
+    assert report.needing_attention() == [f"REFUSED {FOLK1A_ANSWER}, row 1: {load.rejects[0].split(': ', 1)[1]}"]
 
 
 def test_export_missing_a_file_is_refused_naming_the_missing_file(tmp_path):
@@ -122,7 +147,7 @@ def test_a_folder_where_a_file_was_expected_refuses_that_delivery_only(tmp_path)
     survey = next(load for load in report.loads if load.source == "survey")
     assert survey.state == "refused" and "is a folder where" in survey.reason
     assert survey.reason.startswith("survey/samskabelse_2016/dataset.csv: ")
-    assert [load.state for load in report.loads if load.source != "survey"] == ["loaded", "loaded"]
+    assert [load.state for load in report.loads if load.source != "survey"] == ["loaded"] * 5
     assert states(report)["survey/samskabelse_2016/dataset.csv/part.csv"] == "not recognised"
 
 
@@ -136,18 +161,24 @@ def test_files_no_source_reads_are_listed_not_recognised_and_clutter_is_ignored(
     (landing / "elsewhere").mkdir()
     (landing / "elsewhere" / "data.csv").write_text("a;b\n", encoding="utf-8")
     (landing / "statbank" / ".DS_Store").write_bytes(b"\0")
+    (landing / "statbank" / "api" / "ARE207_20261127T030000Z.request.json").write_text("{}", encoding="utf-8")
+    (landing / "statbank" / "api" / ".FOLK1A_20261127T030000Z.csv.part").write_bytes(b"OMR")
     report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
     found = states(report)
     assert {file: found[file] for file in found if found[file] != "loaded"} == {
         "notes.txt": "not recognised",
-        "statbank/FOLK1A.jsonstat.json": "not recognised",
+        "statbank/FOLK1A.jsonstat.json": "refused",  # a JSON-stat answer, but not a dataset
+        "statbank/api/ARE207_20261127T030000Z.request.json": "not recognised",  # a request without its answer
         "survey/loose.txt": "not recognised",
         "survey/samskabelse_2016/readme.txt": "not recognised",
         "elsewhere/data.csv": "not recognised",
         "statbank/.DS_Store": "ignored",
+        "statbank/api/.FOLK1A_20261127T030000Z.csv.part": "ignored",  # a download the connector left unfinished
     }
-    assert len(report.needing_attention()) == 5
-    assert [load.state for load in report.loads] == ["loaded"] * 3
+    assert len(report.needing_attention()) == 6
+    refused = next(load for load in report.loads if load.state != "loaded")
+    assert refused.reason.startswith("statbank/FOLK1A.jsonstat.json: ") and "not a JSON-stat dataset" in refused.reason
+    assert sorted(load.state for load in report.loads) == ["loaded"] * 6 + ["refused"]
 
 
 def test_a_symbolic_link_is_refused_and_never_followed(tmp_path):
@@ -157,7 +188,7 @@ def test_a_symbolic_link_is_refused_and_never_followed(tmp_path):
     (settings.landing_dir / "survey" / "linked_export").symlink_to(outside, target_is_directory=True)
     report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
     assert states(report)["survey/linked_export"] == "refused"
-    assert [load.delivery for load in report.loads] == ["survey/samskabelse_2016", EXTRACT, "cases"]
+    assert [load.delivery for load in report.loads] == DELIVERIES
     assert query(settings, "select count(distinct export_id) from raw.survey_respondents") == [(1,)]
     assert str(tmp_path) not in str(query(settings, "select * from raw.ingest_ledger"))
 
@@ -168,19 +199,24 @@ def test_raw_follows_the_landing_zone_a_withdrawn_delivery_loses_its_rows(tmp_pa
     withdrawn = settings.landing_dir / "withdrawn"
     withdrawn.mkdir()
     (settings.landing_dir / "survey" / "samskabelse_2016").rename(withdrawn / "samskabelse_2016")
-    (settings.landing_dir / EXTRACT).unlink()
+    (settings.landing_dir / FOLK1A_ANSWER).unlink()
+    (settings.landing_dir / FOLK1A_RECORD).unlink()
     report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
     assert sorted(w.file for w in report.withdrawals) == [
-        EXTRACT,
+        FOLK1A_ANSWER,
+        FOLK1A_RECORD,
         "survey/samskabelse_2016/dataset.csv",
         "survey/samskabelse_2016/labels.csv",
         "survey/samskabelse_2016/structure.csv",
     ]
-    assert next(w for w in report.withdrawals if w.file == EXTRACT).n_rows == 832
-    for table in ("survey_respondents", "survey_answers", "survey_variables", "statbank_population"):
+    assert next(w for w in report.withdrawals if w.file == FOLK1A_ANSWER).n_rows == FOLK1A_ROWS
+    for table in ("survey_respondents", "survey_answers", "survey_variables"):
         assert query(settings, f"select count(*) from raw.{table}") == [(0,)], table
+    assert query(settings, "select source_file, count(*) from raw.statbank_observations group by 1") == [
+        (ARE207_ANSWER, ARE207_ROWS)
+    ]
     assert query(settings, "select count(*) from raw.case_studies") == [(5,)]
-    assert query(settings, "select count(*) from raw.ingest_ledger where status = 'withdrawn'") == [(4,)]
+    assert query(settings, "select count(*) from raw.ingest_ledger where status = 'withdrawn'") == [(5,)]
     assert states(report)["withdrawn/samskabelse_2016/dataset.csv"] == "withdrawn"
     assert report.needing_attention() == []
 
@@ -188,11 +224,19 @@ def test_raw_follows_the_landing_zone_a_withdrawn_delivery_loses_its_rows(tmp_pa
 def test_a_renamed_file_with_the_same_bytes_is_loaded_under_its_new_name(tmp_path):
     settings = sample_settings(tmp_path)
     ingest_landing_zone(settings, "r1", PSEUDONYMISE)
-    (settings.landing_dir / EXTRACT).rename(settings.landing_dir / "statbank" / "FOLK1A_2017.csv")
+    (settings.landing_dir / FOLK1A_ANSWER).rename(settings.landing_dir / "statbank" / "FOLK1A_2017.csv")
+    (settings.landing_dir / FOLK1A_RECORD).rename(settings.landing_dir / "statbank" / "FOLK1A_2017.request.json")
     report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
-    assert [w.file for w in report.withdrawals] == [EXTRACT]
-    assert query(settings, "select distinct source_file, count(*) from raw.statbank_population group by 1") == [
-        ("statbank/FOLK1A_2017.csv", 832)
+    assert sorted(w.file for w in report.withdrawals) == [FOLK1A_ANSWER, FOLK1A_RECORD]
+    assert query(
+        settings,
+        "select source_file, count(*) from raw.statbank_observations where table_id = 'FOLK1A' group by 1",
+    ) == [("statbank/FOLK1A_2017.csv", FOLK1A_ROWS)]
+    assert query(
+        settings, "select file from raw.ingest_ledger where status = 'current' and file like '%FOLK1A_2017%'"
+    ) == [
+        ("statbank/FOLK1A_2017.csv",),
+        ("statbank/FOLK1A_2017.request.json",),
     ]
 
 
@@ -203,7 +247,7 @@ def test_a_changed_raw_layout_drops_the_raw_layer_and_every_delivery_is_read_aga
     connection.execute("update raw.layout set fingerprint = 'an-older-layout'")
     connection.close()
     report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
-    assert report.raw_layer_rebuilt and [load.state for load in report.loads] == ["loaded"] * 3
+    assert report.raw_layer_rebuilt and [load.state for load in report.loads] == ["loaded"] * 6
     connection = duckdb.connect(str(settings.warehouse_path))
     assert ensure_raw_schema(connection) is False
     connection.close()
@@ -214,9 +258,14 @@ def test_inventory_lists_deliveries_in_registry_order_named_relative_to_the_land
     inventory = landing_inventory(settings)
     assert [(d.source, d.name, d.format) for d in inventory.deliveries] == [
         ("survey", "survey/samskabelse_2016", "surveyxact-csv"),
-        ("statbank", EXTRACT, "statbank-csv"),
+        ("statbank", ARE207_ANSWER, "statbank-data"),
+        ("statbank", ARE207_TABLEINFO, "statbank-tableinfo"),
+        ("statbank", FOLK1A_ANSWER, "statbank-data"),
+        ("statbank", FOLK1A_TABLEINFO, "statbank-tableinfo"),
         ("cases", "cases", "case-register-csv"),
     ]
+    assert [inventory.relative(path) for path in inventory.deliveries[3].files] == [FOLK1A_ANSWER, FOLK1A_RECORD]
+    assert sum(len(delivery.files) for delivery in inventory.deliveries) == N_FILES
     assert inventory.findings == []
 
 
@@ -283,7 +332,7 @@ def test_an_unexpected_reader_error_refuses_the_delivery_without_its_text(tmp_pa
     assert load.state == "refused" and "UnicodeDecodeError" in load.reason and "fault in the platform" in load.reason
     assert "mette.hansen" not in load.reason and "mette.hansen" not in caplog.text
     assert "faulty" in caplog.text  # the log names the place in the code
-    assert [other.state for other in report.loads if other.source != "survey"] == ["loaded", "loaded"]
+    assert [other.state for other in report.loads if other.source != "survey"] == ["loaded"] * 5
 
 
 def _truncate(path: Path) -> None:
@@ -323,8 +372,8 @@ def test_a_refused_survey_file_is_in_the_rejects_table_and_other_deliveries_load
     path = settings.landing_dir / "survey" / "samskabelse_2016" / file
     damage(path)
     report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
-    assert [load.state for load in report.loads] == ["refused", "loaded", "loaded"]
+    assert [load.state for load in report.loads] == ["refused"] + ["loaded"] * 5
     rejected = query(settings, "select file, reason from raw.rejected_rows")
     assert len(rejected) == 1 and rejected[0][0] == f"survey/samskabelse_2016/{file}" and reason in rejected[0][1]
     assert query(settings, "select count(*) from raw.case_studies") == [(5,)]
-    assert query(settings, "select count(*) from raw.statbank_population") == [(832,)]
+    assert query(settings, "select count(*) from raw.statbank_observations") == [(FOLK1A_ROWS + ARE207_ROWS,)]

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import copy_lake, using_lake
+from tests.conftest import FOLK1A_ANSWER, copy_lake, using_lake
 
 pytestmark = pytest.mark.end_to_end
 
 REFERENCE = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "municipalities.csv"
+GROUPS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "kommunegrupper.csv"
 
 
 def published_tables(path: Path, tables: list[str]) -> dict[str, pd.DataFrame]:
@@ -50,16 +51,44 @@ def heads_from_export(export: Path) -> pd.DataFrame:
     return ordered.groupby(["kommune", "sektor"], as_index=False).first()
 
 
+def statbank_answer(landing: Path, table: str) -> pd.DataFrame:
+    """A landed Statbank CSV answer (codes), read with pandas alone: ';', BOM, decimal comma."""
+    (path,) = sorted((landing / "statbank" / "api").glob(f"{table}_*Z.csv"))[-1:]
+    return pd.read_csv(path, sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+
+
+def municipality_groups() -> pd.DataFrame:
+    """Statistics Denmark's classification file read by its row order: a level-1 line opens a group."""
+    frame = pd.read_csv(GROUPS, sep=";", dtype=str, keep_default_na=False)
+    frame["group"] = frame["KODE"].where(frame["NIVEAU"] == "1").ffill()
+    frame["group_name"] = frame["TITEL"].where(frame["NIVEAU"] == "1").ffill()
+    members = frame[frame["NIVEAU"] == "2"]
+    return pd.DataFrame(
+        {"group": members["group"].astype(int).to_numpy(), "group_name": members["group_name"].to_numpy()},
+        index=members["KODE"].astype(int).to_numpy(),
+    )
+
+
 def expected_profile(landing: Path) -> pd.DataFrame:
-    """municipality_profile recomputed: the latest wave's heads (the 2019 follow-up) and FOLK1A."""
+    """municipality_profile recomputed: the latest wave's heads (the 2019 follow-up), FOLK1A at the
+    wave's reference quarter (2019K1, both sexes), ARE207 on 1 January 2019, and the group file."""
     heads = heads_from_export(landing / "survey" / "opfoelgning_2019")
     reference = pd.read_csv(REFERENCE)
-    population = pd.read_csv(landing / "statbank" / "FOLK1A_kommuner.csv", sep=";", encoding="utf-8-sig")
-    population = population.merge(reference[["navn", "kommunekode"]], left_on="OMRÅDE", right_on="navn")
-    latest = population.sort_values("TID").groupby("kommunekode").last()
+    population = statbank_answer(landing, "FOLK1A")
+    population = population[(population["KØN"] == "TOT") & (population["TID"] == "2019K1")]
+    population = population.assign(kommunekode=population["OMRÅDE"].astype(int)).set_index("kommunekode")
+    area = statbank_answer(landing, "ARE207")
+    area = area[(area["TID"] == "2019") & (area["INDHOLD"] != "..")]
+    area = area.assign(
+        kommunekode=area["OMRÅDE"].astype(int), km2=area["INDHOLD"].str.replace(",", ".").astype(float)
+    ).set_index("kommunekode")
 
     per_municipality = heads.groupby("kommune").agg(invited=("sektor", "nunique"), answering=("answering", "sum"))
-    profile = reference.set_index("kommunekode").join(per_municipality).join(latest["INDHOLD"])
+    profile = reference.set_index("kommunekode").join(per_municipality)
+    profile["population"] = population["INDHOLD"].astype(int)
+    profile["km2"] = area["km2"]
+    profile["density"] = profile["population"] / profile["km2"]
+    profile = profile.join(municipality_groups())
     profile["share"] = profile["answering"] / profile["invited"]
     return profile
 
@@ -105,7 +134,14 @@ def test_municipality_profile_equals_an_independent_pandas_recomputation(refresh
     assert len(profile) == 98
     assert profile["n_sector_areas_invited"].tolist() == want["invited"].astype(int).tolist()
     assert profile["n_sector_areas_answering"].tolist() == want["answering"].astype(int).tolist()
-    assert profile["population"].tolist() == want["INDHOLD"].astype(int).tolist()
+    assert profile["population"].tolist() == want["population"].tolist()
+    assert (profile["population_quarter"] == "2019K1").all() and (profile["reference_quarter"] == "2019K1").all()
+    assert np.allclose(profile["area_km2"], want["km2"]) and (profile["area_year"] == 2019).all()
+    assert np.allclose(profile["population_density"], want["density"])
+    assert profile["municipality_group_code"].tolist() == want["group"].tolist()
+    assert profile["municipality_group_name"].tolist() == want["group_name"].tolist()
+    assert profile["province_code"].tolist() == want["landsdel_kode"].tolist()
+    assert profile.groupby("municipality_group_code").size().to_dict() == {1: 24, 2: 3, 3: 16, 4: 24, 5: 31}
     assert np.allclose(profile["share_sector_areas_answering"], want["share"])
     assert 0.25 < profile["n_sector_areas_answering"].sum() / profile["n_sector_areas_invited"].sum() < 0.65
 
@@ -145,12 +181,16 @@ def test_flow_run_logs_and_artifacts_say_what_happened_and_name_no_person(refres
     assert "no rows rejected" in messages, messages
     assert "Quality gate PASSED" in messages
     assert {artifact.key for artifact in artifacts} == {
+        "registry-fetch",
         "landing-files",
         "loads",
         "quality-raw",
         "quality-marts",
         "refresh-summary",
     }
+    (fetched,) = [artifact for artifact in artifacts if artifact.key == "registry-fetch"]
+    assert "FOLK1A: unchanged since 2026-11-26" in str(fetched.data)  # the sample lake fetched it before
+    assert "ARE207: unchanged since 2026-11-26" in messages
     shown = messages + "\n".join(str(artifact.data) for artifact in artifacts)
     assert [value for value in (*manifest.names, *manifest.emails) if value in shown] == []
 
@@ -166,7 +206,7 @@ def test_lineage_names_run_code_inputs_counts_and_verdict(refreshed_lake):
     assert run["code_version"]
     files = meta["meta.input_files"].set_index("file")
     landing = lake / "landing"
-    for path in [*landing.glob("survey/*/*.csv"), *landing.glob("statbank/*.csv"), *landing.glob("cases/*.csv")]:
+    for path in [*landing.glob("survey/*/*.csv"), *landing.glob("statbank/api/*"), *landing.glob("cases/*.csv")]:
         relative = path.relative_to(landing).as_posix()
         assert files.loc[relative, "sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     counts = meta["meta.row_counts"].set_index("table_name")["n_rows"]
@@ -338,7 +378,7 @@ def test_redelivering_the_same_bytes_loads_nothing_again(refreshed_lake, tmp_pat
     with using_lake(lake):
         assert main(["refresh"]) == 0
     out = capsys.readouterr().out
-    assert out.count("unchanged since it was loaded (same sha256)") == 4
+    assert out.count("unchanged since it was loaded (same sha256)") == 7  # 2 exports, 4 Statbank answers, cases
     assert "passed its quality gate and was published" in out and "select region_name" in out
     connection = duckdb.connect(str(warehouse), read_only=True)
     assert connection.execute(count_sql).fetchall() == before
@@ -364,16 +404,19 @@ def test_second_refresh_while_one_runs_exits_and_changes_nothing(refreshed_lake,
 
 
 def test_mart_that_fails_its_suite_is_discarded_and_nothing_is_published(refreshed_lake, tmp_path, research_key):
-    """A Statbank extract without Aarhus: raw data and dbt pass, but the profile lacks a population."""
+    """Statbank's FOLK1A answer comes without Aarhus: raw data and dbt pass, but the profile lacks a population."""
     from flows.nightly_refresh import nightly_refresh
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
     before = published.read_bytes()
     files_before = sorted(path.name for path in (lake / "published").iterdir())
-    extract = lake / "landing" / "statbank" / "FOLK1A_kommuner.csv"
-    lines = extract.read_bytes().decode("utf-8-sig").split("\r\n")
-    extract.write_bytes(("\ufeff" + "\r\n".join(line for line in lines if not line.startswith("Aarhus;"))).encode())
+    recording = lake / "recorded_api" / "statbank" / "FOLK1A_data.csv"
+    lines = recording.read_bytes().decode("utf-8-sig").split("\r\n")
+    recording.write_bytes(("\ufeff" + "\r\n".join(line for line in lines if not line.startswith("751;"))).encode())
+    for answer in (lake / "landing" / "statbank" / "api").glob("FOLK1A_*"):
+        if ".tableinfo." not in answer.name:
+            answer.unlink()  # the earlier answer leaves: tonight's answer is the only FOLK1A there is
     with using_lake(lake):
         state = nightly_refresh(return_state=True)
     assert state.is_failed()
@@ -387,7 +430,7 @@ def test_mart_that_fails_its_suite_is_discarded_and_nothing_is_published(refresh
 def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_clean_run(
     refreshed_lake, tmp_path, research_key, capsys
 ):
-    """An emptied extract, a stray file and a withdrawn extract: the rest is published, exit code 4,
+    """An emptied Statbank answer, a stray file and a withdrawn hand download: the rest is published, exit code 4,
     the flow run ends 'Published, needs attention', and status names every file the next morning."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.sorting import FlowRunSort
@@ -399,18 +442,18 @@ def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_c
     lake = copy_lake(refreshed_lake[0], tmp_path)
     landing = lake / "landing"
     extra = landing / "statbank" / "FOLK1A_2030.csv"
-    extra.write_bytes("\ufeffOMRÅDE;TID;INDHOLD\r\nHele landet;2030K1;6000000\r\n".encode())
+    extra.write_bytes("\ufeffOMRÅDE;TID;INDHOLD\r\nHele landet;2020K4;6000000\r\n".encode())
     with using_lake(lake) as settings:
         ingest_landing_zone(settings, "an-earlier-run", Pseudonymiser(b"k" * 32))  # loads the extra extract only
     (landing / "withdrawn").mkdir()
     extra.rename(landing / "withdrawn" / extra.name)
-    (landing / "statbank" / "FOLK1A_kommuner.csv").write_bytes(b"")
+    (landing / FOLK1A_ANSWER).write_bytes(b"")
     (landing / "survey" / "answers.sav.txt").write_text("not a delivery", encoding="utf-8")
     with using_lake(lake):
         assert main(["refresh"]) == EXIT_NEEDS_ATTENTION
     out = capsys.readouterr().out
     assert "but NOT EVERYTHING in the landing zone was read" in out
-    assert "REFUSED statbank/FOLK1A_kommuner.csv: is empty (0 bytes)" in out
+    assert f"REFUSED {FOLK1A_ANSWER}: is empty (0 bytes)" in out
     assert "NOT RECOGNISED survey/answers.sav.txt" in out
     assert "statbank/FOLK1A_2030.csv: withdrawn (no longer in the landing zone); 1 rows removed" in out
     assert str(landing) not in out  # landing files are named relative to the landing zone
@@ -418,19 +461,19 @@ def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_c
     with get_client(sync_client=True) as client:
         latest = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)[0]
     assert latest.state.is_completed() and latest.state.name == "Published, needs attention"
-    assert "statbank/FOLK1A_kommuner.csv" in latest.state.message
+    assert FOLK1A_ANSWER in latest.state.message
 
     meta = published_tables(
         lake / "published" / "analytics.duckdb", ["meta.landing_files", "meta.withdrawn_files", "meta.input_files"]
     )
     landing_files = meta["meta.landing_files"].set_index("file")["state"].to_dict()
-    assert landing_files["statbank/FOLK1A_kommuner.csv"] == "refused"
+    assert landing_files[FOLK1A_ANSWER] == "refused"
     assert landing_files["survey/answers.sav.txt"] == "not recognised"
     assert landing_files["withdrawn/FOLK1A_2030.csv"] == "withdrawn"
     assert landing_files["survey/samskabelse_2016/dataset.csv"] == "unchanged"
     assert meta["meta.withdrawn_files"]["file"].tolist() == ["statbank/FOLK1A_2030.csv"]
     # The refused extract's last good version still stands behind the published population.
-    assert "statbank/FOLK1A_kommuner.csv" in set(meta["meta.input_files"]["file"])
+    assert FOLK1A_ANSWER in set(meta["meta.input_files"]["file"])
     text = "\n".join(frame.to_csv() for frame in meta.values())
     assert str(lake) not in text and str(tmp_path) not in text
 
@@ -438,7 +481,7 @@ def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_c
         assert main(["status"]) == EXIT_NEEDS_ATTENTION
     status = capsys.readouterr().out
     assert "Needs attention: 2 landing files were refused or not recognised" in status
-    assert "statbank/FOLK1A_kommuner.csv" in status and "survey/answers.sav.txt" in status
+    assert FOLK1A_ANSWER in status and "survey/answers.sav.txt" in status
 
 
 def test_an_export_of_an_unknown_questionnaire_lands_in_raw_is_reported_unmapped_and_leaves_the_marts_unchanged(

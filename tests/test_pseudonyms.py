@@ -7,6 +7,7 @@ import pytest
 from flows.pseudonyms import DEMO_PSEUDONYM_KEY, MissingPseudonymKey, Pseudonymiser, resolve_pseudonym_key
 from flows.sample.generate import generate_sample
 from flows.settings import Settings
+from tests.conftest import FOLK1A_ANSWER, make_sample_lake
 
 
 def test_same_person_gets_same_pseudonym_whatever_the_spacing_or_case():
@@ -33,8 +34,25 @@ def test_real_deliveries_need_a_key(tmp_path):
 
 
 def test_demo_key_only_for_the_unchanged_embedded_sample(tmp_path):
-    settings = Settings(data_lake=tmp_path)
-    generate_sample(settings.landing_dir)
+    """The sample as a refresh sees it: its landing files and the Statbank answers fetched from its recordings."""
+    lake, _ = make_sample_lake(tmp_path)
+    settings = Settings(data_lake=lake)
+    assert (settings.landing_dir / FOLK1A_ANSWER).is_file()
+    assert resolve_pseudonym_key(settings) == (DEMO_PSEUDONYM_KEY.encode(), True)
+
+    download = settings.landing_dir / "statbank" / "FOLK1A_2024.csv"  # a Statbank table not from the recordings
+    download.write_bytes((settings.landing_dir / FOLK1A_ANSWER).read_bytes())
+    with pytest.raises(MissingPseudonymKey):
+        resolve_pseudonym_key(settings)
+    download.unlink()
+
+    record = settings.landing_dir / FOLK1A_ANSWER.replace(".csv", ".request.json")
+    recorded = record.read_text(encoding="utf-8")
+    assert '"api": "recorded"' in recorded
+    record.write_text(recorded.replace('"api": "recorded"', '"api": "live"'), encoding="utf-8")
+    with pytest.raises(MissingPseudonymKey):  # an answer of the live API is a real delivery
+        resolve_pseudonym_key(settings)
+    record.write_text(recorded, encoding="utf-8")
     assert resolve_pseudonym_key(settings) == (DEMO_PSEUDONYM_KEY.encode(), True)
 
     extra = settings.landing_dir / "survey" / "real_export" / "dataset.csv"

@@ -18,13 +18,15 @@ import pytest
 
 from flows.quality import gate
 from flows.reference import seed_column
+from flows.sources.statbank import OBSERVATIONS
+from flows.sources.statbank_format import MISSING_MARKERS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 RAW_SUITES = [
     "raw_case_studies",
     "raw_fieldwork_activities",
-    "raw_statbank_population",
+    "raw_statbank_observations",
     "raw_survey_answers",
     "raw_survey_respondents",
 ]
@@ -39,6 +41,46 @@ UNKNOWN_MUNICIPALITY = 999
 
 def _municipality_codes() -> list[int]:
     return seed_column("municipalities", "kommunekode")
+
+
+def _is_statbank_marker_set(value_set: object) -> bool:
+    """The one value set a suite may type out: Statbank's markers of a missing figure, which no seed lists."""
+    return value_set == list(MISSING_MARKERS)
+
+
+def statbank_observations(rows: list[tuple]) -> pd.DataFrame:
+    """A raw.statbank_observations table, with the reader's columns and types, from rows of
+    (table_id, area_code, area_level, municipality_code, time_code, dimensions, dimensions_at_total,
+    value, value_marker); the other columns are filled as the reader fills them."""
+    given = [
+        "table_id",
+        "area_code",
+        "area_level",
+        "municipality_code",
+        "time_code",
+        "dimensions",
+        "dimensions_at_total",
+        "value",
+        "value_marker",
+    ]
+    frame = pd.DataFrame(rows, columns=given)
+    in_a_region = frame["area_level"].isin(["region", "municipality"])
+    frame["area_variable"] = "OMRÅDE"
+    frame["region_code"] = pd.array([1081 if inside else None for inside in in_a_region], dtype="Int64")
+    frame["landsdel_code"] = pd.array(
+        [11 if level == "municipality" else None for level in frame["area_level"]], dtype="Int64"
+    )
+    frame["municipality_code"] = frame["municipality_code"].astype("Int64")
+    frame["period_type"] = ["quarter" if "K" in code else "year" for code in frame["time_code"]]
+    frame["period_start_date"] = pd.to_datetime(["2016-01-01"] * len(frame))
+    frame["dimensions_at_total"] = frame["dimensions_at_total"].astype("boolean")
+    frame["value"] = frame["value"].astype("float64")
+    frame["value_presentation"] = "code"
+    frame["answer_format"] = "CSV"
+    frame["retrieved_at"] = pd.Timestamp("2026-11-26 03:00")
+    frame["source_file"] = "statbank/api/FOLK1A_20261126T030000Z.csv"
+    frame["source_row"] = list(range(2, len(frame) + 2))
+    return frame[[*OBSERVATIONS.column_names, "source_file", "source_row"]]
 
 
 def respondents(n: int = 4, **overrides: list) -> pd.DataFrame:
@@ -140,17 +182,16 @@ def good_frames() -> dict[str, pd.DataFrame]:
                 "source_row": [2, 2, 3, 3],
             }
         ),
-        "raw_statbank_population": pd.DataFrame(
-            {
-                "table_id": ["FOLK1A"] * 3,
-                "area_label": ["Hele landet", "Region Nordjylland", "Læsø"],
-                "municipality_code": [None, None, 825],
-                "area_level": ["country", "region", "municipality"],
-                "quarter": ["2016K1"] * 3,
-                "population": [5_700_000, 585_000, 1_800],
-                "source_file": ["FOLK1A.csv"] * 3,
-                "source_row": [2, 3, 4],
-            }
+        "raw_statbank_observations": statbank_observations(
+            [
+                ("FOLK1A", "000", "country", None, "2016K1", '{"KØN": "TOT"}', True, 5_700_000, None),
+                ("FOLK1A", "081", "region", None, "2016K1", '{"KØN": "TOT"}', True, 585_000, None),
+                ("FOLK1A", "825", "municipality", 825, "2016K1", '{"KØN": "TOT"}', True, 1_800, None),
+                ("FOLK1A", "825", "municipality", 825, "2016K1", '{"KØN": "2"}', False, 900, None),
+                ("FOLK1A", "411", "outside_municipalities", None, "2016K1", '{"KØN": "TOT"}', True, 87, None),
+                ("ARE207", "825", "municipality", 825, "2016", "{}", True, 114.3, None),
+                ("ARE207", "411", "outside_municipalities", None, "2016", "{}", True, None, ".."),
+            ]
         ),
         "raw_case_studies": pd.DataFrame(
             {
@@ -258,9 +299,13 @@ def test_municipality_code_sets_of_the_suites_are_the_seeds_98_codes_without_chr
     assert len(codes) == len(set(codes)) == 98 and 411 not in codes
     regions = collections.Counter(seed_column("municipalities", "regionsnavn"))
     assert sorted(regions.values()) == [11, 17, 19, 22, 29]
-    for name in ("municipality_profile", "raw_case_studies", "raw_survey_respondents", "raw_statbank_population"):
+    for name in ("municipality_profile", "raw_case_studies", "raw_survey_respondents", "raw_statbank_observations"):
         committed = json.loads((gate.expectations_dir() / f"{name}.json").read_text(encoding="utf-8"))
-        sets = [e["kwargs"]["value_set"] for e in committed["expectations"] if "value_set" in e["kwargs"]]
+        sets = [
+            e["kwargs"]["value_set"]
+            for e in committed["expectations"]
+            if "value_set" in e["kwargs"] and not _is_statbank_marker_set(e["kwargs"]["value_set"])
+        ]
         assert sets and all(isinstance(value_set, dict) and "$seed" in value_set for value_set in sets), name
         resolved = gate.load_suite_document(name)["expectations"]
         assert codes in [e["kwargs"].get("value_set") for e in resolved], name
@@ -269,7 +314,11 @@ def test_municipality_code_sets_of_the_suites_are_the_seeds_98_codes_without_chr
 def test_no_suite_types_out_a_code_list():
     for path in gate.expectations_dir().glob("*.json"):
         for expectation in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
-            assert not isinstance(expectation["kwargs"].get("value_set"), list), (path.name, expectation["type"])
+            value_set = expectation["kwargs"].get("value_set")
+            assert not isinstance(value_set, list) or _is_statbank_marker_set(value_set), (
+                path.name,
+                expectation["type"],
+            )
 
 
 @pytest.mark.parametrize("suite_name", RAW_SUITES + MART_SUITES)
@@ -318,26 +367,51 @@ def test_warning_only_failure_leaves_verdict_passed():
     assert gate.describe_failures([verdict]).startswith("WARNING:")
 
 
-def test_municipality_population_warning_ignores_country_and_region_rows():
-    frame = good_frames()["raw_statbank_population"]
-    verdict = gate.validate_frame("raw_statbank_population", frame)
-    assert verdict.failed_warning == ()  # the country's 5.7 million is not a municipality's
+def test_municipality_population_warning_ignores_other_areas_tables_and_parts_of_the_population():
+    frame = good_frames()["raw_statbank_observations"]
+    verdict = gate.validate_frame("raw_statbank_observations", frame)
+    # Neither the country's 5.7 million, nor Læsø's 900 women, nor Christiansø's 87, nor an area in km².
+    assert verdict.failed_warning == ()
 
-    frame.loc[2, "population"] = 500
-    verdict = gate.validate_frame("raw_statbank_population", frame)
+    frame.loc[2, "value"] = 500  # Læsø, all of it
+    verdict = gate.validate_frame("raw_statbank_observations", frame)
     assert verdict.passed
     (outcome,) = verdict.failed_warning
-    assert outcome.column == "population"
+    assert outcome.column == "value"
     assert outcome.observed.startswith("1 of 1 rows unexpected")
 
 
-def test_badly_written_quarter_fails_blocking_check():
-    frame = good_frames()["raw_statbank_population"]
-    frame.loc[1, "quarter"] = "2016Q1"
-    verdict = gate.validate_frame("raw_statbank_population", frame)
-    outcome = failed(verdict, "expect_column_values_to_match_regex", "quarter")
-    assert outcome.observed == "1 of 3 rows unexpected"
+def test_a_period_that_reads_as_no_date_fails_blocking_check():
+    frame = good_frames()["raw_statbank_observations"]
+    frame.loc[1, "period_start_date"] = pd.NaT
+    verdict = gate.validate_frame("raw_statbank_observations", frame)
+    outcome = failed(verdict, "expect_column_values_to_not_be_null", "period_start_date")
+    assert outcome.observed == "1 of 7 rows unexpected"
     assert not verdict.passed
+
+
+APPLIES = " (counting only the rows the check applies to)"
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "check", "observed"),
+    [
+        (3, "municipality_code", UNKNOWN_MUNICIPALITY, "in_set", f"1 of 3 rows unexpected{APPLIES}"),
+        (1, "value", -1, "between", f"1 of 5 rows unexpected{APPLIES}"),  # FOLK1A: a population is not negative
+        (5, "value", 45_001, "between", f"1 of 2 rows unexpected{APPLIES}; 1 empty, not checked"),  # ARE207, km²
+        (6, "value_marker", "x", "in_set", "1 of 7 rows unexpected; 6 empty, not checked"),
+        (4, "area_level", "parish", "in_set", "1 of 7 rows unexpected"),
+    ],
+    ids=["unknown-municipality", "negative-population", "area-beyond-the-country", "odd-marker", "unknown-level"],
+)
+def test_a_damaged_statbank_figure_fails_a_blocking_check_naming_its_column(row, column, value, check, observed):
+    frame = good_frames()["raw_statbank_observations"]
+    frame.loc[row, column] = value
+    verdict = gate.validate_frame("raw_statbank_observations", frame)
+    outcome = failed(verdict, f"expect_column_values_to_be_{check}", column)
+    assert outcome.severity == "blocking"
+    assert outcome.observed == observed
+    assert verdict.failed_blocking == (outcome,)
 
 
 def test_wrong_row_count_of_a_mart_is_reported_as_a_count():
@@ -430,14 +504,17 @@ def test_no_cell_value_appears_in_outcomes_or_failure_description():
             "source_row": [2, 3, 4],
         }
     )
-    bad_population = good_frames()["raw_statbank_population"]
-    bad_population["quarter"] = "5519X8"
-    bad_population["area_label"] = PSEUDONYM
-    bad_population["population"] = [58_123_457, 42_424_243, 123]
+    bad_observations = good_frames()["raw_statbank_observations"]
+    bad_observations["time_code"] = "5519X8"
+    bad_observations.loc[0, "area_level"] = PSEUDONYM
+    bad_observations.loc[2, "value"] = 58_123_457  # a municipality beyond the warning band
+    bad_observations.loc[3, "municipality_code"] = UNKNOWN_MUNICIPALITY
+    bad_observations.loc[5, "value"] = 42_424_243  # an area beyond the country's
+    bad_observations.loc[6, "value_marker"] = "7741"
     verdicts = [
         gate.validate_frame("raw_survey_respondents", bad_respondents),
         gate.validate_frame("raw_survey_answers", bad_answers),
-        gate.validate_frame("raw_statbank_population", bad_population),
+        gate.validate_frame("raw_statbank_observations", bad_observations),
     ]
     assert all(not v.passed for v in verdicts)
     words = all_words(verdicts)
@@ -454,6 +531,7 @@ def test_no_cell_value_appears_in_outcomes_or_failure_description():
         "58123457",
         "58,123,457",
         "42424243",
+        "42,424,243",
     ):
         assert cell not in words, f"cell value {cell!r} leaked into the gate's words"
     # Yet the words say what failed and how often.

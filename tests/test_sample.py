@@ -1,4 +1,7 @@
-"""The embedded sample: deterministic, in SurveyXact's and Statbank's real shapes, with the study's quirks."""
+"""The embedded sample: deterministic, in SurveyXact's and Statbank's real shapes, with the study's quirks.
+
+Each test writes the landing zone in tmp_path/landing, so the Statbank recordings the sample writes
+beside it (tmp_path/recorded_api/statbank) stay inside the test's own folder."""
 
 from __future__ import annotations
 
@@ -7,19 +10,30 @@ from pathlib import Path
 import pandas as pd
 
 from flows.sample.generate import generate_sample
+from tests.conftest import ARE207_ANSWER, FOLK1A_ANSWER, make_sample_lake
+
+
+def _recordings(lake: Path) -> dict[str, bytes]:
+    folder = lake / "recorded_api" / "statbank"
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
 def test_same_seed_writes_byte_identical_files(tmp_path):
-    first = generate_sample(tmp_path / "a")
-    second = generate_sample(tmp_path / "b")
+    first = generate_sample(tmp_path / "a" / "landing")
+    second = generate_sample(tmp_path / "b" / "landing")
     assert [path.read_bytes() for path in first.files] == [path.read_bytes() for path in second.files]
-    other = generate_sample(tmp_path / "c", seed=7)
+    recorded = _recordings(tmp_path / "a")
+    assert {"FOLK1A_data.csv", "FOLK1A_tableinfo.json", "ARE207_data.csv", "ARE207_tableinfo.json"} <= set(recorded)
+    assert recorded == _recordings(tmp_path / "b")
+    other = generate_sample(tmp_path / "c" / "landing", seed=7)
     assert first.files[0].read_bytes() != other.files[0].read_bytes()
+    assert recorded["FOLK1A_data.csv"] != _recordings(tmp_path / "c")["FOLK1A_data.csv"]
 
 
 def test_survey_export_has_surveyxact_quirks(tmp_path):
-    generate_sample(tmp_path)
-    export = tmp_path / "survey" / "samskabelse_2016"
+    landing = tmp_path / "landing"
+    generate_sample(landing)
+    export = landing / "survey" / "samskabelse_2016"
     for name in ("dataset.csv", "structure.csv", "labels.csv"):
         assert (export / name).read_bytes()[:2] == b"\xff\xfe", f"{name} is not UTF-16 with a BOM"
     structure = (export / "structure.csv").read_bytes().decode("utf-16").split("\r\n")
@@ -35,9 +49,10 @@ def read_dataset(export: Path) -> pd.DataFrame:
 
 
 def test_each_wave_has_every_head_about_half_answering_partials_dont_knows_and_resubmissions(tmp_path):
-    generate_sample(tmp_path)
+    landing = tmp_path / "landing"
+    generate_sample(landing)
     for export, dont_know in (("samskabelse_2016", "9"), ("opfoelgning_2019", "8")):
-        frame = read_dataset(tmp_path / "survey" / export)
+        frame = read_dataset(landing / "survey" / export)
         assert frame.groupby(["kommune", "sektor"]).ngroups == 98 * 8
         assert len(frame) == 98 * 8 + 2  # a head who completed twice, and one who started again
         answering = frame[(frame["stato_3"] == "1") | (frame["stato_4"] == "1")]
@@ -53,27 +68,39 @@ def test_each_wave_has_every_head_about_half_answering_partials_dont_knows_and_r
 
 
 def test_the_second_wave_renames_the_variables_and_asks_frequency_on_five_points(tmp_path):
-    generate_sample(tmp_path)
-    first = read_dataset(tmp_path / "survey" / "samskabelse_2016")
-    second = read_dataset(tmp_path / "survey" / "opfoelgning_2019")
+    landing = tmp_path / "landing"
+    generate_sample(landing)
+    first = read_dataset(landing / "survey" / "samskabelse_2016")
+    second = read_dataset(landing / "survey" / "opfoelgning_2019")
     assert {"q1", "q3_1", "q4_6"} <= set(first) and not {"q1", "q3_1", "q4_6"} & set(second)
     assert {"fokus", "aktoer_1", "motiv_7"} <= set(second)
     assert set(second["aktoer_1"]) - {""} <= {"1", "2", "3", "4", "5", "8"} and "5" in set(second["aktoer_1"])
 
 
-def test_statbank_extract_is_served_shape_with_labels_and_quarters(tmp_path):
-    generate_sample(tmp_path)
-    raw = (tmp_path / "statbank" / "FOLK1A_kommuner.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
-    lines = raw.decode("utf-8-sig").split("\r\n")
-    assert lines[0] == "OMRÅDE;TID;INDHOLD"
-    assert any(line.startswith("Hele landet;2016K4;") for line in lines)
-    assert any(line.startswith("Region Hovedstaden;") for line in lines)
-    assert any(line.startswith("Høje-Taastrup;2015K1;") for line in lines)
+def test_statbank_answers_are_served_shape_with_codes_quarters_and_decimal_commas(tmp_path):
+    """What the connector lands from the sample's recordings is CSV as the API serves it: BOM, CRLF, `;`,
+    codes (000 the country, 081-085 the regions, 01-11 the landsdele), Danish quarters, decimal commas
+    and '..' where there is no figure."""
+    lake, _ = make_sample_lake(tmp_path, waves=("2016",))
+    raw = (lake / "landing" / FOLK1A_ANSWER).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.endswith(b"\r\n")
+    lines = raw.decode("utf-8-sig").split("\r\n")[:-1]
+    assert lines[0] == "OMRÅDE;KØN;TID;INDHOLD"
+    assert any(line.startswith("000;TOT;2016K4;") for line in lines)  # Hele landet
+    assert any(line.startswith("084;TOT;2016K4;") for line in lines)  # Region Hovedstaden
+    assert any(line.startswith("169;2;2015K1;") for line in lines)  # Høje-Taastrup, women
+    assert any(line.startswith("411;1;2020K4;") for line in lines)  # Christiansø
+    assert len(lines) - 1 == (1 + 5 + 98 + 1) * 3 * 24
+    area = (lake / "landing" / ARE207_ANSWER).read_bytes().decode("utf-8-sig").split("\r\n")[:-1]
+    assert area[0] == "OMRÅDE;TID;INDHOLD"
+    assert any(line.startswith("11;2016;") for line in area)  # Landsdel Nordjylland
+    assert all("," in line.rsplit(";", 1)[1] for line in area[1:] if not line.startswith("411;"))
+    assert [line for line in area if line.startswith("411;")] == [f"411;{year};.." for year in range(2015, 2021)]
+    assert len(area) - 1 == (1 + 5 + 11 + 98 + 1) * 6
 
 
-def test_scale_adds_survey_rounds_and_registry_history(tmp_path: Path):
-    manifest = generate_sample(tmp_path, scale=2)
-    assert (tmp_path / "survey" / "samskabelse_2016_2" / "dataset.csv") in manifest.files
-    lines = (tmp_path / "statbank" / "FOLK1A_kommuner.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert len(lines) - 1 == (1 + 5 + 98) * 16
+def test_scale_adds_survey_rounds_not_registry_figures(tmp_path: Path):
+    lake, manifest = make_sample_lake(tmp_path, scale=2)
+    assert (lake / "landing" / "survey" / "samskabelse_2016_2" / "dataset.csv") in manifest.files
+    lines = (lake / "landing" / FOLK1A_ANSWER).read_bytes().decode("utf-8-sig").split("\r\n")[:-1]
+    assert len(lines) - 1 == (1 + 5 + 98 + 1) * 3 * 24  # the declared table, whatever the scale

@@ -1,5 +1,6 @@
-"""Statbank and case-register readers, and the municipality resolver: real shapes read, bad rows rejected
-with file, row and reason. Survey exports have their own tests (test_survey_exports.py)."""
+"""Case-register and Statbank readers, and the municipality resolver: real shapes read, bad rows rejected
+with file, row and reason. Survey exports and Statbank's formats have their own tests
+(test_survey_exports.py, test_statbank_format.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ import pytest
 from flows.pseudonyms import Pseudonymiser
 from flows.sample.generate import generate_sample
 from flows.sources.case_register import read_case_register
-from flows.sources.common import LandingFileError
 from flows.sources.municipalities import MunicipalityResolver, reference_resolver
-from flows.sources.statbank import read_statbank_population
+from flows.sources.statbank import read_data_delivery
+from tests.conftest import FOLK1A_ANSWER, make_sample_lake
 
-ROOT = Path(__file__).resolve().parents[1]
-FORMATS = ROOT / "tests" / "fixtures" / "formats"
 PSEUDONYMISE = Pseudonymiser(b"t" * 32)
 
 
@@ -26,8 +25,10 @@ def matcher() -> MunicipalityResolver:
 
 @pytest.fixture()
 def sample(tmp_path) -> Path:
-    generate_sample(tmp_path)
-    return tmp_path
+    """The sample's landing zone (its Statbank recordings beside it, in tmp_path)."""
+    landing = tmp_path / "landing"
+    generate_sample(landing)
+    return landing
 
 
 @pytest.mark.parametrize(
@@ -69,25 +70,29 @@ def test_christianso_the_country_and_regions_are_recognised_as_other_areas(match
     assert matcher.resolve("Region Hovedstaden").level == "region"
 
 
-def test_statbank_extract_keeps_levels_and_rejects_unknown_areas(sample, matcher):
-    path = sample / "statbank" / "FOLK1A_kommuner.csv"
-    text = path.read_text(encoding="utf-8-sig")
-    path.write_bytes(("\ufeff" + text + "Christiansø;2016K4;90\r\nAarhus;2016K5;1\r\nSkive;2016K4;..\r\n").encode())
-    batch = read_statbank_population(path, matcher)
-    frame = batch.tables["statbank_population"]
+def test_statbank_answer_keeps_levels_and_rejects_unknown_areas_periods_and_figures(tmp_path):
+    lake, _ = make_sample_lake(tmp_path, waves=("2016",))
+    path = lake / "landing" / FOLK1A_ANSWER
+    text = path.read_bytes().decode("utf-8-sig")
+    assert text.endswith("\r\n") and len(text.split("\r\n")) == 1 + 7560 + 1  # the header, the figures, the end
+    path.write_bytes(("\ufeff" + text + "999;TOT;2016K4;90\r\n101;TOT;2016K5;1\r\n851;TOT;2016K4;mange\r\n").encode())
+    batch = read_data_delivery(path, lake / "landing" / "statbank")  # with FOLK1A's tableinfo landed beside it
+    frame = batch.tables["statbank_observations"]
     assert frame["area_level"].value_counts().to_dict() == {
-        "municipality": 784,
-        "region": 40,
-        "country": 8,
-        "outside_municipalities": 1,
+        "municipality": 98 * 3 * 24,
+        "region": 5 * 3 * 24,
+        "country": 3 * 24,
+        "outside_municipalities": 3 * 24,
     }
     assert frame.loc[frame["area_level"] == "municipality", "municipality_code"].nunique() == 98
-    assert [(reject.row, reject.column) for reject in batch.rejects] == [(835, "TID"), (836, "INDHOLD")]
-
-
-def test_real_statbank_response_with_another_variable_is_refused_with_advice(matcher):
-    with pytest.raises(LandingFileError, match="OMRÅDE;TID;INDHOLD"):
-        read_statbank_population(FORMATS / "statbank" / "FOLK1A_whole_country.csv", matcher)
+    assert set(frame.loc[frame["area_level"] == "outside_municipalities", "area_code"]) == {"411"}  # Christiansø
+    assert frame["dimensions_at_total"].sum() == (1 + 5 + 98 + 1) * 24  # KØN at TOT
+    assert (frame["source_file"] == str(path)).all() and frame["source_row"].tolist() == list(range(2, 7562))
+    assert [(reject.row, reject.column) for reject in batch.rejects] == [
+        (7562, "OMRÅDE"),
+        (7563, "Tid"),
+        (7564, "INDHOLD"),
+    ]
 
 
 def test_case_register_maps_danish_labels_and_rejects_unknown_ones(sample):

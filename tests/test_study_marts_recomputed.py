@@ -45,6 +45,7 @@ ALL_SECTOR_AREAS_DA = "Alle sektorområder"
 STATUS_COLUMNS = [f"stato_{code}" for code in range(1, 7)]
 DEFAULT_RESPONDENT_ID_VARIABLE = "responde"
 TOLERANCE = 1e-6
+SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -79,13 +80,19 @@ class Seeds:
         ]
 
         municipalities = seed("municipalities")
+        # Statistics Denmark's classification file: a level-1 line opens a group, its municipalities follow.
+        groups = pd.read_csv(SEEDS / "kommunegrupper.csv", sep=";", dtype=str, keep_default_na=False)
+        groups["group_code"] = groups["KODE"].where(groups["NIVEAU"] == "1").ffill().astype(int)
+        groups["group_name"] = groups["TITEL"].where(groups["NIVEAU"] == "1").ffill()
+        groups = groups[groups["NIVEAU"] == "2"].set_index(groups["KODE"][groups["NIVEAU"] == "2"].astype(int))
+        codes = municipalities["kommunekode"].astype(int)
         self.municipalities = pd.DataFrame(
             {
-                "municipality_code": municipalities["kommunekode"].astype(int),
+                "municipality_code": codes,
                 "region_code": municipalities["regionskode"].astype(int),
                 "region_name": municipalities["regionsnavn"],
-                "municipality_group_code": municipalities["kommunegruppe_kode"].astype(int),
-                "municipality_group_name": municipalities["kommunegruppe"],
+                "municipality_group_code": groups.loc[codes, "group_code"].to_numpy(),
+                "municipality_group_name": groups.loc[codes, "group_name"].to_numpy(),
             }
         )
 

@@ -7,7 +7,7 @@ with
 
 municipalities as (
 
-    select * from {{ ref('stg_reference__municipalities') }}
+    select * from {{ ref('int_municipalities') }}
 
 ),
 

@@ -2,12 +2,13 @@
 
 Deterministic for a given seed and scale. Scale 1 is the study itself: two survey waves (2016 and a
 2019 follow-up with renamed variables, see `survey.py`) to the heads of eight sector areas in all 98
-municipalities, eight quarters of Statbank population, five case studies. A larger scale adds
-re-exports of the first wave and longer registry history, for benchmarks.
+municipalities, five case studies, and the recorded answers of Statistics Denmark's API for the declared
+tables (`statbank_recordings.py`), which the connector fetches as it would from the live API. A larger
+scale adds re-exports of the first wave, for benchmarks.
 
 The sample carries the quirks of real deliveries on purpose: SurveyXact's UTF-16 tab-separated export
 with truncated variable names, a trailing empty column and header-less labels; Statbank's BOM, CRLF,
-semicolons, labels instead of codes and Danish quarters; a case sheet written by hand in Danish.
+semicolons, decimal commas and Danish quarters; a case sheet written by hand in Danish.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from flows.landing import PLATFORM_FILES, SAMPLE_MARKER, walk
 from flows.reference import seed_mapping, seed_rows
 from flows.sample.people import FIRST_NAMES, LAST_NAMES
+from flows.sample.statbank_recordings import write_statbank_recordings
 from flows.sample.survey import WAVES, survey_wave
 from flows.sample.survey_shapes import write_shape
 from flows.sources.common import sha256_of
@@ -49,37 +51,6 @@ class SampleManifest:
 
 def load_municipalities() -> list[dict[str, str]]:
     return seed_rows("municipalities")
-
-
-def _write_statbank_population(
-    path: Path, rng: random.Random, municipalities: list[dict[str, str]], n_quarters: int
-) -> Path:
-    """FOLK1A as the Statbank API serves CSV: labels as values, BOM, CRLF, semicolons."""
-    quarters = [f"{2015 + index // 4}K{index % 4 + 1}" for index in range(n_quarters)]
-    by_region: dict[str, list[dict[str, str]]] = {}
-    for municipality in municipalities:
-        by_region.setdefault(municipality["regionsnavn"], []).append(municipality)
-    lines = ["OMRÅDE;TID;INDHOLD"]
-    series: dict[str, list[int]] = {}
-    for municipality in municipalities:
-        level = int(municipality["folketal"]) * rng.uniform(0.94, 0.99)
-        values = []
-        for _ in quarters:
-            level *= rng.uniform(0.998, 1.004)
-            values.append(round(level))
-        series[municipality["kommunekode"]] = values
-    for index, quarter in enumerate(quarters):
-        total = sum(values[index] for values in series.values())
-        lines.append(f"Hele landet;{quarter};{total}")
-    for region, members in sorted(by_region.items()):
-        for index, quarter in enumerate(quarters):
-            lines.append(f"{region};{quarter};{sum(series[m['kommunekode']][index] for m in members)}")
-    for municipality in municipalities:
-        for index, quarter in enumerate(quarters):
-            lines.append(f"{municipality['navn']};{quarter};{series[municipality['kommunekode']][index]}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
-    return path
 
 
 def _write_case_register(directory: Path, rng: random.Random, scale: int, names: list[str]) -> list[Path]:
@@ -156,8 +127,12 @@ def generate_sample(
     seed: int = 2016,
     survey_shape: str = DEFAULT_SURVEY_SHAPE,
     waves: tuple[str, ...] = tuple(WAVES),
+    recordings_dir: Path | None = None,
 ) -> SampleManifest:
     """Write the embedded sample into `landing_dir` and say what was written.
+
+    Statbank is not written into the landing zone: its recorded API answers go to `recordings_dir`
+    (beside the landing zone, `recorded_api/statbank`, by default), where the connector fetches them.
 
     `survey_shape` is the shape of the survey exports (one of survey_shapes.SHAPES; SurveyXact's
     tab-separated UTF-16 export by default); `waves` the survey waves written (both by default; tests of
@@ -178,11 +153,7 @@ def generate_sample(
         # Larger scales re-export the first wave (each record again, under new respondent ids), for benchmarks.
         export = survey_wave("2016", rng, municipalities, names, emails, export_name=f"samskabelse_2016_{extra + 1}")
         files += write_shape(export, landing_dir / "survey", survey_shape)
-    files.append(
-        _write_statbank_population(
-            landing_dir / "statbank" / "FOLK1A_kommuner.csv", rng, municipalities, n_quarters=8 * scale
-        )
-    )
+    write_statbank_recordings(recordings_dir or landing_dir.parent / "recorded_api" / "statbank", seed)
     files += _write_case_register(landing_dir / "cases", rng, scale, names)
     _write_marker(landing_dir, files, scale, seed)
     return SampleManifest(files=tuple(files), names=tuple(sorted(set(names))), emails=tuple(sorted(set(emails))))
@@ -209,9 +180,32 @@ def landing_holds_only_the_sample(landing_dir: Path) -> bool:
         return False
     known = json.loads(marker_path.read_text(encoding="utf-8")).get("files", {})
     files, links = walk(landing_dir)
-    delivered = [path for path in files if not (path.parent == landing_dir and path.name in PLATFORM_FILES)]
+    recorded = recorded_api_answers(landing_dir)
+    delivered = [
+        path
+        for path in files
+        if not (path.parent == landing_dir and path.name in PLATFORM_FILES) and path not in recorded
+    ]
     return (
         not links
         and bool(delivered)
         and all(known.get(path.relative_to(landing_dir).as_posix()) == sha256_of(path) for path in delivered)
     )
+
+
+def recorded_api_answers(landing_dir: Path) -> set[Path]:
+    """Statbank answers the connector fetched from the sample's recordings, with their request records.
+
+    They belong to the sample as much as its landing files do (and hold no person data), so the
+    sample may be written again over them and the demo key may be used beside them.
+    """
+    answers: set[Path] = set()
+    for record in (landing_dir / "statbank").rglob("*.request.json") if (landing_dir / "statbank").is_dir() else []:
+        try:
+            recorded = json.loads(record.read_text(encoding="utf-8")).get("api") == "recorded"
+        except (ValueError, OSError, AttributeError):
+            continue
+        if recorded:
+            name = record.name.removesuffix(".request.json")
+            answers |= {record, record.with_name(f"{name}.csv"), record.with_name(f"{name}.json")}
+    return answers

@@ -118,6 +118,9 @@ class Source:
     # The reference seeds the reader reads (mapping entries, code lists): when one changes, every
     # delivery of the source is read again, so a new mapping entry needs no new delivery.
     reading_seeds: tuple[str, ...] = ()
+    # Landing files (not deliveries of their own kind alone) the reader consults for every delivery of
+    # the source, such as a table's tableinfo: when one changes, every delivery is read again.
+    reading_files: Callable[[Path], list[Path]] | None = None
 
 
 class RowError(ValueError):

@@ -14,7 +14,7 @@ records as (
 
 municipalities as (
 
-    select * from {{ ref('stg_reference__municipalities') }}
+    select * from {{ ref('int_municipalities') }}
 
 ),
 

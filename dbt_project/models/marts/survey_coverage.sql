@@ -17,7 +17,7 @@ heads as (
 
 municipalities as (
 
-    select * from {{ ref('stg_reference__municipalities') }}
+    select * from {{ ref('int_municipalities') }}
 
 ),
 

@@ -19,8 +19,6 @@ renamed as (
         regionsnavn as region_name,
         landsdel_kode as province_code,
         landsdel_navn as province_name,
-        kommunegruppe_kode as municipality_group_code,
-        kommunegruppe as municipality_group_name,
 
         -- measures (population on the first day of 2021K1)
         folketal as population_2021
