@@ -147,16 +147,21 @@ def withdraw_task(settings: Settings, run_id: str, inventory: Inventory, loads: 
 
 @task(name="check raw data", cache_policy=NO_CACHE)
 def check_raw_task(settings: Settings) -> pd.DataFrame:
-    """Great Expectations on the raw layer, before dbt; raises if a blocking check fails."""
+    """Great Expectations on the raw layer, and the case register's consent gate, before dbt; raises if a
+    blocking check fails."""
+    from flows.quality.consent import consent_verdict
     from flows.quality.gate import describe_failures
     from flows.quality.stages import checks_frame, describe_deliveries, validate_stage
 
     verdicts = validate_stage("raw", settings.warehouse_path)
+    consent, without_consent = consent_verdict(settings.warehouse_path)
+    verdicts.append(consent)
     _report_verdicts("raw", verdicts)
     if not all(verdict.passed for verdict in verdicts):
+        named = "".join(f"\n  {line}" for line in without_consent)
         raise _gate_failed(
             "Raw data failed blocking checks; nothing was built or published.",
-            describe_failures(verdicts) + "\n" + describe_deliveries(settings.warehouse_path, verdicts),
+            describe_failures(verdicts) + named + "\n" + describe_deliveries(settings.warehouse_path, verdicts),
             FIX_DELIVERY,
         )
     return checks_frame("raw", verdicts)

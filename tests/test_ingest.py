@@ -29,9 +29,9 @@ DELIVERIES = [
     ARE207_TABLEINFO,
     FOLK1A_ANSWER,
     FOLK1A_TABLEINFO,
-    "cases",
+    "cases/case_register.xlsx",
 ]
-N_FILES = 3 + 4 * 2 + 2  # the survey export's three, each Statbank answer with its request record, two case files
+N_FILES = 3 + 4 * 2 + 1  # the survey export's three, each Statbank answer with its request record, the case workbook
 FOLK1A_ROWS = (1 + 5 + 98 + 1) * 3 * 24  # areas x KØN (TOT, 1, 2) x quarters 2015K1-2020K4
 ARE207_ROWS = (1 + 5 + 11 + 98 + 1) * 6  # areas (with the 11 landsdele) x years 2015-2020
 
@@ -262,7 +262,7 @@ def test_inventory_lists_deliveries_in_registry_order_named_relative_to_the_land
         ("statbank", ARE207_TABLEINFO, "statbank-tableinfo"),
         ("statbank", FOLK1A_ANSWER, "statbank-data"),
         ("statbank", FOLK1A_TABLEINFO, "statbank-tableinfo"),
-        ("cases", "cases", "case-register-csv"),
+        ("cases", "cases/case_register.xlsx", "case-register-xlsx"),
     ]
     assert [inventory.relative(path) for path in inventory.deliveries[3].files] == [FOLK1A_ANSWER, FOLK1A_RECORD]
     assert sum(len(delivery.files) for delivery in inventory.deliveries) == N_FILES

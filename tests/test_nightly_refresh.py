@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -11,12 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import FOLK1A_ANSWER, copy_lake, using_lake
+from tests.conftest import FOLK1A_ANSWER, copy_lake, using_lake, using_setting
 
 pytestmark = pytest.mark.end_to_end
 
 REFERENCE = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "municipalities.csv"
 GROUPS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "kommunegrupper.csv"
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
 def published_tables(path: Path, tables: list[str]) -> dict[str, pd.DataFrame]:
@@ -312,14 +314,18 @@ def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(refreshed_lak
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
     before = published.read_bytes()
-    activities = lake / "landing" / "cases" / "fieldwork_activities.csv"
-    text = activities.read_text(encoding="utf-8")
-    activities.write_text(text.replace("A0001;C1;", "A0001;C9;", 1), encoding="utf-8")
-    with using_lake(lake):
+    # A new download of Statistics Denmark's municipality groups that lacks Læsø: every input reads,
+    # but the municipality master's test (a group for every municipality) fails in dbt.
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs"))
+    groups = project / "seeds" / "kommunegrupper.csv"
+    lines = groups.read_bytes().decode("utf-8").split("\r\n")
+    groups.write_bytes("\r\n".join(line for line in lines if ';"825";' not in line).encode("utf-8"))
+    with using_lake(lake), using_setting("SAMSKAB_DBT_PROJECT_DIR", str(project)):
         assert main(["refresh"]) == 1
     out = capsys.readouterr().out
     assert "FAILED its quality gate" in out and "Nothing was published" in out
-    assert "dbt build failed" in out and "fieldwork_activities_case_id" in out
+    assert "dbt build failed" in out and "not_null_int_municipalities_municipality_group_code" in out
     assert published.read_bytes() == before
     with get_client(sync_client=True) as client:
         latest = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)[0]
@@ -531,3 +537,53 @@ def test_an_export_of_an_unknown_questionnaire_lands_in_raw_is_reported_unmapped
     finally:
         connection.close()
     assert counts == [(339, 110, 218)]
+
+
+def test_a_recorded_interview_without_consent_stops_the_run_naming_it(refreshed_lake, tmp_path, research_key, caplog):
+    """Consent is a gate: the run fails before dbt, naming the activity (never an informant), and
+    publishes nothing; once consent is recorded it publishes, and an activity dated before its case's
+    fieldwork only warns. (That second night Statbank cannot be reached, and the run goes on without it.)"""
+    from openpyxl import load_workbook
+
+    from flows.nightly_refresh import nightly_refresh
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    before = published.read_bytes()
+    path = lake / "landing" / "cases" / "case_register.xlsx"
+    workbook = load_workbook(path)
+    sheet = workbook["Aktiviteter"]
+    header = [cell.value for cell in sheet[1]]
+    row = next(row for row in sheet.iter_rows(min_row=2) if row[header.index("optagelse")].value == "ja")
+    activity_id, number = row[0].value, row[0].row
+    row[header.index("samtykke")].value = "Afventer"
+    workbook.save(path)
+    with using_lake(lake):
+        state = nightly_refresh(return_state=True)
+    assert state.is_failed()
+    message = str(state.result(raise_on_failure=False))
+    assert "Raw data failed blocking checks" in message and "recorded interviews have consent" in message
+    assert f"{activity_id} (case " in message and f"row {number} of its activities" in message
+    assert published.read_bytes() == before
+
+    workbook = load_workbook(path)
+    sheet = workbook["Aktiviteter"]
+    sheet.cell(row=number, column=header.index("samtykke") + 1, value="Givet")
+    sheet.cell(row=number, column=header.index("dato") + 1, value=datetime(2016, 1, 15))
+    workbook.save(path)
+    # Tonight Statbank cannot be reached: the run says so and goes on with the answers that landed before.
+    with (
+        using_lake(lake),
+        using_setting("SAMSKAB_STATBANK_API", "http://127.0.0.1:9/v1/"),
+        using_setting("SAMSKAB_STATBANK_ATTEMPTS", "1"),
+    ):
+        state = nightly_refresh(return_state=True)
+    assert state.is_completed()
+    assert "FOLK1A: the Statbank API could not be reached after 1 attempt" in caplog.text
+    assert "dbt test assert_case_activities_are_dated_plausibly warned" in caplog.text
+    assert len(published_tables(published, ["municipality_population"])["municipality_population"]) == 98 * 24
+    activities = published_tables(published, ["case_activities"])["case_activities"].set_index("activity_id")
+    assert bool(activities.loc[activity_id, "is_before_fieldwork"]) and activities["consent_status"].notna().all()
+    checks = published_tables(published, ["meta.quality_checks"])["meta.quality_checks"]
+    consent = checks[checks["suite"] == "consent"].iloc[0]
+    assert bool(consent["success"]) and consent["observed"].startswith("0 of ")

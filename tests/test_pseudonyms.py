@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from openpyxl import load_workbook
 
 from flows.pseudonyms import DEMO_PSEUDONYM_KEY, MissingPseudonymKey, Pseudonymiser, resolve_pseudonym_key
 from flows.sample.generate import generate_sample
@@ -62,8 +63,11 @@ def test_demo_key_only_for_the_unchanged_embedded_sample(tmp_path):
         resolve_pseudonym_key(settings)
     extra.unlink()
 
-    edited = settings.landing_dir / "cases" / "case_studies.csv"
-    edited.write_text(edited.read_text(encoding="utf-8") + "C6;101;En rigtig sag;Børn og unge;;\n", encoding="utf-8")
+    # A researcher adds a real informant to the sample's case register: no longer the synthetic sample.
+    edited = settings.landing_dir / "cases" / "case_register.xlsx"
+    workbook = load_workbook(edited)
+    workbook["Informanter"].append(["C1-I99", "C1", "En Rigtig Person", "Borger", "Ingen (borger)"])
+    workbook.save(edited)
     with pytest.raises(MissingPseudonymKey):
         resolve_pseudonym_key(settings)
 

@@ -10,7 +10,6 @@ import pytest
 
 from flows.pseudonyms import Pseudonymiser
 from flows.sample.generate import generate_sample
-from flows.sources.case_register import read_case_register
 from flows.sources.municipalities import MunicipalityResolver, reference_resolver
 from flows.sources.statbank import read_data_delivery
 from tests.conftest import FOLK1A_ANSWER, make_sample_lake
@@ -93,39 +92,3 @@ def test_statbank_answer_keeps_levels_and_rejects_unknown_areas_periods_and_figu
         (7563, "Tid"),
         (7564, "INDHOLD"),
     ]
-
-
-def test_case_register_maps_danish_labels_and_rejects_unknown_ones(sample):
-    cases = sample / "cases"
-    activities = cases / "fieldwork_activities.csv"
-    activities.write_text(
-        activities.read_text(encoding="utf-8").replace(";Gruppeinterview;", ";Fokusgruppe;", 1), encoding="utf-8"
-    )
-    batch = read_case_register(cases, PSEUDONYMISE)
-    assert len(batch.tables["case_studies"]) == 5
-    frame = batch.tables["fieldwork_activities"]
-    assert set(frame["activity_type"]) == {
-        "individual_interview",
-        "group_interview",
-        "participant_observation",
-        "spot_interview",
-        "desk_research",
-    }
-    assert frame["informant_pseudonym"].dropna().str.startswith("informant_").all()
-    assert len(batch.rejects) == 1 and batch.rejects[0].column == "type"
-    assert "is not one of the names in the reference list" in batch.rejects[0].reason
-    assert "Fokusgruppe" not in str(batch.rejects[0])
-
-
-def test_an_informant_name_in_the_role_column_is_rejected_without_repeating_the_name(sample):
-    activities = sample / "cases" / "fieldwork_activities.csv"
-    lines = activities.read_bytes().decode("utf-8").split("\r\n")
-    fields = lines[1].split(";")
-    fields[5] = "Mette Kirstine Hansen"  # the informant's name typed into informant_rolle
-    lines[1] = ";".join(fields)
-    activities.write_bytes("\r\n".join(lines).encode("utf-8"))
-    batch = read_case_register(sample / "cases", PSEUDONYMISE)
-    (reject,) = batch.rejects
-    assert (reject.row, reject.column) == (2, "informant_rolle")
-    assert "Mette" not in str(reject) and "Hansen" not in str(reject)
-    assert "reference list dbt_project/seeds/informant_roles.csv" in reject.reason

@@ -283,6 +283,9 @@ def test_bad_statbank_files_are_refused_or_named_and_the_researcher_is_told_why(
     (folder / "FOLK1A_lonely.request.json").write_text("{}", encoding="utf-8")
     (folder / ".FOLK1A_20261127T030000Z.csv.part").write_bytes(b"OMR")
     (folder / "notes.txt").write_text("where I got these", encoding="utf-8")
+    (folder / "FOLK1A_labels.csv").write_bytes(
+        "\ufeffOMRÅDE;TID;INDHOLD\r\nKøbenhavn;2016K1;591481\r\nSønderjylland;2016K1;250000\r\n".encode()
+    )
     report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
     states = landing_states(report)
     assert states["statbank/FOLK1A_empty.csv"] == (
@@ -304,3 +307,19 @@ def test_bad_statbank_files_are_refused_or_named_and_the_researcher_is_told_why(
     assert states["statbank/notes.txt"][0] == "not recognised"
     needing = "\n".join(report.needing_attention())
     assert "København" not in needing and "591481" not in needing
+    # An area label the table does not know: that row is rejected into the rejects table, the rest loads.
+    assert states["statbank/FOLK1A_labels.csv"][0] == "loaded"
+    connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        rejected = connection.execute(
+            "select file, line, column_name, reason from raw.rejected_rows where file = 'statbank/FOLK1A_labels.csv'"
+        ).fetchall()
+        loaded = connection.execute(
+            "select count(*) from raw.statbank_observations where source_file = 'statbank/FOLK1A_labels.csv'"
+        ).fetchall()
+    finally:
+        connection.close()
+    assert loaded == [(1,)]
+    ((file, line, column, reason),) = rejected
+    assert (file, line, column) == ("statbank/FOLK1A_labels.csv", 3, "OMRÅDE")
+    assert "tableinfo lists for OMRÅDE" in reason and "Sønderjylland" not in reason

@@ -1,5 +1,5 @@
 -- The marts are complete grids: every municipality; every wave x (the whole country, each region, each
--- municipality group, each sector area) of survey_coverage; every case x activity type. The concept
+-- municipality group, each sector area) of survey_coverage; every case. The concept
 -- marts are checked by their complete_grid tests and, for their groups, here: all sector areas and
 -- the total, in every wave and concept.
 
@@ -20,12 +20,6 @@ sector_areas as (
 case_studies as (
 
     select * from {{ ref('stg_cases__case_studies') }}
-
-),
-
-activity_types as (
-
-    select * from {{ ref('stg_reference__activity_types') }}
 
 ),
 
@@ -91,8 +85,7 @@ row_counts as (
     select
         'case_fieldwork' as mart_name,
         (select count(*) from case_fieldwork) as n_rows,
-        (select count(*) from case_studies)
-        * (select count(*) from activity_types) as n_expected_rows
+        (select count(*) from case_studies) as n_expected_rows
 
 ),
 

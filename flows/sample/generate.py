@@ -13,31 +13,20 @@ semicolons, decimal commas and Danish quarters; a case sheet written by hand in 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from flows.landing import PLATFORM_FILES, SAMPLE_MARKER, walk
-from flows.reference import seed_mapping, seed_rows
-from flows.sample.people import FIRST_NAMES, LAST_NAMES
+from flows.reference import seed_rows
+from flows.sample.case_register import build_register, write_case_workbook
 from flows.sample.statbank_recordings import write_statbank_recordings
 from flows.sample.survey import WAVES, survey_wave
 from flows.sample.survey_shapes import write_shape
 from flows.sources.common import sha256_of
 
 DEFAULT_SURVEY_SHAPE = "surveyxact-utf16"
-
-CASES = [
-    ("C1", 101, "Frivillige mentorer for ledige unge", "labour_market_education"),
-    ("C2", 461, "Lektiecafé i samarbejde med boligsocial forening", "children_youth"),
-    ("C3", 657, "Besøgsvenner på plejecentre", "social_health"),
-    ("C4", 825, "Borgerdrevet sundhedshus", "social_health"),
-    ("C5", 510, "Idrætsforeninger i skolens understøttende undervisning", "children_youth"),
-]
 
 
 @dataclass(frozen=True)
@@ -51,74 +40,6 @@ class SampleManifest:
 
 def load_municipalities() -> list[dict[str, str]]:
     return seed_rows("municipalities")
-
-
-def _write_case_register(directory: Path, rng: random.Random, scale: int, names: list[str]) -> list[Path]:
-    """The researchers' case-tracking sheets: semicolon-separated, Danish labels and dates."""
-    directory.mkdir(parents=True, exist_ok=True)
-    knowledge_areas = seed_mapping("knowledge_areas", "knowledge_area", "knowledge_area_name_da")
-    activity_types = seed_mapping("activity_types", "activity_type", "activity_type_name_da")
-    informant_roles = seed_mapping("informant_roles", "informant_role", "informant_role_name_da")
-    cases = io.StringIO()
-    writer = csv.writer(cases, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["case_id", "kommunekode", "indsats", "vidensomraade", "feltarbejde_start", "feltarbejde_slut"])
-    for case_id, code, title, area in CASES:
-        writer.writerow([case_id, code, title, knowledge_areas[area], "01.09.2016", "31.03.2017"])
-    activities = io.StringIO()
-    writer = csv.writer(activities, delimiter=";", lineterminator="\r\n")
-    writer.writerow(
-        [
-            "aktivitet_id",
-            "case_id",
-            "type",
-            "dato",
-            "informant_navn",
-            "informant_rolle",
-            "antal_deltagere",
-            "samtykke",
-            "optagelse",
-            "transskriberet",
-        ]
-    )
-    number = 0
-    for case_id, *_ in CASES:
-        for _ in range(scale):
-            for activity_type, label in activity_types.items():
-                for _ in range(rng.randint(1, 4)):
-                    number += 1
-                    day = datetime(2016, 9, 1) + timedelta(days=rng.randint(0, 200))
-                    has_informant = activity_type in ("individual_interview", "group_interview", "spot_interview")
-                    role = rng.choice(list(informant_roles)) if has_informant else ""
-                    if activity_type == "group_interview":
-                        role = "citizen"
-                    informant = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" if has_informant else ""
-                    if informant:
-                        names.append(informant)
-                    # Desk research has no participants: the sheet leaves the cell empty.
-                    participants = {
-                        "group_interview": rng.randint(4, 9),
-                        "participant_observation": rng.randint(5, 30),
-                        "desk_research": "",
-                    }.get(activity_type, 1)
-                    recorded = activity_type in ("individual_interview", "group_interview")
-                    writer.writerow(
-                        [
-                            f"A{number:04d}",
-                            case_id,
-                            label,
-                            day.strftime("%d.%m.%Y"),
-                            informant,
-                            informant_roles.get(role, ""),
-                            participants,
-                            "ja" if has_informant else "",
-                            "ja" if recorded else "nej",
-                            "ja" if recorded and rng.random() < 0.8 else "nej",
-                        ]
-                    )
-    paths = [directory / "case_studies.csv", directory / "fieldwork_activities.csv"]
-    paths[0].write_text(cases.getvalue(), encoding="utf-8")
-    paths[1].write_text(activities.getvalue(), encoding="utf-8")
-    return paths
 
 
 def generate_sample(
@@ -154,7 +75,8 @@ def generate_sample(
         export = survey_wave("2016", rng, municipalities, names, emails, export_name=f"samskabelse_2016_{extra + 1}")
         files += write_shape(export, landing_dir / "survey", survey_shape)
     write_statbank_recordings(recordings_dir or landing_dir.parent / "recorded_api" / "statbank", seed)
-    files += _write_case_register(landing_dir / "cases", rng, scale, names)
+    register = build_register(rng, scale, names)
+    files.append(write_case_workbook(landing_dir / "cases" / "case_register.xlsx", register))
     _write_marker(landing_dir, files, scale, seed)
     return SampleManifest(files=tuple(files), names=tuple(sorted(set(names))), emails=tuple(sorted(set(emails))))
 

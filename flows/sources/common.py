@@ -181,3 +181,19 @@ def parse_yes_no(column: str, text: str) -> bool | None:
     if value in {"nej", "n", "no", "0"}:
         return False
     raise RowError(column, "is neither 'ja' nor 'nej'")
+
+
+def open_workbook(path: Path) -> Any:
+    """Open an .xlsx workbook read-only with its cell values; a file that is none is refused, saying so."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    require_file(path, "the workbook")
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        raise LandingFileError(
+            path, "is not a readable .xlsx workbook (damaged, cut short, or another format saved as .xlsx)"
+        ) from None

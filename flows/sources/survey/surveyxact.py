@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from flows.sources.common import LandingFileError, Reject, require_file
+from flows.sources.common import LandingFileError, Reject, open_workbook, require_file
 from flows.sources.survey.export import (
     CODE,
     DATE,
@@ -159,16 +159,7 @@ _LABELS_SHEET = re.compile(r"^(labels|label|etiketter)$", re.IGNORECASE)
 def read_export_workbook(path: Path) -> SurveyExport:
     """Read a SurveyXact .xlsx workbook with the sheets Dataset (or Dataset(1), Dataset(2), ...),
     Structure and Labels."""
-    require_file(path, "the workbook")
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise LandingFileError(
-            path, "is not a readable .xlsx workbook (damaged, cut short, or another format saved as .xlsx)"
-        ) from None
+    workbook = open_workbook(path)
     try:
         names = list(workbook.sheetnames)
         datasets = sorted(

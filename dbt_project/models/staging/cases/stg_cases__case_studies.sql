@@ -16,6 +16,8 @@ renamed as (
         -- attributes
         effort_title,
         knowledge_area,
+        co_created,
+        partners,
 
         -- dates
         fieldwork_start_date,

@@ -12,19 +12,20 @@ renamed as (
         -- ids
         activity_id,
         case_id,
+        informant_ids,
 
         -- attributes
         activity_type,
-        informant_role,
+        consent_status,
+        transcript_status,
 
         -- dates
         activity_date,
 
         -- measures and flags
+        duration_minutes,
         n_participants,
-        has_consent,
         has_recording,
-        has_transcript,
 
         -- lineage
         source_file,

@@ -11,7 +11,8 @@ renamed as (
     select
         activity_type,
         activity_type_name_da,
-        activity_type_name_en
+        activity_type_name_en,
+        is_interview
 
     from source
 
