@@ -218,3 +218,16 @@ def test_raw_tables_hold_no_informant_name(settings, names):
     text = "\n".join(frame.astype(str).to_csv() for frame in frames)
     assert names and [name for name in names if name in text] == []
     assert isinstance(frames[0], pd.DataFrame) and len(frames[2]) > 0
+
+
+def test_informant_ids_may_be_separated_by_semicolons_or_line_breaks(settings, register):
+    path = settings.landing_dir / WORKBOOK
+    row = next(
+        number for number, activity in enumerate(register.activities, start=2) if activity[2] == "Gruppeinterview"
+    )
+    ids = register.activities[row - 2][6].split(", ")
+    edit(path, "Aktiviteter", f"G{row}", ";\n".join(ids))
+    batch = read_case_workbook(path, PSEUDONYMISE)
+    assert batch.rejects == []
+    activities = batch.tables["fieldwork_activities"]
+    assert activities.loc[activities["source_row"] == row, "informant_ids"].tolist() == [",".join(ids)]

@@ -362,7 +362,10 @@ def _activity_row(cells: dict[str, Any]) -> dict[str, Any]:
         "activity_date": _date("dato", cells["dato"]),
         "duration_minutes": _whole("varighed_min", cells["varighed_min"]),
         "n_participants": _whole("antal_deltagere", cells["antal_deltagere"]),
-        "informant_ids": ",".join(part.strip() for part in _text(cells["informanter"]).split(",") if part.strip())
+        # Ids as people separate them: commas, semicolons or line breaks within the cell.
+        "informant_ids": ",".join(
+            part.strip() for part in re.split(r"[,;\n]", _text(cells["informanter"])) if part.strip()
+        )
         or None,
         "consent_status": _code("consent_status", "samtykke", cells["samtykke"], required=False),
         "has_recording": _yes_no("optagelse", cells["optagelse"]),
