@@ -9,7 +9,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -217,7 +216,7 @@ def test_raw_tables_hold_no_informant_name(settings, names):
         connection.close()
     text = "\n".join(frame.astype(str).to_csv() for frame in frames)
     assert names and [name for name in names if name in text] == []
-    assert isinstance(frames[0], pd.DataFrame) and len(frames[2]) > 0
+    assert len(frames[2]) > 0  # the informants are there, as pseudonyms
 
 
 def test_informant_ids_may_be_separated_by_semicolons_or_line_breaks(settings, register):

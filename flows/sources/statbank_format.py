@@ -164,9 +164,8 @@ def _places(municipalities: tuple[tuple[str, str, str], ...], others: tuple[tupl
         places[f"{region_code - 1000:03d}"] = places[str(region_code - 1000)] = places[str(region_code)] = region_place
         landsdel_place = Place(LANDSDEL, region_code=region_code, landsdel_code=landsdel_code)
         places[f"{landsdel_code:02d}"] = landsdel_place
-    for code, level in others:
-        place = Place(level)
-        places[f"{int(code):03d}"] = places.setdefault(code, place)
+    for code, level in others:  # the whole country (0, written 000) and Christiansø (411)
+        places[code] = places[f"{int(code):03d}"] = Place(level)
     return places
 
 
