@@ -173,7 +173,7 @@ def settings_for(lake: Path, **overrides) -> Settings:
         "statbank_timeout_seconds": 0.5,
         "statbank_attempts": 4,
     }
-    return Settings(_env_file=None, **(values | overrides))
+    return Settings(**(values | overrides))
 
 
 # --- Landing, unchanged answers, changed answers ---------------------------------------------------
