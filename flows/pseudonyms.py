@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import unicodedata
 
+from flows.failures import ReportedFailure
 from flows.sample.generate import landing_holds_only_the_sample
 from flows.settings import Settings
 
@@ -17,7 +18,7 @@ from flows.settings import Settings
 DEMO_PSEUDONYM_KEY = "DEMO-KEY-embedded-sample-only-never-for-real-data"
 
 
-class MissingPseudonymKey(RuntimeError):
+class MissingPseudonymKey(ReportedFailure):
     """Real deliveries and no key: refuse to read anything identifying."""
 
 

@@ -13,6 +13,7 @@ them all, unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -246,7 +247,7 @@ def load_batch(
             )
         connection.execute("commit")
     except BaseException:
-        connection.execute("rollback")
+        _roll_back(connection)
         raise
     return summary
 
@@ -281,6 +282,14 @@ def withdraw(connection: duckdb.DuckDBPyConnection, run_id: str, files: list[tup
             withdrawals.append(Withdrawal(source, delivery, file, n_rows))
         connection.execute("commit")
     except BaseException:
-        connection.execute("rollback")
+        _roll_back(connection)
         raise
     return withdrawals
+
+
+def _roll_back(connection: duckdb.DuckDBPyConnection) -> None:
+    """Undo the open transaction, if DuckDB still has one. When the failure itself ended it (a full disk
+    makes DuckDB abort the transaction), rolling back fails too; that second error must not hide the
+    first, which names the real cause."""
+    with contextlib.suppress(duckdb.Error):
+        connection.execute("rollback")
