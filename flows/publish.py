@@ -7,14 +7,19 @@ snapshot). The previous file is kept beside it for `samskab rollback`.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from flows.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Files readable by DuckDB 1.2 and newer, whatever DuckDB version builds them.
 STORAGE_VERSION = "v1.2.0"
@@ -97,24 +102,126 @@ def discard(candidate_file: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def rollback(settings: Settings) -> Path:
-    """Put the previous snapshot back as the published file; the replaced one becomes the previous."""
+# The one name a rollback adds while it runs: its presence after a kill says how far the rollback got.
+ROLLBACK_SWAP = ".rollback-swap.duckdb"
+
+
+@dataclass(frozen=True)
+class RollbackOutcome:
+    """What a rollback did: `changed` is False when it changed nothing, and `message` says why."""
+
+    changed: bool
+    message: str
+
+
+def published_run(path: Path) -> tuple[str, str] | None:
+    """(run id, when it finished) of the run that built the file at `path`, from its `meta.runs`."""
+    if not path.is_file():
+        return None
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        row = connection.execute("select run_id, strftime(finished_at, '%Y-%m-%d %H:%M') from meta.runs").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        connection.close()
+    return (str(row[0]), f"{row[1]} UTC") if row else None
+
+
+def published_row_counts(path: Path) -> dict[str, int] | None:
+    """Rows per table of the published file (its `meta.row_counts`); None when nothing is published."""
+    if not path.is_file():
+        return None
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        return dict(connection.execute("select table_name, n_rows from meta.row_counts").fetchall())
+    except duckdb.Error:
+        return None
+    finally:
+        connection.close()
+
+
+def _named(path: Path) -> str:
+    run = published_run(path)
+    return f"run {run[0]} (built {run[1]})" if run else "a file that names no run"
+
+
+def recover_interrupted_rollback(settings: Settings) -> RollbackOutcome | None:
+    """Finish or undo a rollback that was killed half way; None when there is none to recover.
+
+    A rollback (1) links the published file to ROLLBACK_SWAP, (2) renames the previous snapshot over
+    the published name, (3) renames ROLLBACK_SWAP to the previous name. Each step is one atomic call,
+    so after a kill the names alone tell the state: with the previous name still there, step 2 never
+    happened (undo); without it, step 3 is left to do (finish). No snapshot is ever deleted.
+    """
+    published, previous = settings.published_path, settings.previous_path
+    swap = settings.published_dir / ROLLBACK_SWAP
+    if not swap.exists():
+        return None
+    if previous.exists():
+        swap.unlink()
+        _fsync_directory(settings.published_dir)
+        return RollbackOutcome(False, "An earlier rollback was interrupted before it changed anything; cleared.")
+    os.replace(swap, previous)
+    _fsync_directory(settings.published_dir)
+    return RollbackOutcome(
+        True,
+        f"An earlier rollback was interrupted half way and is now complete: {_named(published)} is published, "
+        f"{_named(previous)} is kept as the previous snapshot.",
+    )
+
+
+def rollback(settings: Settings) -> RollbackOutcome:
+    """Swap the published file and the previous snapshot, so the previous one is published again.
+
+    A rollback that was interrupted earlier is finished first, and counts as this one (running it again
+    would undo it). A rollback that would change nothing says so and changes nothing.
+    """
+    recovered = recover_interrupted_rollback(settings)
+    if recovered is not None and recovered.changed:
+        return recovered
     published, previous = settings.published_path, settings.previous_path
     if not previous.exists():
-        raise FileNotFoundError(f"There is no previous snapshot at {previous} to roll back to.")
-    swap = published.with_name(".rollback.duckdb")
-    replaced = previous.with_name(previous.name + ".tmp")
-    for path in (swap, replaced):
-        path.unlink(missing_ok=True)
-    os.link(previous, swap)
-    had_published = published.exists()
-    if had_published:
-        os.link(published, replaced)
-    os.replace(swap, published)  # the published name always points at a whole file
-    if had_published:
-        os.replace(replaced, previous)
+        return RollbackOutcome(False, "Nothing to roll back to: there is no previous snapshot. Nothing was changed.")
+    if not published.exists():
+        os.link(previous, published)
+        _fsync_directory(settings.published_dir)
+        return RollbackOutcome(True, f"Nothing was published; {_named(published)} is published again.")
+    runs = published_run(published), published_run(previous)
+    if os.path.samefile(published, previous) or (runs[0] is not None and runs[0] == runs[1]):
+        return RollbackOutcome(
+            False,
+            f"Nothing to roll back: the previous snapshot is the file already published ({_named(published)}). "
+            "Nothing was changed.",
+        )
+    swap = settings.published_dir / ROLLBACK_SWAP
+    os.link(published, swap)  # (1) the newest file under a second name
+    os.replace(previous, published)  # (2) the published name now points at the previous file
+    os.replace(swap, previous)  # (3) the newest file becomes the previous snapshot
     _fsync_directory(settings.published_dir)
-    return published
+    return RollbackOutcome(
+        True, f"Rolled back: {_named(published)} is published again; {_named(previous)} is kept as previous."
+    )
+
+
+def leftovers(settings: Settings) -> list[Path]:
+    """Files a killed run leaves in the published folder: candidates (and their write-ahead logs) and
+    half-written temporary names. Only safe to remove while holding the refresh lock."""
+    folder = settings.published_dir
+    if not folder.is_dir():
+        return []
+    found = [*folder.glob(".candidate-*.duckdb"), *folder.glob(".candidate-*.duckdb.wal"), *folder.glob("*.tmp")]
+    return sorted(set(found))
+
+
+def remove_leftovers(settings: Settings) -> list[str]:
+    """Remove what killed runs left (see `leftovers`); returns each removed name with its size."""
+    removed = []
+    for path in leftovers(settings):
+        size = path.stat().st_size if path.exists() else 0
+        path.unlink(missing_ok=True)
+        removed.append(f"{path.name} ({size / 1e6:.1f} MB)")
+    return removed
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -123,3 +230,44 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def recover_files(settings: Settings) -> list[str]:
+    """What interrupted runs left in the published folder, put right; returns what was done, in words.
+    Only while holding the refresh lock."""
+    done = []
+    recovered = recover_interrupted_rollback(settings)
+    if recovered is not None:
+        done.append(recovered.message)
+    removed = remove_leftovers(settings)
+    if removed:
+        done.append("Removed files an interrupted run left in the published folder: " + ", ".join(removed))
+    return done
+
+
+# --- A rollback holds until the inputs change ---------------------------------------------------------
+
+
+def write_hold(settings: Settings, inputs_fingerprint: str, rolled_back_to: str, rolled_away: str) -> None:
+    """After a rollback: the next refresh must not publish the rolled-away inputs again unless they change
+    (or it is forced). Holds the digest of the inputs as they were at the rollback."""
+    record = {
+        "rolled_back_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "inputs_fingerprint": inputs_fingerprint,
+        "rolled_back_to": rolled_back_to,
+        "rolled_away": rolled_away,
+    }
+    partial = settings.rollback_hold_path.with_name(settings.rollback_hold_path.name + ".tmp")
+    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, settings.rollback_hold_path)
+
+
+def read_hold(settings: Settings) -> dict | None:
+    try:
+        return json.loads(settings.rollback_hold_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def clear_hold(settings: Settings) -> None:
+    settings.rollback_hold_path.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -136,3 +137,83 @@ def test_second_refresh_exits_at_once_while_one_runs(tmp_path):
         pass  # pragma: no cover - the second lock must not be granted
     with refresh_lock(lock):  # released again afterwards
         pass
+
+
+# --- Rollback under kills: any state a kill leaves is recoverable ---------------------------------------
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL inside the rollback: nothing after the kill point runs, no cleanup either."""
+
+
+def kill_after(monkeypatch, calls: int) -> None:
+    """Let the rollback's first `calls` file-system renames and links happen, then kill it."""
+    import flows.publish as publish
+
+    done = []
+
+    def counted(real):
+        def call(*args, **kwargs):
+            if len(done) == calls:
+                raise Killed
+            done.append(real.__name__)
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(publish.os, "link", counted(os.link))
+    monkeypatch.setattr(publish.os, "replace", counted(os.replace))
+
+
+def names(settings: Settings) -> list[str]:
+    return sorted(path.name for path in settings.published_dir.iterdir())
+
+
+@pytest.mark.parametrize("kill_point", [0, 1, 2])
+def test_an_interrupted_rollback_retried_never_loses_the_newest_snapshot(tmp_path, monkeypatch, kill_point):
+    settings = Settings(data_lake=tmp_path)
+    publish_version(settings, 1)
+    publish_version(settings, 2)
+    with monkeypatch.context() as patched:
+        kill_after(patched, kill_point)
+        with pytest.raises(Killed):
+            rollback(settings)
+    # Whatever the kill left, the published name points at a whole file and version 2 still exists.
+    versions = {read_version(path) for path in settings.published_dir.glob("*.duckdb")}
+    assert versions == {1, 2} and read_version(settings.published_path) in (1, 2)
+
+    retried = rollback(settings)  # the researcher runs it again
+    assert retried.changed
+    assert read_version(settings.published_path) == 1 and read_version(settings.previous_path) == 2
+    assert names(settings) == ["analytics.duckdb", "analytics.previous.duckdb"]
+    if kill_point == 2:  # the kill came after the published name changed: the retry finishes that rollback
+        assert "interrupted half way and is now complete" in retried.message
+    assert not rollback(settings).message.startswith("An earlier")  # nothing left to recover
+
+
+def test_an_interrupted_publish_leaves_leftovers_the_next_run_removes(tmp_path, monkeypatch):
+    from flows.publish import candidate_path, recover_files
+
+    settings = Settings(data_lake=tmp_path)
+    publish_version(settings, 1)
+    make_warehouse(settings, 2)
+    candidate = build_candidate(settings, "run2")
+    candidate.path.with_name(candidate.path.name + ".wal").write_bytes(b"\0" * 2048)  # as a kill leaves it
+    with monkeypatch.context() as patched:
+        kill_after(patched, 1)  # the old file is linked under its temporary name, then the run dies
+        with pytest.raises(Killed):
+            swap_in(settings, candidate)
+    assert read_version(settings.published_path) == 1
+    done = recover_files(settings)
+    assert len(done) == 1 and ".candidate-run2.duckdb (" in done[0] and "analytics.previous.duckdb.tmp" in done[0]
+    assert names(settings) == ["analytics.duckdb"] and not candidate_path(settings, "run2").exists()
+
+
+def test_a_rollback_that_changes_nothing_says_so(tmp_path):
+    settings = Settings(data_lake=tmp_path)
+    nothing = rollback(settings)
+    assert not nothing.changed and "no previous snapshot" in nothing.message
+    publish_version(settings, 1)
+    os.link(settings.published_path, settings.previous_path)  # both names on one file, as a kill can leave
+    same = rollback(settings)
+    assert not same.changed and "the previous snapshot is the file already published" in same.message
