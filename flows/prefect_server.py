@@ -1,0 +1,310 @@
+"""The platform's own Prefect server: started and stopped by the platform, never left running by accident.
+
+`samskab serve` keeps one server up for the UI and the nightly schedule and announces it beside the data
+lake, so other commands (`samskab refresh`) send their runs to it; without one, a refresh starts a private
+server for its own run and stops it afterwards. The server is a `prefect server start` child process on
+loopback, with its own process group, that dies with the process that started it, even a killed one.
+
+Prefect is imported inside the functions that need it, so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+HOST = "127.0.0.1"
+ANNOUNCEMENT = ".prefect-server.json"
+STOP_GRACE_SECONDS = 15.0
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+class ServerDidNotStart(RuntimeError):
+    """The local Prefect server exited or did not answer in time; the message says which, with its last words."""
+
+
+class LocalServer:
+    """A running `prefect server start` on loopback: `.url` for the API, `.ui_url` for a browser.
+
+    Stop it with `.stop()` or by leaving a `with` block; stopping twice is harmless.
+    """
+
+    def __init__(self, process: subprocess.Popen, port: int, log_path: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log_path = log_path
+        self.ui_url = f"http://{HOST}:{port}"
+        self.url = f"{self.ui_url}/api"
+        self._stopped = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        """Ask the server's whole process group to stop; kill it if it has not within 15 seconds."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.process.poll() is None:
+            _signal_group(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        # Anything the server started in its group and left behind goes with it.
+        _signal_group(self.process.pid, signal.SIGKILL)
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"LocalServer(url={self.url!r}, pid={self.pid})"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on this loopback port now (the test `prefect server start` makes)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def start_local_server(port: int | None = None, *, startup_timeout: float = 120) -> LocalServer:
+    """Start `prefect server start` on 127.0.0.1 (a free port when none is given) and wait until it answers.
+
+    The server keeps its SQLite database under the current PREFECT_HOME, sends no telemetry, and writes
+    its output to a log file under PREFECT_HOME rather than the terminal. Its UI calls the API on this
+    port. On Linux it is stopped by the kernel when the thread that started it dies, so start it from
+    the main thread of a process that lives as long as the server should.
+
+    Raises ServerDidNotStart, naming the port and the server's last lines, when it exits or stays silent
+    for `startup_timeout` seconds.
+    """
+    port = free_port() if port is None else port
+    log_path = _log_path(port)
+    api_url = f"http://{HOST}:{port}/api"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port)],
+            env=_server_environment(api_url),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(os.getpid()),
+        )
+    server = LocalServer(process, port, log_path)
+    try:
+        _wait_until_healthy(server, startup_timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _server_environment(api_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    # The server serves; it is no client of another server.
+    env.pop("PREFECT_API_URL", None)
+    env.update(
+        {
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            # Without it the UI in a browser calls the API on the default port 4200, not this one.
+            "PREFECT_UI_API_URL": api_url,
+        }
+    )
+    return env
+
+
+def _log_path(port: int) -> Path:
+    """Where the server's output goes: its PREFECT_HOME when it can be written to, else the temporary folder."""
+    from prefect.settings import get_current_settings
+
+    home = os.environ.get("PREFECT_HOME") or str(get_current_settings().home)
+    for folder in (Path(home).expanduser(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder / f"local-server-{port}.log"
+    raise ServerDidNotStart(f"Found no folder to write the Prefect server's log to (tried {folder}).")
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
+    """A `preexec_fn` asking Linux to send the child SIGTERM when its parent dies, or None elsewhere.
+
+    prctl is looked up before the fork, so the child only calls it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def arrange() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        # The parent may have died between the fork and prctl; then nobody would send the signal.
+        if os.getppid() != parent_pid:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arrange
+
+
+def _wait_until_healthy(server: LocalServer, timeout: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.process.poll() is not None:
+            raise ServerDidNotStart(
+                f"The local Prefect server on port {server.port} stopped while starting "
+                f"(exit code {server.process.returncode}). {_last_words(server)}"
+            )
+        try:
+            if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise ServerDidNotStart(
+                f"The local Prefect server on port {server.port} did not answer within {timeout:.0f} seconds "
+                f"and was stopped. {_last_words(server)}"
+            )
+        time.sleep(0.25)
+
+
+def _last_words(server: LocalServer, n_lines: int = 15) -> str:
+    try:
+        lines = server.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-n_lines:]
+    except OSError:
+        lines = []
+    if not lines:
+        return f"It wrote nothing (log: {server.log_path})."
+    return f"Its last lines (whole log: {server.log_path}):\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+# The announcement: how `samskab refresh` finds the server `samskab serve` keeps running for this lake.
+
+
+def announce(server: LocalServer, lake_dir: Path) -> Path:
+    """Write `lake_dir/.prefect-server.json` ({url, ui_url, pid}) at once, so no reader sees half of it."""
+    lake_dir.mkdir(parents=True, exist_ok=True)
+    path = lake_dir / ANNOUNCEMENT
+    record = {"url": server.url, "ui_url": server.ui_url, "pid": server.pid}
+    with tempfile.NamedTemporaryFile("w", dir=lake_dir, prefix=f"{ANNOUNCEMENT}.", delete=False) as partial:
+        json.dump(record, partial)
+    os.chmod(partial.name, 0o644)  # readable by whoever shares the lake, as any file written there
+    os.replace(partial.name, path)
+    return path
+
+
+def withdraw_announcement(lake_dir: Path) -> None:
+    """Remove the announcement (nothing happens when there is none)."""
+    (lake_dir / ANNOUNCEMENT).unlink(missing_ok=True)
+
+
+def running_server_url(lake_dir: Path) -> str | None:
+    """The API URL of the server announced for this lake, if it runs and answers within 2 seconds.
+
+    An announcement that cannot be read, names a dead process or a port nobody listens on is removed.
+    A server that is alive but slow keeps its announcement; this call then answers None.
+    """
+    import httpx
+
+    path = lake_dir / ANNOUNCEMENT
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        url, pid = str(record["url"]), int(record["pid"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        path.unlink(missing_ok=True)
+        return None
+    if not _is_alive(pid):
+        path.unlink(missing_ok=True)
+        return None
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", timeout=2)
+    except httpx.ConnectError:
+        path.unlink(missing_ok=True)
+        return None
+    except httpx.HTTPError:
+        return None
+    return url if response.status_code == 200 else None
+
+
+def _is_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, and someone else's
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def refresh_server(lake_dir: Path) -> Iterator[str]:
+    """The API URL one refresh reports to: the server `samskab serve` announced, else a private one.
+
+    Inside the block, Prefect in this process (a flow called here, its tasks, logs and artifacts) talks
+    to that URL. A private server is stopped when the block ends, after Prefect has sent what it queued.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with contextlib.ExitStack() as stack:
+        url = running_server_url(lake_dir)
+        if url is None:
+            url = stack.enter_context(start_local_server()).url
+        # Prefect's log and event senders keep the client they started with: flush and forget them on
+        # the way in and out, so nothing this refresh says goes to another server, nor anything else here.
+        send_queued_logs_and_events()
+        # Prefect reads its settings once, at import: PREFECT_API_URL put in os.environ afterwards is not
+        # seen (measured with 3.9.1: the flow started a temporary server of its own). A settings context is.
+        stack.enter_context(temporary_settings(updates={PREFECT_API_URL: url}))
+        stack.callback(send_queued_logs_and_events)
+        yield url
+
+
+def send_queued_logs_and_events() -> None:
+    """Flush Prefect's background log and event senders and stop them; the next use starts fresh ones."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=30, at_exit=False)
+    EventsWorker.drain_all(timeout=30, at_exit=False)

@@ -1,0 +1,230 @@
+"""`samskab serve`: the platform's own Prefect server, its nightly deployment, and nothing left running after."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from flows.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
+from tests.conftest import make_sample_lake
+
+ROOT = Path(__file__).resolve().parents[1]
+UI_ADDRESS = re.compile(r"Prefect server runs at (http://127\.0\.0\.1:\d+)")
+
+
+def _environment(prefect_home: Path, **extra: str) -> dict[str, str]:
+    """The test's environment for a child process, with its own Prefect home and no server to talk to."""
+    env = {key: value for key, value in os.environ.items() if key not in {"PREFECT_API_URL", "SAMSKAB_PSEUDONYM_KEY"}}
+    env.update(PREFECT_HOME=str(prefect_home), PYTHONUNBUFFERED="1", DO_NOT_TRACK="1", **extra)
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    return env
+
+
+def _living(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting for init to reap it runs no more)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _living_group_members(pgid: int) -> list[str]:
+    members = []
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_path.read_text().rsplit(")", 1)[1].split()
+            command = (stat_path.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        state, process_group = fields[0], int(fields[2])
+        if process_group == pgid and state != "Z":
+            members.append(f"{stat_path.parent.name} {command}")
+    return members
+
+
+def _wait_for(condition, timeout: float, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+
+
+def _wait_for_ui_address(process: subprocess.Popen, output: Path, timeout: float) -> str:
+    def printed_address() -> str | None:
+        match = UI_ADDRESS.search(output.read_text(encoding="utf-8", errors="replace"))
+        if match is None and process.poll() is not None:
+            pytest.fail(f"samskab serve exited ({process.returncode}) before it served:\n{output.read_text()}")
+        return match.group(1) if match else None
+
+    address = _wait_for(printed_address, timeout)
+    assert address, f"samskab serve printed no UI address within {timeout} s:\n{output.read_text()}"
+    return address
+
+
+@pytest.mark.end_to_end
+def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_running(tmp_path):
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.prefect_server import refresh_server
+
+    declared = next(
+        deployment
+        for deployment in yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
+        if deployment["name"] == "nightly-refresh"
+    )
+    (declared_schedule,) = declared["schedules"]
+    lake, _ = make_sample_lake(tmp_path)
+    port = free_port()
+    output = tmp_path / "serve.out"
+    env = _environment(tmp_path / "prefect-home", SAMSKAB_DATA_LAKE=str(lake))
+    started = time.monotonic()
+    with (
+        output.open("wb") as sink,
+        subprocess.Popen(
+            [str(Path(sys.executable).with_name("samskab")), "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        ) as serve,
+    ):
+        try:
+            ui_url = _wait_for_ui_address(serve, output, timeout=180)
+            print(f"samskab serve answered after {time.monotonic() - started:.1f} s")
+            assert ui_url == f"http://127.0.0.1:{port}"
+            said = output.read_text(encoding="utf-8")
+            assert "every day at 02:30, Europe/Copenhagen time" in said
+            assert "samskab refresh" in said and "Ctrl-C stops the server and the schedule" in said
+            assert json.loads((lake / ANNOUNCEMENT).read_text())["url"] == f"{ui_url}/api"
+
+            with temporary_settings(updates={PREFECT_API_URL: f"{ui_url}/api"}), get_client(sync_client=True) as client:
+                deployment = client.read_deployment_by_name("nightly_refresh/nightly-refresh")
+                (schedule,) = deployment.schedules
+                assert schedule.active
+                assert schedule.schedule.cron == declared_schedule["cron"]
+                assert schedule.schedule.timezone == "Europe/Copenhagen"
+                assert set(deployment.tags) == set(declared["tags"])
+                assert deployment.global_concurrency_limit.limit == declared["concurrency_limit"]["limit"]
+
+                triggered = time.monotonic()
+                run = client.create_flow_run_from_deployment(deployment.id)
+                finished = _wait_for(lambda: (r := client.read_flow_run(run.id)).state.is_final() and r, timeout=300)
+                assert finished, f"the run did not finish within 300 s:\n{output.read_text()[-3000:]}"
+                print(f"the triggered run ended after {time.monotonic() - triggered:.1f} s")
+                assert finished.state.is_completed(), f"{finished.state.name}: {finished.state.message}"
+                of_this_run = FlowRunFilter(id=FlowRunFilterId(any_=[run.id]))
+                task_names = [task_run.name for task_run in client.read_task_runs(flow_run_filter=of_this_run)]
+                for step in ("build marts with dbt", "publish analytics file"):
+                    assert any(name.startswith(step) for name in task_names), (step, task_names)
+                artifact_keys = {artifact.key for artifact in client.read_artifacts(flow_run_filter=of_this_run)}
+                assert {"refresh-summary", "dbt-nodes", "row-counts", "loads", "quality-raw"} <= artifact_keys
+
+            # The run's page opens in a browser (which asks for HTML), and the UI there calls this port's API.
+            page = httpx.get(f"{ui_url}/runs/flow-run/{run.id}", headers={"accept": "text/html"}, timeout=30)
+            assert page.status_code == 200
+            assert page.headers["content-type"].startswith("text/html")
+            assert httpx.get(f"{ui_url}/ui-settings", timeout=30).json()["api_url"] == f"{ui_url}/api"
+            # The run's child process reported to this server, not to a temporary one of its own.
+            assert "Starting temporary server" not in output.read_text(encoding="utf-8")
+
+            # A refresh started in another process finds the announced server and reports to it.
+            @flow(name="refresh_server_probe")
+            def probe() -> str:
+                return "reported"
+
+            with refresh_server(lake) as url:
+                assert url == f"{ui_url}/api"
+                probe_state = probe(return_state=True)
+            with temporary_settings(updates={PREFECT_API_URL: url}), get_client(sync_client=True) as client:
+                probe_run = client.read_flow_run(probe_state.state_details.flow_run_id)
+                assert probe_run.state.is_completed()
+
+            serve.send_signal(signal.SIGINT)
+            stopping = time.monotonic()
+            assert serve.wait(timeout=30) == 0, output.read_text()[-3000:]
+            print(f"samskab serve stopped {time.monotonic() - stopping:.1f} s after Ctrl-C")
+        finally:
+            if serve.poll() is None:
+                os.killpg(serve.pid, signal.SIGKILL)
+                serve.wait()
+
+    assert _wait_for(lambda: not _living_group_members(serve.pid), timeout=20), (
+        f"still running after Ctrl-C: {_living_group_members(serve.pid)}"
+    )
+    assert not (lake / ANNOUNCEMENT).exists()
+    assert port_is_free(port)
+    print(f"the whole test took {time.monotonic() - started:.1f} s")
+
+
+def test_an_announcement_names_a_server_only_while_one_answers(tmp_path):
+    assert running_server_url(tmp_path) is None  # nothing announced
+
+    announcement = tmp_path / ANNOUNCEMENT
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as gone:
+        gone.wait()
+    nobody_listens = f"http://127.0.0.1:{free_port()}/api"
+    for record in (
+        {"url": nobody_listens, "ui_url": "", "pid": gone.pid},  # the process is dead
+        {"url": nobody_listens, "ui_url": "", "pid": os.getpid()},  # alive, but nothing answers on the port
+    ):
+        announcement.write_text(json.dumps(record))
+        assert running_server_url(tmp_path) is None
+        assert not announcement.exists(), "a stale announcement is removed"
+
+    announcement.write_text("{half a file")
+    assert running_server_url(tmp_path) is None
+    assert not announcement.exists()
+
+
+def test_a_killed_parent_takes_its_prefect_server_with_it(tmp_path):
+    parent_script = (
+        "import time\n"
+        "from flows.prefect_server import start_local_server\n"
+        "server = start_local_server()\n"
+        "print(server.pid, server.port, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", parent_script],
+        cwd=ROOT,
+        env=_environment(tmp_path / "prefect-home"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as parent:
+        try:
+            started = time.monotonic()
+            line = parent.stdout.readline()  # start_local_server gives up after 120 s, and the parent with it
+            assert line, f"the parent printed nothing (exit code {parent.poll()})"
+            print(f"the server answered after {time.monotonic() - started:.1f} s")
+            server_pid, port = (int(word) for word in line.split())
+            assert _living(server_pid) and not port_is_free(port)
+        finally:
+            parent.kill()
+            parent.wait()
+    try:
+        assert _wait_for(lambda: not _living(server_pid), timeout=20), "the server outlived its SIGKILLed parent"
+        assert _wait_for(lambda: port_is_free(port), timeout=5)
+        assert _living_group_members(server_pid) == []
+    finally:
+        if _living(server_pid):
+            os.killpg(server_pid, signal.SIGKILL)
