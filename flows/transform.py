@@ -1,18 +1,41 @@
 """Raw -> marts: one in-process `dbt build` of the dbt project (models, seeds and dbt tests together).
 
 dbt is invoked once per run, in this process, through dbt's own runner; its per-node results are turned
-into words for the run's log. dbt-duckdb keeps the warehouse open for the life of the process, so the
-connection is closed here before publish opens the file again.
+into words for the run's log and into one row per node for a table artifact. dbt-duckdb keeps the
+warehouse open for the life of the process, so the connection is closed here before publish opens the
+file again.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass, field
 
 from flows.settings import Settings
+
+BLOCKING = "blocking"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class DbtNode:
+    """One node dbt ran (or skipped), in names and numbers only.
+
+    dbt's message for a node is left out on purpose: for a failing data test it only counts rows ("Got 3
+    results, configured to fail if != 0"), but for a failing unit test it is a diff of rows and for a node
+    that errored it is the database's error text, which may quote a value.
+    """
+
+    name: str
+    resource_type: str  # seed, model, test, unit_test (snapshot, ... if the project grows them)
+    status: str  # as dbt says it: success, error, skipped for models and seeds; pass, warn, fail, error for tests
+    seconds: float  # dbt's execution time, rounded to 0.01 s
+    severity: str  # blocking, or warning for a test configured `severity: warn`
+    relation: str  # schema.alias of a model or seed; empty for tests
+    failures: int | None  # failing rows dbt counted for a data test (1 for a failed unit test); None if none ran
 
 
 @dataclass
@@ -26,6 +49,23 @@ class DbtOutcome:
     n_skipped: int = 0
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    nodes: list[DbtNode] = field(default_factory=list)
+
+    def node_rows(self) -> list[dict[str, str | int | float]]:
+        """One row per node for `prefect.artifacts.create_table_artifact`: names, statuses and counts,
+        never a value from the data (an unknown failure count is an empty cell)."""
+        return [
+            {
+                "name": node.name,
+                "resource_type": node.resource_type,
+                "status": node.status,
+                "seconds": node.seconds,
+                "severity": node.severity,
+                "relation": node.relation,
+                "failures": "" if node.failures is None else node.failures,
+            }
+            for node in self.nodes
+        ]
 
     def describe(self) -> str:
         text = (
@@ -96,19 +136,56 @@ def build_marts(settings: Settings) -> DbtOutcome:
     for node_result in result.result or []:
         node = node_result.node
         status = str(node_result.status)
+        outcome.nodes.append(_node_of(node_result))
+        said = _safe_message(node_result)
         if status == "skipped":
             outcome.n_skipped += 1
         elif node.resource_type in ("model", "seed"):
             if status == "success":
                 outcome.n_models += 1
             else:
-                outcome.failures.append(f"{node.resource_type} {node.name} {status}: {node_result.message}")
+                outcome.failures.append(f"{node.resource_type} {node.name} {status}: {said}")
         elif node.resource_type in ("test", "unit_test"):
             if status == "pass":
                 outcome.n_tests_passed += 1
             elif status == "warn":
-                outcome.warnings.append(f"dbt test {node.name} warned: {node_result.message}")
+                outcome.warnings.append(f"dbt test {node.name} warned: {said}")
             else:
-                outcome.failures.append(f"dbt test {node.name} {status}: {node_result.message}")
+                outcome.failures.append(f"dbt test {node.name} {status}: {said}")
     outcome.success = outcome.success and not outcome.failures
     return outcome
+
+
+# dbt's own wording for a data test, which counts rows and quotes none.
+_COUNTING_MESSAGE = re.compile(r"^Got \d+ results?, configured to (fail|warn) if [^\n]{1,40}$")
+
+
+def _safe_message(node_result) -> str:
+    """dbt's message when it only counts rows; otherwise (a database error, a unit test's diff of rows),
+    where to read it: those texts may quote a value, so they stay in dbt's log beside the warehouse."""
+    message = str(node_result.message or "")
+    if _COUNTING_MESSAGE.match(message):
+        return message
+    return (
+        "dbt's message is kept in data_lake/warehouse/dbt_logs/dbt.log (it may quote the data, so it is not shown here)"
+    )
+
+
+def _node_of(node_result) -> DbtNode:
+    node = node_result.node
+    resource_type = str(node.resource_type)
+    is_test = resource_type in ("test", "unit_test")
+    severity = str(getattr(node.config, "severity", None) or "error").lower()
+    relation = ""
+    if not is_test and getattr(node, "schema", None):
+        relation = f"{node.schema}.{getattr(node, 'alias', None) or node.name}"
+    failures = getattr(node_result, "failures", None)
+    return DbtNode(
+        name=node.name,
+        resource_type=resource_type,
+        status=str(node_result.status),
+        seconds=round(float(node_result.execution_time or 0.0), 2),
+        severity=WARNING if is_test and severity == "warn" else BLOCKING,
+        relation=relation,
+        failures=int(failures) if is_test and failures is not None else None,
+    )
