@@ -1,4 +1,6 @@
-"""The quality gate on small hand-built tables, with the real Great Expectations.
+"""The quality gate on small hand-built tables, with the real Great Expectations; and the split of the
+checks between the two tools: GX guards the raw deliveries before dbt (and the drift of a candidate,
+tested in test_drift.py), dbt's tests hold the keys and the marts' truths.
 
 GX takes about ten seconds to import; the gate imports it once per process and keeps one
 context, so every test after the first validates in a fraction of a second.
@@ -9,19 +11,25 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import jinja2
 import pandas as pd
 import pytest
+import yaml
 
 from flows.quality import gate
+from flows.quality.stages import validate_stage
 from flows.reference import seed_column
 from flows.sources.statbank import OBSERVATIONS
 from flows.sources.statbank_format import MISSING_MARKERS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT = REPO_ROOT / "dbt_project"
 
 RAW_SUITES = [
     "raw_case_studies",
@@ -30,7 +38,13 @@ RAW_SUITES = [
     "raw_survey_answers",
     "raw_survey_respondents",
 ]
-MART_SUITES = ["case_fieldwork", "municipality_profile", "partner_collaboration", "survey_coverage", "survey_weights"]
+DRIFT_SUITES = ["drift_row_counts", "drift_shares"]
+UNIQUENESS_CHECKS = {
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
+    "expect_select_column_values_to_be_unique_within_record",
+    "expect_multicolumn_values_to_be_unique",
+}
 
 # Values that only ever sit in cells of the test tables; none may surface in the gate's words.
 PSEUDONYM = "pseud-q7x3k9"
@@ -48,10 +62,21 @@ def _is_statbank_marker_set(value_set: object) -> bool:
     return value_set == list(MISSING_MARKERS)
 
 
+def band(suite_name: str) -> tuple[int, int]:
+    """The committed row-count band of a raw suite: (min_value, max_value)."""
+    (kwargs,) = [
+        expectation["kwargs"]
+        for expectation in gate.load_suite_document(suite_name)["expectations"]
+        if expectation["type"] == "expect_table_row_count_to_be_between"
+    ]
+    return kwargs["min_value"], kwargs["max_value"]
+
+
 def statbank_observations(rows: list[tuple]) -> pd.DataFrame:
     """A raw.statbank_observations table, with the reader's columns and types, from rows of
     (table_id, area_code, area_level, municipality_code, time_code, dimensions, dimensions_at_total,
-    value, value_marker); the other columns are filled as the reader fills them."""
+    value, value_marker), followed by one valid population figure for each of the 98 municipalities
+    (the suite's row-count band wants at least 98); the other columns are filled as the reader fills them."""
     given = [
         "table_id",
         "area_code",
@@ -63,7 +88,11 @@ def statbank_observations(rows: list[tuple]) -> pd.DataFrame:
         "value",
         "value_marker",
     ]
-    frame = pd.DataFrame(rows, columns=given)
+    padding = [
+        ("FOLK1A", str(code), "municipality", code, "2016K1", '{"KØN": "TOT"}', True, 50_000, None)
+        for code in _municipality_codes()
+    ]
+    frame = pd.DataFrame([*rows, *padding], columns=given)
     in_a_region = frame["area_level"].isin(["region", "municipality"])
     frame["area_variable"] = "OMRÅDE"
     frame["region_code"] = pd.array([1081 if inside else None for inside in in_a_region], dtype="Int64")
@@ -83,8 +112,10 @@ def statbank_observations(rows: list[tuple]) -> pd.DataFrame:
     return frame[[*OBSERVATIONS.column_names, "source_file", "source_row"]]
 
 
-def respondents(n: int = 4, **overrides: list) -> pd.DataFrame:
-    """A valid raw.survey_respondents table of `n` rows; keyword arguments replace columns."""
+def respondents(n: int | None = None, **overrides: list) -> pd.DataFrame:
+    """A valid raw.survey_respondents table of `n` rows (by default the fewest its row-count band
+    allows); each keyword argument replaces the first values of its column."""
+    n = band("raw_survey_respondents")[0] if n is None else n
     started = pd.Timestamp("2016-03-01 09:00")
     columns = {
         "export_id": [EXPORT] * n,
@@ -104,82 +135,39 @@ def respondents(n: int = 4, **overrides: list) -> pd.DataFrame:
         "source_file": ["dataset.csv"] * n,
         "source_row": list(range(2, n + 2)),
     }
-    columns.update(overrides)
+    for column, values in overrides.items():
+        columns[column] = [*values, *columns[column][len(values) :]]
     return pd.DataFrame(columns)
 
 
+def case_studies(n: int = 2) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "case_id": [f"case-{i + 1}" for i in range(n)],
+            "municipality_code": [[101, 851][i % 2] for i in range(n)],
+            "effort_title": [f"effort {i + 1}" for i in range(n)],
+            "knowledge_area": [["children_youth", "social_health"][i % 2] for i in range(n)],
+            "fieldwork_start_date": pd.to_datetime([["2016-09-01", "2016-10-01"][i % 2] for i in range(n)]),
+            "fieldwork_end_date": pd.to_datetime([["2016-12-01", None][i % 2] for i in range(n)]),
+            "source_file": ["cases.csv"] * n,
+            "source_row": list(range(2, n + 2)),
+        }
+    )
+
+
 def good_frames() -> dict[str, pd.DataFrame]:
-    """One small valid table per suite."""
-    codes = _municipality_codes()
-    profile = pd.DataFrame(
-        {
-            "municipality_code": codes,
-            "municipality_name": [f"kommune {c}" for c in codes],
-            "region_code": [1081] * 98,
-            "region_name": ["Region Nordjylland"] * 98,
-            "population": [50_000] * 98,
-            "population_quarter": ["2016K1"] * 98,
-            "n_sector_areas_invited": [8] * 98,
-            "n_sector_areas_answering": [i % 9 for i in range(98)],
-        }
-    )
-    profile["share_sector_areas_answering"] = profile["n_sector_areas_answering"] / profile["n_sector_areas_invited"]
-    groups = [("all", None)] + [("region", code) for code in range(1081, 1086)]
-    groups += [("municipality_group", code) for code in range(1, 6)] + [("sector_area", code) for code in range(1, 9)]
-    coverage = pd.DataFrame(
-        [
-            {
-                "wave_id": "2016",
-                "breakdown": breakdown,
-                "group_code": code,
-                "n_eligible": 20,
-                "rr1_numerator": 8,
-                "rr1": 0.4,
-                "rr2_numerator": 10,
-                "rr2": 0.5,
-            }
-            for breakdown, code in groups
-        ]
-    )
-    partners = pd.DataFrame(
-        [
-            {
-                "wave_id": "2016",
-                "breakdown": "sector_area",
-                "sector_area_code": sector,
-                "item_code": partner,
-                "answer_category": category,
-                "n_category": 2,
-                "n_valid": 8 if partner != 8 else 0,
-                "share": 0.25 if partner != 8 else None,
-                "weighted_share": 0.3 if partner != 8 else None,
-                "share_dont_know": 0.2,
-            }
-            for sector in range(1, 9)
-            for partner in range(1, 9)
-            for category in ("always_or_often", "sometimes", "seldom", "never")
-        ]
-    )
-    partners.loc[partners["item_code"] == 8, "n_category"] = 0
-    weights = pd.DataFrame(
-        {
-            "wave_id": ["2016"] * 3,
-            "municipality_code": [101, 101, 147],
-            "sector_area_code": [1, 2, 1],
-            "weighting_method": ["post_stratification"] * 3,
-            "weight": [1.5, 2.0, 1.25],
-        }
-    )
+    """One small valid table per raw suite, each within its row-count band."""
+    n_answers = band("raw_survey_answers")[0]
     return {
         "raw_survey_respondents": respondents(),
         "raw_survey_answers": pd.DataFrame(
             {
-                "export_id": [EXPORT] * 4,
-                "respondent_id": [1, 1, 2, 2],
-                "variable_name": ["q1", "q2", "q1", "q2"],
-                "answer_value": ["0", "9", "4", "135.407"],
-                "source_file": ["dataset.csv"] * 4,
-                "source_row": [2, 2, 3, 3],
+                "export_id": [EXPORT] * n_answers,
+                "respondent_id": [i // 4 + 1 for i in range(n_answers)],
+                "variable_name": [f"q{i % 4 + 1}" for i in range(n_answers)],
+                "answer_value": ["0", "9", "4", "135.407"] * (n_answers // 4),
+                "source_file": ["dataset.csv"] * n_answers,
+                "source_row": [i // 4 + 2 for i in range(n_answers)],
             }
         ),
         "raw_statbank_observations": statbank_observations(
@@ -193,18 +181,7 @@ def good_frames() -> dict[str, pd.DataFrame]:
                 ("ARE207", "411", "outside_municipalities", None, "2016", "{}", True, None, ".."),
             ]
         ),
-        "raw_case_studies": pd.DataFrame(
-            {
-                "case_id": ["case-1", "case-2"],
-                "municipality_code": [101, 851],
-                "effort_title": ["effort one", "effort two"],
-                "knowledge_area": ["children_youth", "social_health"],
-                "fieldwork_start_date": pd.to_datetime(["2016-09-01", "2016-10-01"]),
-                "fieldwork_end_date": pd.to_datetime(["2016-12-01", None]),
-                "source_file": ["cases.csv"] * 2,
-                "source_row": [2, 3],
-            }
-        ),
+        "raw_case_studies": case_studies(),
         "raw_fieldwork_activities": pd.DataFrame(
             {
                 "activity_id": ["act-1", "act-2", "act-3"],
@@ -219,24 +196,6 @@ def good_frames() -> dict[str, pd.DataFrame]:
                 "transcript_status": ["done", "not_applicable", "not_applicable"],
                 "source_file": ["fieldwork.csv"] * 3,
                 "source_row": [2, 3, 4],
-            }
-        ),
-        "municipality_profile": profile,
-        "survey_coverage": coverage,
-        "partner_collaboration": partners,
-        "survey_weights": weights,
-        "case_fieldwork": pd.DataFrame(
-            {
-                "case_id": ["case-1", "case-2"],
-                "municipality_code": [101, 851],
-                "municipality_name": ["København", "Aalborg"],
-                "effort_title": ["effort one", "effort two"],
-                "knowledge_area": ["children_youth", "social_health"],
-                "n_activities": [3, 1],
-                "n_participants": [3, 0],
-                "n_interviews": [2, 0],
-                "n_interviews_with_consent": [2, 0],
-                "consent_coverage": [1.0, None],
             }
         ),
     }
@@ -264,34 +223,49 @@ def test_importing_the_gate_does_not_import_great_expectations():
     assert completed.returncode == 0
 
 
-def test_suite_names_list_the_raw_and_mart_suites():
+def test_suite_names_list_the_raw_and_drift_suites_and_no_mart_suite():
     assert gate.suite_names("raw") == RAW_SUITES
-    assert gate.suite_names("marts") == MART_SUITES
+    assert gate.suite_names("drift") == DRIFT_SUITES
+    assert gate.suite_names("marts") == []  # the marts' truths are dbt tests
     with pytest.raises(ValueError):
         gate.suite_names("staging")
 
 
 def test_suite_table_names_the_guarded_table():
     assert gate.suite_table("raw_survey_respondents") == "raw.survey_respondents"
-    assert gate.suite_table("municipality_profile") == "main.municipality_profile"
+    assert gate.suite_table("drift_row_counts") == "main.all_marts"
     with pytest.raises(KeyError):
-        gate.suite_table("no_such_suite")
+        gate.suite_table("municipality_profile")  # a mart suite no more
 
 
-def test_every_suite_json_loads_and_every_expectation_has_severity_and_description():
+def test_every_suite_json_loads_and_every_expectation_has_one_severity_and_a_description():
     files = sorted(gate.expectations_dir().glob("*.json"))
-    assert [f.stem for f in files] == sorted(RAW_SUITES + MART_SUITES)
+    assert [f.stem for f in files] == sorted(RAW_SUITES + DRIFT_SUITES)
     for path in files:
         document = json.loads(path.read_text(encoding="utf-8"))
-        assert document["meta"]["stage"] in ("raw", "marts")
+        assert document["meta"]["stage"] in ("raw", "drift")
         assert document["meta"]["table"].split(".")[0] in ("raw", "main")
         assert document["expectations"], path.name
         for expectation in document["expectations"]:
             assert expectation["meta"]["severity"] in ("blocking", "warning"), path.name
+            assert "severity" not in expectation, path.name  # one severity field per check: meta's
             assert expectation["meta"]["description"].strip(), path.name
-        # The committed JSON is a GX 1.x suite: GX reads it back to the same expectations.
+        # The committed JSON is a GX 1.x suite: GX reads it back to the same expectations, with GX's own
+        # severity field following meta's.
         suite = gate.load_suite(path.stem)
         assert [e.expectation_type for e in suite.expectations] == [e["type"] for e in document["expectations"]]
+        assert [e.severity.value for e in suite.expectations] == [
+            {"blocking": "critical", "warning": "warning"}[e["meta"]["severity"]] for e in document["expectations"]
+        ]
+
+
+def test_a_suite_with_a_second_severity_field_is_refused(tmp_path, monkeypatch):
+    document = json.loads((gate.expectations_dir() / "raw_case_studies.json").read_text(encoding="utf-8"))
+    document["expectations"][0]["severity"] = "critical"
+    (tmp_path / "raw_case_studies.json").write_text(json.dumps(document), encoding="utf-8")
+    monkeypatch.setenv("SAMSKAB_EXPECTATIONS_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match="keep meta 'severity' only"):
+        gate.load_suite_document("raw_case_studies")
 
 
 def test_municipality_code_sets_of_the_suites_are_the_seeds_98_codes_without_christianso():
@@ -299,7 +273,7 @@ def test_municipality_code_sets_of_the_suites_are_the_seeds_98_codes_without_chr
     assert len(codes) == len(set(codes)) == 98 and 411 not in codes
     regions = collections.Counter(seed_column("municipalities", "regionsnavn"))
     assert sorted(regions.values()) == [11, 17, 19, 22, 29]
-    for name in ("municipality_profile", "raw_case_studies", "raw_survey_respondents", "raw_statbank_observations"):
+    for name in ("raw_case_studies", "raw_survey_respondents", "raw_statbank_observations"):
         committed = json.loads((gate.expectations_dir() / f"{name}.json").read_text(encoding="utf-8"))
         sets = [
             e["kwargs"]["value_set"]
@@ -321,7 +295,7 @@ def test_no_suite_types_out_a_code_list():
             )
 
 
-@pytest.mark.parametrize("suite_name", RAW_SUITES + MART_SUITES)
+@pytest.mark.parametrize("suite_name", RAW_SUITES)
 def test_valid_table_passes_every_check(suite_name):
     frame = good_frames()[suite_name]
     verdict = gate.validate_frame(suite_name, frame)
@@ -332,38 +306,247 @@ def test_valid_table_passes_every_check(suite_name):
     assert len(verdict.outcomes) == len(gate.load_suite_document(suite_name)["expectations"])
 
 
+# --- the row-count bands of the raw tables ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("suite_name", RAW_SUITES)
+def test_every_raw_suite_has_a_blocking_row_count_band_with_both_ends_and_its_reason(suite_name):
+    (expectation,) = [
+        e
+        for e in gate.load_suite_document(suite_name)["expectations"]
+        if e["type"] == "expect_table_row_count_to_be_between"
+    ]
+    low, high = expectation["kwargs"]["min_value"], expectation["kwargs"]["max_value"]
+    assert 1 <= low < high
+    assert expectation["meta"]["severity"] == "blocking"
+    # The description says the band and why: both ends, as written for people.
+    description = expectation["meta"]["description"]
+    assert f"{low:,}" in description and f"{high:,}" in description, description
+    assert len(description) > 150, description
+
+
+def test_the_bands_let_the_studys_own_deliveries_through():
+    """A band that would stop a real delivery is worse than none: the study's sizes sit well inside."""
+    one_wave, both_waves = 98 * 8, 2 * 98 * 8  # heads invited per wave: 98 municipalities x 8 sector areas
+    # respondents: an export of a wave's answering half at least; ten times both waves at most
+    low, high = band("raw_survey_respondents")
+    assert low <= one_wave // 2 and high >= 10 * both_waves
+    # answers: ten per record of that half; a hundred per record of ten deliveries of both waves
+    low, high = band("raw_survey_answers")
+    assert low <= 10 * one_wave // 2 and high >= 100 * both_waves * 10
+    # Statbank: a figure per municipality; ten answers of FOLK1A by sex over 70 quarters (105 areas)
+    low, high = band("raw_statbank_observations")
+    assert low <= 98 and high >= (1 + 5 + 98 + 1) * 3 * 70 * 10
+    # the case register: the study's five cases three times over; a hundred activities per case
+    low, high = band("raw_case_studies")
+    assert low <= 1 and high >= 5 * 3
+    low, high = band("raw_fieldwork_activities")
+    assert low <= 1 and high >= 5 * 100
+
+
+def test_too_few_respondent_records_fail_the_band_as_a_count():
+    low, _ = band("raw_survey_respondents")
+    verdict = gate.validate_frame("raw_survey_respondents", respondents(low - 1))
+    outcome = failed(verdict, "expect_table_row_count_to_be_between", None)
+    assert outcome.severity == "blocking"
+    assert outcome.observed == f"observed {low - 1} rows"
+    assert verdict.failed_blocking == (outcome,)
+    assert gate.validate_frame("raw_survey_respondents", respondents(low)).passed
+
+
+def test_more_case_studies_than_the_band_allows_fail_it():
+    _, high = band("raw_case_studies")
+    verdict = gate.validate_frame("raw_case_studies", case_studies(high + 1))
+    outcome = failed(verdict, "expect_table_row_count_to_be_between", None)
+    assert outcome.observed == f"observed {high + 1} rows"
+    assert verdict.failed_blocking == (outcome,)
+    assert gate.validate_frame("raw_case_studies", case_studies(high)).passed
+
+
+# --- keys are dbt's: source tests on the raw tables ---------------------------------------------------
+
+
+def _source_tests() -> dict[str, list]:
+    """Every data test of the dbt sources' raw tables: {"case_studies": [test, ...], "case_studies.case_id": [...]}."""
+    tests: dict[str, list] = {}
+    for path in (DBT_PROJECT / "models" / "staging").glob("*/_*__sources.yml"):
+        for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+            for table in source["tables"]:
+                tests[table["name"]] = table.get("data_tests") or []
+                for column in table.get("columns") or []:
+                    tests[f"{table['name']}.{column['name']}"] = column.get("data_tests") or []
+    return tests
+
+
+def _unique_combinations(tests: list) -> list[list[str]]:
+    return [
+        test["unique_combination"]["arguments"]["combination_of_columns"]
+        for test in tests
+        if isinstance(test, dict) and "unique_combination" in test
+    ]
+
+
+def test_no_raw_suite_checks_a_key_and_dbt_source_tests_hold_every_raw_key():
+    for name in RAW_SUITES:
+        checks = {e["type"] for e in gate.load_suite_document(name)["expectations"]}
+        assert not checks & UNIQUENESS_CHECKS, name
+    tests = _source_tests()
+    for column in ("case_studies.case_id", "fieldwork_activities.activity_id"):
+        assert {"unique", "not_null"} <= set(tests[column]), column
+    assert ["export_id", "respondent_id"] in _unique_combinations(tests["survey_respondents"])
+    assert ["export_id", "respondent_id", "variable_name"] in _unique_combinations(tests["survey_answers"])
+    for column in ("survey_respondents.export_id", "survey_respondents.respondent_id", "survey_answers.variable_name"):
+        assert "not_null" in tests[column], column
+
+
+def test_a_required_field_gx_checks_before_dbt_is_not_checked_again_by_a_dbt_source_test():
+    tests = _source_tests()
+    gx_required = {
+        f"{gate.suite_table(name).split('.')[1]}.{e['kwargs']['column']}"
+        for name in RAW_SUITES
+        for e in gate.load_suite_document(name)["expectations"]
+        if e["type"] == "expect_column_values_to_not_be_null" and "row_condition" not in e["kwargs"]
+    }
+    assert {
+        "survey_answers.answer_value",
+        "statbank_observations.table_id",
+        "fieldwork_activities.case_id",
+    } <= gx_required
+    assert [column for column in sorted(gx_required) if "not_null" in tests.get(column, [])] == []
+
+
+# --- what the mart suites checked are dbt tests now ----------------------------------------------------
+
+
+def _mart_tests() -> dict[str, list]:
+    """Every data test of the marts, by model and by model.column."""
+    tests: dict[str, list] = {}
+    for path in (DBT_PROJECT / "models" / "marts").glob("_*.yml"):
+        for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]:
+            tests[model["name"]] = model.get("data_tests") or []
+            for column in model.get("columns") or []:
+                tests[f"{model['name']}.{column['name']}"] = column.get("data_tests") or []
+    return tests
+
+
+def _generic(tests: list, name: str) -> list[tuple[dict, dict]]:
+    """(arguments, config) of each test named `name` in a list of dbt data tests."""
+    return [
+        ((test[name] or {}).get("arguments") or {}, (test[name] or {}).get("config") or {})
+        for test in tests
+        if isinstance(test, dict) and name in test
+    ]
+
+
+@pytest.mark.parametrize(
+    ("node", "test", "arguments", "config"),
+    [
+        ("municipality_profile", "row_count_between", {"min_value": 98, "max_value": 98}, {}),
+        (
+            "municipality_profile",
+            "numerator_within_denominator",
+            {"numerator": "n_sector_areas_answering", "denominator": "n_sector_areas_invited"},
+            {},
+        ),
+        ("municipality_profile.population", "accepted_range", {"min_value": 1}, {}),
+        (
+            "municipality_profile.share_sector_areas_answering",
+            "column_mean_between",
+            {"min_value": 0.2, "max_value": 0.8},
+            {"severity": "warn"},
+        ),
+        (
+            "partner_collaboration.answer_category",
+            "relationships",
+            {"to": "ref('stg_reference__answer_categories')", "field": "answer_category"},
+            {},
+        ),
+        ("partner_collaboration.share_dont_know", "accepted_range", {"max_value": 0.5}, {"severity": "warn"}),
+        ("survey_coverage", "row_count_between", {"min_value": 19}, {}),
+        (
+            "survey_coverage",
+            "numerator_within_denominator",
+            {"numerator": "rr2_numerator", "denominator": "n_eligible"},
+            {},
+        ),
+        (
+            "survey_coverage.rr2",
+            "accepted_range",
+            {"min_value": 0.2, "max_value": 0.9},
+            {"where": "breakdown = 'all'", "severity": "warn"},
+        ),
+        ("survey_weights.weight", "accepted_range", {"min_value": 0.5, "max_value": 20}, {"severity": "warn"}),
+        ("case_fieldwork.n_activities", "accepted_range", {"min_value": 1}, {"severity": "warn"}),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_each_check_of_the_former_mart_suites_is_a_dbt_test_with_its_severity(node, test, arguments, config):
+    assert (arguments, config) in _generic(_mart_tests()[node], test)
+
+
+def test_population_of_every_municipality_is_required_by_dbt():
+    assert "not_null" in _mart_tests()["municipality_profile.population"]
+
+
+# The project's generic tests, rendered as dbt renders them (a test block is a macro taking the relation),
+# against a DuckDB table: a cheap proof that each fails on the rows it should, without a dbt build.
+def render_generic_test(name: str, relation: str, **arguments) -> str:
+    source = (DBT_PROJECT / "tests" / "generic" / f"{name}.sql").read_text(encoding="utf-8")
+    source = re.sub(r"{%\s*test\s", "{% macro ", source).replace("endtest", "endmacro")
+    module = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source).module
+    return str(getattr(module, name)(model=relation, **arguments))
+
+
+def failing_rows(sql: str, table: pd.DataFrame) -> list[tuple]:
+    with duckdb.connect() as connection:
+        connection.register("tested", table)
+        return connection.execute(sql).fetchall()
+
+
+def test_row_count_between_fails_outside_its_band_with_the_count():
+    profile = pd.DataFrame({"municipality_code": range(97)})
+    assert failing_rows(render_generic_test("row_count_between", "tested", min_value=98, max_value=98), profile) == [
+        (97,)
+    ]
+    whole = pd.DataFrame({"municipality_code": range(98)})
+    assert failing_rows(render_generic_test("row_count_between", "tested", min_value=98, max_value=98), whole) == []
+    assert failing_rows(render_generic_test("row_count_between", "tested", min_value=19), whole) == []
+
+
+def test_column_mean_between_fails_when_the_mean_leaves_its_band():
+    sql = render_generic_test("column_mean_between", "tested", column_name="share", min_value=0.2, max_value=0.8)
+    assert failing_rows(sql, pd.DataFrame({"share": [0.0, 0.1, None]})) == [(0.05,)]
+    assert failing_rows(sql, pd.DataFrame({"share": [0.25, 0.75, None]})) == []
+    assert failing_rows(sql, pd.DataFrame({"share": pd.Series([None, None], dtype="float64")})) == []
+
+
+# --- the raw checks, in words and counts --------------------------------------------------------------
+
+
 def test_unknown_municipality_code_fails_blocking_check():
-    frame = respondents(4, municipality_code=[101, UNKNOWN_MUNICIPALITY, 147, 851])
+    frame = respondents(municipality_code=[101, UNKNOWN_MUNICIPALITY, 147, 851])
     verdict = gate.validate_frame("raw_survey_respondents", frame)
     assert not verdict.passed
     outcome = failed(verdict, "expect_column_values_to_be_in_set", "municipality_code")
     assert outcome.severity == "blocking"
-    assert outcome.observed == "1 of 4 rows unexpected (counting only the rows the check applies to)"
+    assert outcome.observed == "1 of 100 rows unexpected (counting only the rows the check applies to)"
     assert verdict.failed_blocking == (outcome,)
 
 
 def test_christianso_is_not_accepted_as_a_municipality():
-    verdict = gate.validate_frame("raw_survey_respondents", respondents(4, municipality_code=[101, 411, 147, 851]))
+    verdict = gate.validate_frame("raw_survey_respondents", respondents(municipality_code=[101, 411, 147, 851]))
     assert not verdict.passed
-
-
-def test_duplicated_respondent_id_fails_blocking_check():
-    verdict = gate.validate_frame("raw_survey_respondents", respondents(3, respondent_id=[7, 7, 8]))
-    assert not verdict.passed
-    outcome = failed(verdict, "expect_compound_columns_to_be_unique", "export_id, respondent_id")
-    assert outcome.severity == "blocking"
-    assert outcome.observed == "2 of 3 rows unexpected"
 
 
 def test_warning_only_failure_leaves_verdict_passed():
     started = pd.Timestamp("2016-03-01 09:00")
-    frame = respondents(3, closed_at=[started - pd.Timedelta(hours=1), started, pd.NaT])
+    frame = respondents(closed_at=[started - pd.Timedelta(hours=1), started, pd.NaT])
     verdict = gate.validate_frame("raw_survey_respondents", frame)
     assert verdict.passed
     assert verdict.failed_blocking == ()
     (outcome,) = verdict.failed_warning
     assert outcome.column == "closed_at, started_at"
-    assert outcome.observed.startswith("1 of 3 rows unexpected")
+    assert outcome.observed.startswith("1 of 100 rows unexpected")
     assert gate.describe_failures([verdict]).startswith("WARNING:")
 
 
@@ -378,7 +561,7 @@ def test_municipality_population_warning_ignores_other_areas_tables_and_parts_of
     assert verdict.passed
     (outcome,) = verdict.failed_warning
     assert outcome.column == "value"
-    assert outcome.observed.startswith("1 of 1 rows unexpected")
+    assert outcome.observed.startswith("1 of 99 rows unexpected")  # Læsø and the 98 municipalities' totals
 
 
 def test_a_period_that_reads_as_no_date_fails_blocking_check():
@@ -386,7 +569,7 @@ def test_a_period_that_reads_as_no_date_fails_blocking_check():
     frame.loc[1, "period_start_date"] = pd.NaT
     verdict = gate.validate_frame("raw_statbank_observations", frame)
     outcome = failed(verdict, "expect_column_values_to_not_be_null", "period_start_date")
-    assert outcome.observed == "1 of 7 rows unexpected"
+    assert outcome.observed == "1 of 105 rows unexpected"
     assert not verdict.passed
 
 
@@ -396,11 +579,11 @@ APPLIES = " (counting only the rows the check applies to)"
 @pytest.mark.parametrize(
     ("row", "column", "value", "check", "observed"),
     [
-        (3, "municipality_code", UNKNOWN_MUNICIPALITY, "in_set", f"1 of 3 rows unexpected{APPLIES}"),
-        (1, "value", -1, "between", f"1 of 5 rows unexpected{APPLIES}"),  # FOLK1A: a population is not negative
+        (3, "municipality_code", UNKNOWN_MUNICIPALITY, "in_set", f"1 of 101 rows unexpected{APPLIES}"),
+        (1, "value", -1, "between", f"1 of 103 rows unexpected{APPLIES}"),  # FOLK1A: a population is not negative
         (5, "value", 45_001, "between", f"1 of 2 rows unexpected{APPLIES}; 1 empty, not checked"),  # ARE207, km²
-        (6, "value_marker", "x", "in_set", "1 of 7 rows unexpected; 6 empty, not checked"),
-        (4, "area_level", "parish", "in_set", "1 of 7 rows unexpected"),
+        (6, "value_marker", "x", "in_set", "1 of 105 rows unexpected; 104 empty, not checked"),
+        (4, "area_level", "parish", "in_set", "1 of 105 rows unexpected"),
     ],
     ids=["unknown-municipality", "negative-population", "area-beyond-the-country", "odd-marker", "unknown-level"],
 )
@@ -414,70 +597,18 @@ def test_a_damaged_statbank_figure_fails_a_blocking_check_naming_its_column(row,
     assert verdict.failed_blocking == (outcome,)
 
 
-def test_wrong_row_count_of_a_mart_is_reported_as_a_count():
-    frame = good_frames()["municipality_profile"].iloc[:97]
-    verdict = gate.validate_frame("municipality_profile", frame)
-    outcome = failed(verdict, "expect_table_row_count_to_equal", None)
-    assert outcome.observed == "observed 97 rows"
-    assert not verdict.passed
-
-
-def test_more_sector_areas_answering_than_invited_fails_and_low_mean_share_warns():
-    frame = good_frames()["municipality_profile"]
-    frame["n_sector_areas_answering"] = 0
-    frame.loc[5, "n_sector_areas_answering"] = 9
-    frame["share_sector_areas_answering"] = 0.0
-    verdict = gate.validate_frame("municipality_profile", frame)
-    pair = failed(
-        verdict,
-        "expect_column_pair_values_a_to_be_greater_than_b",
-        "n_sector_areas_invited, n_sector_areas_answering",
-    )
-    assert pair.observed == "1 of 98 rows unexpected"
-    mean = failed(verdict, "expect_column_mean_to_be_between", "share_sector_areas_answering")
-    assert mean.severity == "warning"
-    assert mean.observed == "observed 0"
-    assert verdict.failed_blocking == (pair,)
-
-
-def test_response_rates_out_of_order_fail_and_an_odd_overall_rate_warns():
-    frame = good_frames()["survey_coverage"]
-    frame.loc[frame["breakdown"] == "region", "rr1_numerator"] = 11  # more completes than responses
-    frame.loc[frame["breakdown"] == "all", "rr2"] = 0.95
-    verdict = gate.validate_frame("survey_coverage", frame)
-    pair = failed(verdict, "expect_column_pair_values_a_to_be_greater_than_b", "rr2_numerator, rr1_numerator")
-    assert pair.observed == "5 of 19 rows unexpected"
-    odd = failed(verdict, "expect_column_values_to_be_between", "rr2")
-    assert odd.severity == "warning"
-    assert odd.observed == "1 of 1 rows unexpected (counting only the rows the check applies to)"
-    assert verdict.failed_blocking == (pair,)
-
-
-def test_a_share_above_one_or_a_category_beyond_its_denominator_fails_the_concept_mart():
-    frame = good_frames()["partner_collaboration"]
-    frame.loc[0, "share"] = 1.2
-    frame.loc[1, "n_category"] = 9
-    verdict = gate.validate_frame("partner_collaboration", frame)
-    share = failed(verdict, "expect_column_values_to_be_between", "share")
-    assert share.observed == "1 of 256 rows unexpected; 32 empty, not checked"
-    pair = failed(verdict, "expect_column_pair_values_a_to_be_greater_than_b", "n_valid, n_category")
-    assert pair.observed == "1 of 256 rows unexpected"
-    assert not verdict.passed
-
-
-def test_a_head_without_a_weight_fails_and_a_heavy_weight_warns():
-    frame = good_frames()["survey_weights"]
-    frame.loc[0, "weight"] = None
-    frame.loc[1, "weight"] = 35.0
-    verdict = gate.validate_frame("survey_weights", frame)
-    missing = failed(verdict, "expect_column_values_to_not_be_null", "weight")
-    heavy = failed(verdict, "expect_column_values_to_be_between", "weight")
-    assert heavy.severity == "warning"
-    assert verdict.failed_blocking == (missing,)
+def test_an_activity_without_its_case_fails_and_an_unknown_kind_too():
+    frame = good_frames()["raw_fieldwork_activities"]
+    frame.loc[0, "case_id"] = None
+    frame.loc[2, "activity_type"] = "walk"
+    verdict = gate.validate_frame("raw_fieldwork_activities", frame)
+    assert failed(verdict, "expect_column_values_to_not_be_null", "case_id").observed == "1 of 3 rows unexpected"
+    assert failed(verdict, "expect_column_values_to_be_in_set", "activity_type").observed == "1 of 3 rows unexpected"
+    assert len(verdict.failed_blocking) == 2
 
 
 def test_missing_column_fails_and_is_named():
-    frame = respondents(3).drop(columns=["status_code"])
+    frame = respondents().drop(columns=["status_code"])
     verdict = gate.validate_frame("raw_survey_respondents", frame)
     outcome = failed(verdict, "expect_column_values_to_be_in_set", "status_code")
     assert outcome.observed == "the table has no column status_code"
@@ -486,7 +617,6 @@ def test_missing_column_fails_and_is_named():
 
 def test_no_cell_value_appears_in_outcomes_or_failure_description():
     bad_respondents = respondents(
-        4,
         export_id=[EXPORT] * 4,
         respondent_id=[PSEUDONYM, PSEUDONYM, EMAIL, None],
         municipality_code=[UNKNOWN_MUNICIPALITY, 101, 147, 851],
@@ -536,12 +666,12 @@ def test_no_cell_value_appears_in_outcomes_or_failure_description():
         assert cell not in words, f"cell value {cell!r} leaked into the gate's words"
     # Yet the words say what failed and how often.
     assert "column municipality_code" in words
-    assert "1 of 4 rows unexpected" in words
+    assert "1 of 100 rows unexpected" in words
+    assert "observed 3 rows" in words  # the answers' band, a count
 
 
 def test_gx_results_in_the_gates_result_format_hold_counts_but_no_cell_value():
     frame = respondents(
-        3,
         respondent_id=[PSEUDONYM, PSEUDONYM, EMAIL],
         municipality_code=[UNKNOWN_MUNICIPALITY, 101, 147],
         status_code=[6203, 1, 2],
@@ -564,16 +694,15 @@ def test_an_unmapped_export_may_lack_municipality_and_sector_but_a_mapped_one_ma
     """Rows of an export no mapping entry ties to a wave land without background; the checks of
     municipality and sector area apply to mapped rows only (and the code set to municipality rows)."""
     unmapped = respondents(
-        3,
-        wave_id=[None, None, "2016"],
-        area_level=[None, None, "municipality"],
-        municipality_code=[None, None, 101],
-        sector_area_code=[None, None, 1],
+        wave_id=[None, None],
+        area_level=[None, None],
+        municipality_code=[None, None],
+        sector_area_code=[None, None],
     )
     assert gate.validate_frame("raw_survey_respondents", unmapped).passed
-    christianso = respondents(2, area_level=["outside_municipalities", "municipality"], municipality_code=[411, 101])
+    christianso = respondents(area_level=["outside_municipalities", "municipality"], municipality_code=[411, 101])
     assert gate.validate_frame("raw_survey_respondents", christianso).passed
-    missing = respondents(2, municipality_code=[None, 101], area_level=[None, "municipality"])
+    missing = respondents(municipality_code=[None, 101], area_level=[None, "municipality"])
     verdict = gate.validate_frame("raw_survey_respondents", missing)
     assert [(o.check, o.column) for o in verdict.failed_blocking] == [
         ("expect_column_values_to_not_be_null", "municipality_code")
@@ -583,7 +712,7 @@ def test_an_unmapped_export_may_lack_municipality_and_sector_but_a_mapped_one_ma
 def test_describe_failures_gives_one_line_per_failed_check_in_words():
     verdict = gate.validate_frame(
         "raw_survey_respondents",
-        respondents(4, municipality_code=[101, UNKNOWN_MUNICIPALITY, 147, 851], status_code=[1, 2, 3, 0]),
+        respondents(municipality_code=[101, UNKNOWN_MUNICIPALITY, 147, 851], status_code=[1, 2, 3, 0]),
     )
     text = gate.describe_failures(
         [verdict, gate.validate_frame("raw_survey_answers", good_frames()["raw_survey_answers"])]
@@ -595,13 +724,12 @@ def test_describe_failures_gives_one_line_per_failed_check_in_words():
     )
     assert "column municipality_code" in lines[0]
     assert "one of the 98 Danish municipalities" in lines[0]
-    assert "1 of 4 rows unexpected" in lines[0]
+    assert "1 of 100 rows unexpected" in lines[0]
     assert "column status_code" in lines[1]
     assert gate.describe_failures([]) == ""
 
 
 def test_frame_read_from_duckdb_with_a_bad_row_fails():
-    duckdb = pytest.importorskip("duckdb")
     with duckdb.connect() as connection:
         connection.execute(
             """
@@ -622,18 +750,52 @@ def test_frame_read_from_duckdb_with_a_bad_row_fails():
                 'municipality' as area_level,
                 'dataset.csv' as source_file,
                 range::integer as source_row
-            from range(5)
+            from range(120)
             """
         )
         frame = connection.sql("select * from survey_respondents").df()
     verdict = gate.validate_frame("raw_survey_respondents", frame)
     assert [o.column for o in verdict.failed_blocking] == ["municipality_code"]
-    assert verdict.failed_blocking[0].observed == "1 of 5 rows unexpected (counting only the rows the check applies to)"
+    assert verdict.failed_blocking[0].observed == f"1 of 120 rows unexpected{APPLIES}"
+
+
+def test_a_suite_parameter_comes_from_the_caller_and_is_required(tmp_path, monkeypatch):
+    """`{"$PARAMETER": name}` in a committed argument is filled from validate_frame's parameters."""
+    document = {
+        "name": "raw_bounded",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "n", "max_value": {"$PARAMETER": "ceiling"}},
+                "meta": {"severity": "blocking", "description": "n stays under the ceiling."},
+            }
+        ],
+        "meta": {"stage": "raw", "table": "raw.bounded"},
+    }
+    (tmp_path / "raw_bounded.json").write_text(json.dumps(document), encoding="utf-8")
+    monkeypatch.setenv("SAMSKAB_EXPECTATIONS_DIR", str(tmp_path))
+    frame = pd.DataFrame({"n": [1, 5, 9]})
+    assert failed(gate.validate_frame("raw_bounded", frame, {"ceiling": 4}), "expect_column_values_to_be_between", "n")
+    verdict = gate.validate_frame("raw_bounded", frame, {"ceiling": 10})
+    assert verdict.passed
+    # GX's result, kept for Data Docs, shows the value the check applied.
+    assert verdict.validation_result["results"][0]["expectation_config"]["kwargs"]["max_value"] == 10
+    from great_expectations.exceptions import SuiteParameterError
+
+    with pytest.raises(SuiteParameterError, match="ceiling"):
+        gate.validate_frame("raw_bounded", frame)
+
+
+def test_the_marts_stage_has_no_suite_and_validates_nothing(tmp_path):
+    # No file is opened for a stage without suites: this one does not even exist.
+    assert validate_stage("marts", tmp_path / "no_such_candidate.duckdb") == []
+    with pytest.raises(ValueError, match="drift_verdicts"):
+        validate_stage("drift", tmp_path / "no_such_candidate.duckdb")
 
 
 def test_expectations_folder_can_be_moved_with_an_environment_variable(tmp_path, monkeypatch):
-    source = gate.expectations_dir() / "case_fieldwork.json"
-    (tmp_path / "case_fieldwork.json").write_text(source.read_text(encoding="utf-8"))
+    source = gate.expectations_dir() / "raw_case_studies.json"
+    (tmp_path / "raw_case_studies.json").write_text(source.read_text(encoding="utf-8"))
     monkeypatch.setenv("SAMSKAB_EXPECTATIONS_DIR", str(tmp_path))
-    assert gate.suite_names("marts") == ["case_fieldwork"]
-    assert gate.suite_names("raw") == []
+    assert gate.suite_names("raw") == ["raw_case_studies"]
+    assert gate.suite_names("drift") == []

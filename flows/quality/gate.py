@@ -7,7 +7,14 @@ fetched), while its pandas engine works.
 Results never carry cell values. GX is asked for the SUMMARY result format with no partial
 unexpected list, and only counts (and, for aggregate checks such as the row count or a mean,
 the observed statistic) are copied out of its answer, so no respondent, pseudonym or code
-from the data can reach an artifact, a log or Data Docs through the gate.
+from the data can reach an artifact, a log or Data Docs through the gate. GX's own result is
+kept beside the outcomes for Data Docs (flows/docs.py), scrubbed the same way: counts and
+safe statistics stay, every value list, observed cell and exception text goes.
+
+What the suites hold: boundary checks of the raw deliveries before dbt runs (formats and code sets
+from the seeds, ranges, required fields, date order, a row-count band per raw table), and the drift
+of a candidate file from the published one (flows/quality/drift.py). Keys, relationships, accepted
+values, grids, reconciliations and ranges of the marts are dbt tests; each check lives in one tool.
 
 `great_expectations` takes about ten seconds to import, so it is imported on first
 validation only; reading suite names and tables needs nothing but the JSON files.
@@ -20,8 +27,8 @@ import math
 import os
 import threading
 import warnings
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +41,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 BLOCKING = "blocking"
 WARNING = "warning"
-STAGES = ("raw", "marts")
+# raw: each raw table before dbt (stages.validate_stage); marts: a candidate's marts (none committed now,
+# dbt tests hold their truths); drift: comparison frames of the candidate and the published file (drift.py).
+STAGES = ("raw", "marts", "drift")
 EXPECTATIONS_DIR_ENV = "SAMSKAB_EXPECTATIONS_DIR"
 
 # Whole-table statistics that are safe to show: none of them is a cell of the table.
@@ -52,9 +61,30 @@ _SAFE_OBSERVED_VALUE = frozenset(
         "expect_column_unique_value_count_to_be_between",
     }
 )
+# The only keys of an expectation's `result` kept for Data Docs: counts and percentages. Everything
+# else goes: partial_unexpected_list/_counts/_index_list, unexpected_list, unexpected_index_list/
+# _query, unexpected_rows, details (value counts, quantiles) and any key a future GX adds.
+_COUNT_KEYS = frozenset(
+    {
+        "element_count",
+        "missing_count",
+        "missing_percent",
+        "unexpected_count",
+        "unexpected_percent",
+        "unexpected_percent_total",
+        "unexpected_percent_nonmissing",
+    }
+)
+# Said in place of GX's exception message and traceback, which may quote a value from the data.
+EXCEPTION_LEFT_OUT = (
+    "The check could not run on this table (a column may have an unexpected type); "
+    "the error text is left out because it may quote a value from the data."
+)
 _ROW_COUNT_CHECKS = frozenset({"expect_table_row_count_to_be_between", "expect_table_row_count_to_equal"})
 # Private key put into each expectation's meta in memory, to give back results in suite order.
 _ORDER_KEY = "_gate_order"
+# GX's own severity field, set in memory from meta.severity: the committed suites carry one severity field.
+_GX_SEVERITY = {BLOCKING: "critical", WARNING: "warning"}
 
 # SUMMARY gives counts per check; with no partial list it copies no cell value (GX 1.24 then
 # returns element, unexpected and missing counts and percentages, and an empty
@@ -84,12 +114,17 @@ class CheckOutcome:
 
 @dataclass(frozen=True)
 class SuiteVerdict:
-    """Every outcome of one suite on one table; it passes unless a blocking check failed."""
+    """Every outcome of one suite on one table; it passes unless a blocking check failed.
+
+    `validation_result` is GX's own result as a JSON-able dict, scrubbed of every cell value
+    (`scrub_validation_result`), for Data Docs; None for verdicts GX did not make (the consent gate).
+    """
 
     suite: str
     table: str
     n_rows: int
     outcomes: tuple[CheckOutcome, ...]
+    validation_result: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -159,6 +194,8 @@ def _check_document(path: Path, document: dict[str, Any]) -> None:
         exp_meta = expectation.get("meta") or {}
         if exp_meta.get("severity") not in (BLOCKING, WARNING):
             problems.append(f"expectation {index} has no severity 'blocking' or 'warning' in meta")
+        if "severity" in expectation:
+            problems.append(f"expectation {index} has GX's own 'severity' beside meta's; keep meta 'severity' only")
         if not exp_meta.get("description"):
             problems.append(f"expectation {index} has no description in meta")
     if problems:
@@ -166,7 +203,7 @@ def _check_document(path: Path, document: dict[str, Any]) -> None:
 
 
 def suite_names(stage: str) -> list[str]:
-    """Names of the suites whose meta 'stage' is `stage` ("raw" or "marts"), sorted."""
+    """Names of the suites whose meta 'stage' is `stage` ("raw", "marts" or "drift"), sorted."""
     if stage not in STAGES:
         raise ValueError(f"Unknown stage {stage!r}; expected one of {STAGES}")
     return sorted(
@@ -226,6 +263,7 @@ def _build_suite(document: dict[str, Any], mark_order: bool = True) -> Any:
     expectations = []
     for index, expectation in enumerate(document["expectations"]):
         expectation = dict(expectation)
+        expectation["severity"] = _GX_SEVERITY[expectation["meta"]["severity"]]
         if mark_order:
             expectation["meta"] = {**expectation.get("meta", {}), _ORDER_KEY: index}
         expectations.append(expectation)
@@ -308,17 +346,21 @@ def _column_label(kwargs: dict[str, Any]) -> str | None:
     return ", ".join(columns) if columns else None
 
 
-def validate_frame(suite_name: str, frame: pandas.DataFrame) -> SuiteVerdict:
+def validate_frame(
+    suite_name: str, frame: pandas.DataFrame, parameters: Mapping[str, Any] | None = None
+) -> SuiteVerdict:
     """Validate `frame` (a table read from DuckDB) against the suite `suite_name`.
 
-    Returns one outcome per expectation, in the suite's order, with counts only.
+    `parameters` gives the suite's parameters, the values of its `{"$PARAMETER": name}` arguments (a
+    setting such as the drift threshold; GX raises if one is missing). Returns one outcome per
+    expectation, in the suite's order, with counts only.
     """
     document = load_suite_document(suite_name)
     with _validate_lock:
         batch_definition = _batch_definition()
         suite = _build_suite(document)
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(suite, result_format=dict(RESULT_FORMAT))
+        result = batch.validate(suite, result_format=dict(RESULT_FORMAT), expectation_parameters=dict(parameters or {}))
     frame_columns = {str(c) for c in frame.columns}
     ranked = []
     for item in result.results:
@@ -341,7 +383,76 @@ def validate_frame(suite_name: str, frame: pandas.DataFrame) -> SuiteVerdict:
         table=document["meta"]["table"],
         n_rows=len(frame),
         outcomes=tuple(outcome for _, outcome in ranked),
+        validation_result=scrub_validation_result(result.to_json_dict(), document["meta"]["table"]),
     )
+
+
+def scrub_validation_result(result: dict[str, Any], table: str | None = None) -> dict[str, Any]:
+    """GX's suite validation result (`to_json_dict()`) with no cell value left in it, in suite order.
+
+    Per expectation only the counts in `_COUNT_KEYS` stay, and `observed_value` only for the whole-table
+    statistics in `_SAFE_OBSERVED_VALUE`; an exception keeps the fact that it was raised, never its
+    message or traceback. Of the run's meta only GX's version, the batch's kind and load time and the
+    asset stay (the data fingerprint goes); `table` becomes the asset's name, so Data Docs name the
+    table validated instead of the gate's one in-memory asset.
+    """
+    results = []
+    for item in result.get("results") or []:
+        config = dict(item.get("expectation_config") or {})
+        check = config.get("type")
+        meta = dict(config.get("meta") or {})
+        order = meta.pop(_ORDER_KEY, len(results))
+        config["meta"] = meta
+        kept = {key: value for key, value in (item.get("result") or {}).items() if key in _COUNT_KEYS}
+        observed = (item.get("result") or {}).get("observed_value")
+        if check in _SAFE_OBSERVED_VALUE and isinstance(observed, int | float) and not isinstance(observed, bool):
+            kept["observed_value"] = observed
+        exception = item.get("exception_info") or {}
+        raised = isinstance(exception, dict) and _raised(exception)
+        results.append(
+            (
+                order,
+                {
+                    "success": bool(item.get("success")),
+                    "expectation_config": config,
+                    "result": kept,
+                    "meta": {},
+                    "exception_info": {
+                        "raised_exception": raised,
+                        "exception_message": EXCEPTION_LEFT_OUT if raised else None,
+                        # GX renders the traceback of a raised exception as text: an empty one, never None.
+                        "exception_traceback": "" if raised else None,
+                    },
+                },
+            )
+        )
+    results.sort(key=lambda pair: pair[0])
+    meta = result.get("meta") or {}
+    batch_definition = dict(meta.get("active_batch_definition") or {})
+    if table:
+        batch_definition["data_asset_name"] = table
+    batch_spec = {"batch_data": str((meta.get("batch_spec") or {}).get("batch_data", ""))}
+    if table:
+        batch_spec["data_asset_name"] = table  # what the pages' "Data asset" line shows
+    kept_meta: dict[str, Any] = {
+        "great_expectations_version": meta.get("great_expectations_version"),
+        "batch_spec": batch_spec,
+        "batch_markers": {"ge_load_time": (meta.get("batch_markers") or {}).get("ge_load_time")},
+        "active_batch_definition": {
+            key: batch_definition.get(key)
+            for key in ("datasource_name", "data_connector_name", "data_asset_name")
+            if key in batch_definition
+        },
+    }
+    return {
+        "success": bool(result.get("success")),
+        "suite_name": result.get("suite_name"),
+        "suite_parameters": {},
+        "statistics": dict(result.get("statistics") or {}),
+        "results": [item for _, item in results],
+        "meta": kept_meta,
+        "id": None,
+    }
 
 
 def describe_failures(verdicts: SuiteVerdict | Iterable[SuiteVerdict]) -> str:
