@@ -22,9 +22,9 @@ export DO_NOT_TRACK := 1
 help:
 	@echo "make demo   install, then run the nightly refresh once on the embedded sample"
 	@echo "make test   install, then run the test suite"
-	@echo "make ui     start the Prefect UI on http://127.0.0.1:4200 to see the flow runs"
+	@echo "make ui     samskab serve: the Prefect UI on http://127.0.0.1:4200 and the nightly schedule, until Ctrl-C"
 	@echo "make lint   ruff (Python) and sqlfluff (dbt SQL); make test runs it too"
-	@echo "make bench  measure ingest of a 10 M-cell survey export and of every export shape (benchmarks/results/)"
+	@echo "make bench  measure a no-op refresh against a full one, status and --help, then survey ingest (benchmarks/results/)"
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -55,10 +55,12 @@ lint: install
 
 # A measurement, not a test: it writes benchmarks/results/ and never fails on a slow machine.
 bench: install
+	$(VENV)/bin/python benchmarks/refresh.py
 	$(VENV)/bin/python benchmarks/ingest_survey.py
 
+# The Prefect UI with every run `make demo` made, and the nightly schedule running, until Ctrl-C.
 ui: install
-	PREFECT_UI_API_URL=http://127.0.0.1:4200/api $(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200
+	$(VENV)/bin/samskab serve --port 4200
 
 clean:
 	rm -rf data_lake/warehouse data_lake/published .prefect

@@ -2,30 +2,42 @@
 
 samskab sample [--scale N] [--survey-shape SHAPE]
                              write the synthetic embedded sample into the landing zone
-samskab refresh              run the nightly refresh once, now (exit codes below)
-samskab status               say what the published file holds, from its lineage
-samskab rollback             put the previous published snapshot back
+samskab refresh [--force]    run the nightly refresh once, now (exit codes below); when nothing changed
+                             since the last publish it says so and stops, unless --force
+samskab status               what the published file holds, how fresh it is, and how the last runs ended
+samskab rollback             put the previous published snapshot back (it holds until the inputs change)
+samskab serve [--port N]     start the Prefect server and UI on loopback and run the nightly schedule, until Ctrl-C
 samskab registry fetch [TABLE ...]
                              ask Statbank for the declared tables (all, or those named) and land what changed
 
-Exit codes of `samskab refresh`: 0 published, every landing file loaded; 1 the quality gate failed and
-nothing was published; 3 the refresh could not start (another one runs, or no pseudonym key); 4 published,
-but some deliveries were refused or some files not recognised (named in the output and `samskab status`).
+Exit codes of `samskab refresh`: 0 published, every landing file loaded, or nothing had changed; 1 the run
+failed (its quality gate, or the disk) and nothing was published; 3 the refresh could not start (another one
+runs, or no pseudonym key); 4 published, but some deliveries were refused or some files not recognised
+(named in the output and `samskab status`).
+Exit codes of `samskab status`: 0 fresh and the last run ended well; 1 nothing published, or the last run
+failed or died; 4 the last publish left files needing attention; 5 the file is older than the freshness
+limit (SAMSKAB_FRESHNESS_HOURS, 26 by default).
+
+Everything heavy (Prefect, dbt, pandas) is imported inside the command that needs it: `samskab --help`
+and `samskab status` answer in well under a second.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
-from flows.duckdb_files import read_only_frames
 from flows.sample.survey_shapes import SHAPES
-from flows.settings import get_settings, quiet_third_party_telemetry
+from flows.serve import add_serve_arguments, cmd_serve
+from flows.settings import Settings, get_settings, quiet_third_party_telemetry
 
-EXIT_PUBLISHED, EXIT_GATE_FAILED, EXIT_NOT_STARTED, EXIT_NEEDS_ATTENTION = 0, 1, 3, 4
+EXIT_PUBLISHED, EXIT_GATE_FAILED, EXIT_NOT_STARTED, EXIT_NEEDS_ATTENTION, EXIT_STALE = 0, 1, 3, 4, 5
 
 FIRST_QUERY = (
     "select region_name, sum(n_sector_areas_answering) as n_answering, "
@@ -67,22 +79,105 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _precheck(settings: Settings) -> int | None:
+    """Before starting Prefect: fetch the registry data and compare the inputs with the published file's.
+    When nothing changed, record it in the run journal, say so and return the exit code; None when the
+    refresh has work to do (or a dead run needs its Prefect flow run marked crashed, which the flow does)."""
+    from flows import publish, run_journal, statbank_api
+    from flows.fingerprint import decide
+    from flows.locking import RefreshAlreadyRunning, refresh_lock
+
+    if run_journal.dead_runs(settings):
+        return None
+    try:
+        with refresh_lock(settings.lock_path):
+            run_id = datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S")
+            entry = run_journal.open_run(settings, run_id, run_journal.REFRESH)
+            try:
+                for result in statbank_api.fetch_registry(settings):
+                    if result.state != statbank_api.UNCHANGED:
+                        print(f"  {result.message}")
+                cleaned = publish.recover_files(settings)
+                decision = decide(settings)
+            except BaseException:
+                if entry.path is not None:
+                    entry.path.unlink(missing_ok=True)  # the flow run records the refresh itself
+                raise
+            if decision.run:
+                entry.path.unlink(missing_ok=True)
+                return None
+            published = publish.published_run(settings.published_path)
+            run_journal.close_run(
+                settings,
+                entry,
+                decision.state,
+                decision.message,
+                published_run_id=published[0] if published else "",
+                inputs_fingerprint=decision.fingerprint.digest,
+                noted=cleaned,
+            )
+    except (RefreshAlreadyRunning, run_journal.RunNotRecorded) as error:
+        print(error)
+        return EXIT_NOT_STARTED
+    for line in cleaned:
+        print(line)
+    print(decision.message)
+    print(f"  Published file: {_shown(settings.published_path)}")
+    return EXIT_PUBLISHED
+
+
+@contextlib.contextmanager
+def _prefect_server(settings: Settings) -> Iterator[str]:
+    """Where this refresh's flow run is recorded: the server `samskab serve` runs for this lake, else the
+    one Prefect is configured with, else a private server on loopback that stops with this command (and
+    dies with it when the command is killed: no server is ever left behind)."""
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.prefect_server import refresh_server, running_server_url
+
+    if running_server_url(settings.data_lake) is None and PREFECT_API_URL.value():
+        yield ""
+        return
+    with refresh_server(settings.data_lake) as url:
+        yield url.removesuffix("/api")
+
+
 def cmd_refresh(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if not args.force:
+        print("Looking for changes since the last publish ...")
+        code = _precheck(settings)
+        if code is not None:
+            return code
+    from flows.failures import ReportedFailure
     from flows.locking import RefreshAlreadyRunning
     from flows.nightly_refresh import QualityGateFailed, nightly_refresh
     from flows.pseudonyms import MissingPseudonymKey
+    from flows.run_journal import PUBLISHED, RunNotRecorded
 
-    settings = get_settings()
     try:
-        report = nightly_refresh()
-    except (RefreshAlreadyRunning, MissingPseudonymKey) as error:
+        with _prefect_server(settings) as where:
+            if where:
+                print(f"The run reports to the Prefect server at {where}.")
+            report = nightly_refresh(force=args.force)
+    except (RefreshAlreadyRunning, MissingPseudonymKey, RunNotRecorded) as error:
         print(error)
         return EXIT_NOT_STARTED
     except QualityGateFailed as error:
         print("\nThe refresh FAILED its quality gate. Nothing was published; analysts keep the previous file.")
         print(error)
         return EXIT_GATE_FAILED
+    except ReportedFailure as error:
+        print("\nThe refresh FAILED. Nothing was published; analysts keep the previous file.")
+        print(error)
+        return EXIT_GATE_FAILED
     published = _shown(settings.published_path)
+    for line in report.cleaned_up:
+        print(line)
+    if report.outcome != PUBLISHED:
+        print(report.verdict)
+        print(f"  Published file: {published}")
+        return EXIT_PUBLISHED
     if report.needing_attention:
         print("\nThe refresh passed its quality gate and was published,")
         print("but NOT EVERYTHING in the landing zone was read:")
@@ -106,74 +201,190 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return EXIT_NEEDS_ATTENTION if report.needing_attention else EXIT_PUBLISHED
 
 
-def describe_published(path: Path) -> str:
+def _published_meta(path: Path) -> dict | None:
+    """The published file's lineage (DuckDB alone, no pandas: status must answer at once)."""
+    import duckdb
+
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        run = connection.execute(
+            "select run_id, flow_run_name, finished_at, code_version, verdict from meta.runs"
+        ).fetchone()
+        files = connection.execute(
+            "select source, file, sha256, n_rows, n_rejected from meta.input_files order by source, file"
+        ).fetchall()
+        counts = connection.execute("select table_name, n_rows from meta.row_counts order by 1").fetchall()
+    finally:
+        connection.close()
+    return {"run": run, "files": files, "counts": counts}
+
+
+def describe_published(path: Path, meta: dict | None = None) -> str:
     """The published file's lineage in words."""
     if not path.exists():
         return f"Nothing is published yet at {_shown(path)}. Run `samskab refresh`."
-    meta = read_only_frames(
-        path,
-        {
-            "run": "select run_id, flow_run_name, finished_at, code_version, gate_passed, verdict from meta.runs",
-            "files": "select source, file, sha256, n_rows, n_rejected from meta.input_files order by source, file",
-            "counts": "select table_name, n_rows from meta.row_counts order by 1",
-        },
-    )
-    run, files, counts = meta["run"].iloc[0], meta["files"], meta["counts"]
+    meta = meta or _published_meta(path)
+    run_id, run_name, finished_at, code_version, verdict = meta["run"]
     lines = [
         f"{_shown(path)}",
-        f"  built {run['finished_at']:%Y-%m-%d %H:%M} UTC by flow run {run['flow_run_name']} ({run['run_id']})",
-        f"  from code version {run['code_version']}",
-        f"  quality gate: {run['verdict']}",
-        f"  from {len(files)} input files:",
+        f"  built {finished_at:%Y-%m-%d %H:%M} UTC by flow run {run_name} ({run_id})",
+        f"  from code version {code_version}",
+        f"  quality gate: {verdict}",
+        f"  from {len(meta['files'])} input files:",
         *[
-            f"    {row.source:<9} {row.file}  sha256 {row.sha256[:12]}…  {row.n_rows:,} rows, {row.n_rejected} rejected"
-            for row in files.itertuples()
+            f"    {source:<9} {file}  sha256 {sha256[:12]}…  {n_rows:,} rows, {n_rejected} rejected"
+            for source, file, sha256, n_rows, n_rejected in meta["files"]
         ],
-        "  tables: " + ", ".join(f"{row.table_name} ({row.n_rows:,} rows)" for row in counts.itertuples()),
+        "  tables: " + ", ".join(f"{table} ({n:,} rows)" for table, n in meta["counts"]),
     ]
     return "\n".join(lines)
 
 
-def describe_last_refresh(record: dict | None, has_published_file: bool) -> str:
-    if record is None:
-        return "No refresh has run yet."
-    when = record["finished_at"][:16].replace("T", " ")
-    text = f"Last refresh: {when} UTC, flow run {record['flow_run_name']}: {record['verdict'].splitlines()[0]}"
-    if not record["passed"]:
-        text += "\n" + "\n".join(f"  {line}" for line in record["verdict"].splitlines()[1:])
-    attention = record.get("attention") or []
-    if attention:
-        text += f"\nNeeds attention: {len(attention)} landing files were refused or not recognised:"
-        text += "\n" + "\n".join(f"  {line}" for line in attention)
-    if not record["passed"] and has_published_file:
-        text += "\nAnalysts still read the file published before it:"
-    return text
+def _when(stamp: str) -> str:
+    return stamp[:16].replace("T", " ") + " UTC" if stamp else "?"
+
+
+def _hours_since(moment: datetime, now: datetime) -> float:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (now - moment).total_seconds() / 3600
+
+
+def describe_status(settings: Settings, now: datetime | None = None) -> tuple[str, int]:
+    """What `samskab status` prints, and its exit code: the published file, its freshness, and the truth
+    about the last runs from the run journal (a run whose record was never closed died)."""
+    from flows import publish, run_journal
+
+    now = now or datetime.now(UTC)
+    entries = run_journal.read_runs(settings)
+    meta = _published_meta(settings.published_path) if settings.published_path.exists() else None
+    published_id = str(meta["run"][0]) if meta else ""
+    lines: list[str] = []
+    code = EXIT_PUBLISHED
+
+    refreshes = [entry for entry in entries if entry.kind == run_journal.REFRESH]
+    last = refreshes[-1] if refreshes else None
+    if last is None:
+        lines.append("No refresh has run yet." if meta is None else "The run journal holds no refresh yet.")
+    elif last.is_open and run_journal.is_alive(last):
+        lines.append(f"A refresh is running now: {last.flow_run_name}, started {_when(last.started_at)}.")
+    elif last.is_open or last.state == run_journal.DIED:
+        built_it = published_id == last.run_id
+        lines.append(
+            f"Last refresh: {last.flow_run_name}, started {_when(last.started_at)}, DID NOT FINISH: it stopped "
+            "before recording its end (killed, the machine stopped, or its disk was full)."
+        )
+        lines.append(
+            "  It had already published the file below (its gate passed)."
+            if built_it
+            else "  It published nothing: analysts read the file below, from an earlier run."
+        )
+        code = EXIT_GATE_FAILED
+    else:
+        lines.append(f"Last refresh: {last.flow_run_name}, {_when(last.finished_at)}: {last.state}.")
+        lines += [f"  {line}" for line in last.verdict.splitlines()]
+        if last.state == run_journal.FAILED:
+            code = EXIT_GATE_FAILED
+        if last.attention:
+            lines.append(f"Needs attention: {len(last.attention)} landing files were refused or not recognised:")
+            lines += [f"  {line}" for line in last.attention]
+            code = code or EXIT_NEEDS_ATTENTION
+        lines += [f"  ({note})" for note in last.noted]
+
+    rollbacks = [entry for entry in entries if entry.kind == run_journal.ROLLBACK]
+    if rollbacks and rollbacks[-1].is_open and not run_journal.is_alive(rollbacks[-1]):
+        lines.append(
+            f"A rollback started {_when(rollbacks[-1].started_at)} did not finish; the next `samskab rollback` "
+            "or refresh completes or undoes it."
+        )
+    hold = publish.read_hold(settings)
+    if hold:
+        lines.append(
+            f"Rolled back at {_when(hold.get('rolled_back_at', ''))} to {hold.get('rolled_back_to')}: the refresh "
+            "keeps it published until a delivery, the code or the reference data changes (or `--force`)."
+        )
+
+    if meta is None:
+        lines.append(describe_published(settings.published_path))
+        return "\n".join(lines), EXIT_GATE_FAILED
+    built = meta["run"][2]
+    confirmed = [
+        entry
+        for entry in refreshes
+        if entry.state in (run_journal.PUBLISHED, run_journal.UNCHANGED, run_journal.HELD)
+        and entry.published_run_id == published_id
+    ]
+    # A run that found nothing changed confirms the published file as much as the run that built it.
+    latest_good = min(
+        [_hours_since(built, now), *[_hours_since(datetime.fromisoformat(e.finished_at), now) for e in confirmed]]
+    )
+    if latest_good > settings.freshness_hours:
+        lines.append(
+            f"WARNING: STALE. The last successful refresh was {latest_good:.0f} hours ago (more than "
+            f"{settings.freshness_hours:g}): the nightly refresh has not run, or has not passed, since."
+        )
+        code = code if code == EXIT_GATE_FAILED else EXIT_STALE
+    built_at = built.replace(tzinfo=UTC) if built.tzinfo is None else built
+    dead = {id(entry) for entry in refreshes if entry.is_open and not run_journal.is_alive(entry)}
+    since = [
+        entry
+        for entry in refreshes
+        if entry.started_at >= built_at.isoformat(timespec="seconds")
+        and (entry.state in (run_journal.FAILED, run_journal.DIED) or id(entry) in dead)
+    ]
+    if since:
+        lines.append(f"Runs that failed since the file was built ({len(since)}):")
+        for entry in since:
+            why = entry.headline if entry.state != run_journal.RUNNING else "did not finish (its process is gone)"
+            lines.append(f"  {_when(entry.started_at)} {entry.flow_run_name}: {why}")
+    lines.append("Analysts read:")
+    lines.append(describe_published(settings.published_path, meta))
+    return "\n".join(lines), code
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from flows.lineage import read_last_refresh
-
-    settings = get_settings()
-    last = read_last_refresh(settings)
-    print(describe_last_refresh(last, settings.published_path.exists()))
-    print(describe_published(settings.published_path))
-    if not settings.published_path.exists() or (last is not None and not last["passed"]):
-        return EXIT_GATE_FAILED
-    return EXIT_NEEDS_ATTENTION if last and last.get("attention") else EXIT_PUBLISHED
+    text, code = describe_status(get_settings())
+    print(text)
+    return code
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
+    from flows import publish, run_journal
+    from flows.fingerprint import fingerprint
     from flows.locking import RefreshAlreadyRunning, refresh_lock
-    from flows.publish import rollback
 
     settings = get_settings()
     try:
         with refresh_lock(settings.lock_path):
-            rollback(settings)
-    except (FileNotFoundError, RefreshAlreadyRunning) as error:
+            run_id = datetime.now(UTC).strftime("rollback-%Y%m%dT%H%M%S")
+            entry = run_journal.open_run(settings, run_id, run_journal.ROLLBACK)
+            before = publish.published_run(settings.published_path)
+            outcome = publish.rollback(settings)
+            after = publish.published_run(settings.published_path)
+            if outcome.changed and after is not None:
+                publish.write_hold(
+                    settings,
+                    fingerprint(settings).digest,
+                    rolled_back_to=f"run {after[0]} (built {after[1]})",
+                    rolled_away=f"run {before[0]} (built {before[1]})" if before else "",
+                )
+            run_journal.close_run(
+                settings,
+                entry,
+                run_journal.ROLLED_BACK if outcome.changed else run_journal.NOTHING_TO_ROLL_BACK,
+                outcome.message,
+                published_run_id=after[0] if after else "",
+            )
+    except (RefreshAlreadyRunning, run_journal.RunNotRecorded) as error:
         print(error)
         return 1
-    print("Rolled back: the previous snapshot is published again.")
+    print(outcome.message)
+    if not outcome.changed:
+        return 1
+    print(
+        "The rollback holds: the nightly refresh will not publish the rolled-away inputs again until a delivery, "
+        "the code or the reference data changes. `samskab refresh --force` publishes the current inputs now."
+    )
     print(describe_published(settings.published_path))
     return 0
 
@@ -217,9 +428,22 @@ def main(argv: list[str] | None = None) -> int:
         help="the shape of the survey export (default surveyxact-utf16): " + ", ".join(SHAPES),
     )
     sample.set_defaults(handler=cmd_sample)
-    commands.add_parser("refresh", help="run the nightly refresh once, now").set_defaults(handler=cmd_refresh)
-    commands.add_parser("status", help="what the published file holds").set_defaults(handler=cmd_status)
-    commands.add_parser("rollback", help="publish the previous snapshot again").set_defaults(handler=cmd_rollback)
+    refresh = commands.add_parser("refresh", help="run the nightly refresh once, now")
+    refresh.add_argument(
+        "--force", action="store_true", help="run every stage even when nothing changed since the last publish"
+    )
+    refresh.set_defaults(handler=cmd_refresh)
+    commands.add_parser(
+        "status", help="how fresh the published file is, how the last runs ended, what it holds"
+    ).set_defaults(handler=cmd_status)
+    commands.add_parser(
+        "rollback", help="publish the previous snapshot again (holds until the inputs change)"
+    ).set_defaults(handler=cmd_rollback)
+    serve = commands.add_parser(
+        "serve", help="start the Prefect server and UI, and run the nightly schedule, until Ctrl-C"
+    )
+    add_serve_arguments(serve)
+    serve.set_defaults(handler=cmd_serve)
     registry = commands.add_parser("registry", help="public registry data (Statistics Denmark's Statbank)")
     registry_commands = registry.add_subparsers(dest="registry_command", required=True)
     fetch = registry_commands.add_parser(

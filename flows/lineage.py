@@ -7,11 +7,9 @@ what they are looking at without asking anybody.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import subprocess
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import metadata
 
 import pandas as pd
@@ -51,6 +49,9 @@ class RunRecord:
     code_version: str
     gate_passed: bool
     verdict: str
+    # What the file was built from (flows/fingerprint.py): a refresh with the same inputs has nothing to do.
+    inputs_fingerprint: str = ""
+    inputs_parts: str = ""
 
 
 def warehouse_lineage(settings: Settings) -> dict[str, pd.DataFrame]:
@@ -103,6 +104,8 @@ def meta_tables(
                 "code_version": run.code_version,
                 "gate_passed": run.gate_passed,
                 "verdict": run.verdict,
+                "inputs_fingerprint": run.inputs_fingerprint,
+                "inputs_parts": run.inputs_parts,
                 **{f"{name.replace('-', '_')}_version": value for name, value in versions.items()},
             }
         ]
@@ -112,28 +115,3 @@ def meta_tables(
         [dataclasses.asdict(row) for row in landing_files], columns=["file", "source", "delivery", "state", "reason"]
     )
     return {**warehouse, "runs": run_frame, "landing_files": landing, "row_counts": counts, "quality_checks": checks}
-
-
-def write_last_refresh(
-    settings: Settings, run_id: str, flow_run_name: str, passed: bool, verdict: str, attention: list[str]
-) -> None:
-    """Record the outcome of this refresh attempt (also a failed one) where `samskab status` finds it:
-    the verdict, and every landing file that was refused or not recognised."""
-    record = {
-        "run_id": run_id,
-        "flow_run_name": flow_run_name,
-        "finished_at": datetime.now(UTC).isoformat(),
-        "passed": passed,
-        "verdict": verdict,
-        "attention": attention,
-    }
-    settings.published_dir.mkdir(parents=True, exist_ok=True)
-    partial = settings.last_refresh_path.with_suffix(".json.tmp")
-    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, settings.last_refresh_path)
-
-
-def read_last_refresh(settings: Settings) -> dict | None:
-    if not settings.last_refresh_path.exists():
-        return None
-    return json.loads(settings.last_refresh_path.read_text(encoding="utf-8"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -16,9 +17,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Completed
-from pydantic import SecretStr
 
-from flows import ingest, lineage, publish, statbank_api, transform
+from flows import failures, ingest, lineage, notices, publish, run_journal, statbank_api, transform
+from flows.fingerprint import Decision, decide
 from flows.landing import NEEDS_ATTENTION, REFUSED, Delivery, Inventory
 from flows.locking import refresh_lock
 from flows.pseudonyms import Pseudonymiser, resolve_pseudonym_key
@@ -29,9 +30,12 @@ PSEUDONYM_SECRET_BLOCK = "samskab-pseudonym-key"
 PUBLISHED_NAME = "published/analytics.duckdb"  # in the data lake; logs never name a path of the server
 # The final state of a run that published while some landing files were refused or not recognised.
 NEEDS_ATTENTION_STATE = "Published, needs attention"
+# The final states of a run that had nothing to do.
+UNCHANGED_STATE = "Unchanged"
+HELD_STATE = "Held after rollback"
 
 
-class QualityGateFailed(RuntimeError):
+class QualityGateFailed(failures.ReportedFailure):
     """The run's data did not pass the gate; nothing was published."""
 
 
@@ -57,6 +61,11 @@ class RefreshReport:
     ingest: ingest.IngestReport = field(default_factory=ingest.IngestReport)
     verdict: str = ""
     row_counts: dict[str, int] = field(default_factory=dict)
+    # run_journal.PUBLISHED, or UNCHANGED / HELD when there was nothing to do (then `verdict` says why).
+    outcome: str = ""
+    cleaned_up: list[str] = field(default_factory=list)
+    row_changes: list[dict] = field(default_factory=list)
+    docs: dict[str, str] = field(default_factory=dict)
 
     @property
     def loads(self) -> list[LoadSummary]:
@@ -83,6 +92,60 @@ def _log_load(load: LoadSummary) -> None:
             "and, once published, in meta.rejected_rows",
             len(load.rejects) - 20,
         )
+
+
+@task(name="clean up after interrupted runs", cache_policy=NO_CACHE)
+def recover_task(settings: Settings, run_id: str) -> list[str]:
+    """Finish what killed runs left: close their journal records as died, mark their Prefect flow runs
+    Crashed, finish or undo an interrupted rollback, and remove half-built candidate files."""
+    logger = get_run_logger()
+    cleaned = publish.recover_files(settings)
+    for dead in run_journal.dead_runs(settings):
+        if dead.run_id == run_id:
+            continue
+        marked = _mark_crashed(dead) if dead.kind == run_journal.REFRESH else ""
+        run_journal.close_dead_run(settings, dead, run_id, cleaned)
+        logger.warning(
+            "Run %s (started %s) died before recording its end%s.", dead.flow_run_name, dead.started_at, marked
+        )
+    for line in cleaned:
+        logger.warning(line)
+    return cleaned
+
+
+def _mark_crashed(dead: run_journal.RunEntry) -> str:
+    """Set a dead run's Prefect flow run to Crashed (it would otherwise show Running for ever)."""
+    import uuid
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Crashed
+
+    try:
+        flow_run_id = uuid.UUID(dead.flow_run_id)
+    except ValueError:
+        return ""
+    with get_client(sync_client=True) as client:
+        try:
+            state = client.read_flow_run(flow_run_id).state
+        except ObjectNotFound:
+            return " (its flow run is not on this Prefect server)"
+        if state is not None and state.is_final():
+            return f"; its flow run is {state.name}"
+        client.set_flow_run_state(
+            flow_run_id,
+            Crashed(message="The run's process died (killed or the machine stopped); found by a later run."),
+            force=True,
+        )
+    return "; its flow run is now marked Crashed"
+
+
+@task(name="look for changes", cache_policy=NO_CACHE)
+def decide_task(settings: Settings, force: bool) -> Decision:
+    """Compare the landing zone, code, reference data and settings with those of the published file."""
+    decision = decide(settings, force)
+    get_run_logger().info(decision.message)
+    return decision
 
 
 @task(name="fetch registry data", cache_policy=NO_CACHE)
@@ -146,12 +209,12 @@ def withdraw_task(settings: Settings, run_id: str, inventory: Inventory, loads: 
 
 
 @task(name="check raw data", cache_policy=NO_CACHE)
-def check_raw_task(settings: Settings) -> pd.DataFrame:
+def check_raw_task(settings: Settings) -> list:
     """Great Expectations on the raw layer, and the case register's consent gate, before dbt; raises if a
     blocking check fails."""
     from flows.quality.consent import consent_verdict
     from flows.quality.gate import describe_failures
-    from flows.quality.stages import checks_frame, describe_deliveries, validate_stage
+    from flows.quality.stages import describe_deliveries, validate_stage
 
     verdicts = validate_stage("raw", settings.warehouse_path)
     consent, without_consent = consent_verdict(settings.warehouse_path)
@@ -164,13 +227,19 @@ def check_raw_task(settings: Settings) -> pd.DataFrame:
             describe_failures(verdicts) + named + "\n" + describe_deliveries(settings.warehouse_path, verdicts),
             FIX_DELIVERY,
         )
-    return checks_frame("raw", verdicts)
+    return verdicts
 
 
 @task(name="build marts with dbt", cache_policy=NO_CACHE)
 def build_marts_task(settings: Settings) -> transform.DbtOutcome:
     """One in-process `dbt build` (models and dbt tests); raises if any model or test failed."""
     outcome = transform.build_marts(settings)
+    create_table_artifact(
+        key="dbt-nodes",
+        table=outcome.node_rows(),
+        description="Every node of this run's dbt build: seed, model or test, its status, seconds and severity "
+        "(failing row counts only, never a row)",
+    )
     logger = get_run_logger()
     logger.info(outcome.describe())
     for warning in outcome.warnings:
@@ -191,22 +260,21 @@ def build_candidate_task(settings: Settings, run_id: str) -> publish.Candidate:
 
 
 @task(name="check marts", cache_policy=NO_CACHE)
-def check_marts_task(settings: Settings, candidate: publish.Candidate) -> pd.DataFrame:
-    """Great Expectations on the candidate's marts, and the drift of its shares from the published file's
-    (warnings); discards the candidate and raises on a blocking failure."""
+def check_marts_task(settings: Settings, candidate: publish.Candidate) -> list:
+    """Drift of the candidate from the file analysts read now (Great Expectations suites drift_row_counts
+    and drift_shares): a mart emptied blocks, a row count or share moving more than its bound warns.
+    Discards the candidate and raises on a blocking failure. (The marts' structure is dbt's to test.)"""
     from flows.quality.drift import drift_verdicts
     from flows.quality.gate import describe_failures
-    from flows.quality.stages import checks_frame, validate_stage
 
-    verdicts = validate_stage("marts", candidate.path)
-    verdicts += drift_verdicts(candidate.path, settings.published_path, settings.drift_threshold)
+    verdicts = drift_verdicts(candidate.path, settings.published_path, settings.drift_threshold)
     _report_verdicts("marts", verdicts)
     if not all(verdict.passed for verdict in verdicts):
         publish.discard(candidate.path)
         raise _gate_failed(
             "Marts failed blocking checks; the published file is unchanged.", describe_failures(verdicts), FIX_INPUTS
         )
-    return checks_frame("marts", verdicts)
+    return verdicts
 
 
 @task(name="publish analytics file", cache_policy=NO_CACHE)
@@ -258,7 +326,9 @@ def _report_verdicts(stage: str, verdicts) -> None:
     create_table_artifact(
         key=f"quality-{stage}",
         table=rows,
-        description=f"Great Expectations checks on the {stage} layer (counts only, no values)",
+        description="Great Expectations checks "
+        + ("on the raw deliveries" if stage == "raw" else "of drift from the file analysts read now")
+        + " (counts only, no values)",
     )
 
 
@@ -291,33 +361,64 @@ def _landing_artifact(report: ingest.IngestReport) -> None:
 
 
 @flow(name="nightly_refresh", log_prints=True)
-def nightly_refresh() -> RefreshReport:
+def nightly_refresh(force: bool = False) -> RefreshReport:
     """Refresh the analysts' DuckDB file from everything in the landing zone.
 
     Returns a report of what was loaded, the gate's verdict and the published tables. Raises
     QualityGateFailed (the run ends Failed) when a blocking check fails; then nothing is published.
     When the run published but some deliveries were refused or some files not recognised, it ends in
     the Completed state "Published, needs attention", naming them, so it never looks like a clean run.
+    When nothing changed since the last publish (or since a rollback), it ends "Unchanged" (or "Held
+    after rollback") within seconds, without dbt or the gate; `force=True` runs every stage anyway.
+    Every run is recorded in the run journal before it starts and when it ends (flows/run_journal.py).
     """
     settings = _with_key_from_prefect_secret(get_settings())
-    run_id = str(flow_run.get_id() or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S"))
+    flow_run_id = str(flow_run.get_id() or "")
+    run_id = flow_run_id or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S")
     run_name = str(flow_run.get_name() or run_id)
-    key, is_demo_key = resolve_pseudonym_key(settings)  # fail before touching anything when there is no key
-    if is_demo_key:
-        get_run_logger().warning("Pseudonyms use the published DEMO key: fine for the synthetic embedded sample only.")
     with refresh_lock(settings.lock_path):
+        entry = run_journal.open_run(settings, run_id, run_journal.REFRESH, run_name, flow_run_id)
         report = RefreshReport(run_id=run_id)
         try:
+            key, is_demo_key = resolve_pseudonym_key(settings)  # before reading anything: no key, no run
+            if is_demo_key:
+                get_run_logger().warning(
+                    "Pseudonyms use the published DEMO key: fine for the synthetic embedded sample only."
+                )
+            report.cleaned_up = recover_task(settings, run_id)
+            fetch_registry_task(settings)
+            decision = decide_task(settings, force)
+            if not decision.run:
+                return _nothing_to_do(settings, entry, report, decision)
             report.ingest = _ingest(settings, run_id, Pseudonymiser(key))
-            _build_and_publish(settings, run_name, report)
+            _build_and_publish(settings, run_name, report, decision)
         except Exception as error:
-            lineage.write_last_refresh(
-                settings, run_id, run_name, passed=False, verdict=f"FAILED: {error}", attention=report.needing_attention
-            )
+            try:
+                _record_failure(settings, entry, report, error)
+            except Exception as second:  # never hide why the run stopped behind why its record could not be kept
+                get_run_logger().error("The failure could not be recorded or sent: %s", failures.describe(second))
+            storage = None
+            if not isinstance(error, failures.ReportedFailure):
+                storage = failures.as_storage_failure(error, "writing to the data lake")
+            if storage is not None:
+                raise storage from error
             raise
-        lineage.write_last_refresh(
-            settings, run_id, run_name, passed=True, verdict=report.verdict, attention=report.needing_attention
+        recorded = run_journal.close_run(
+            settings,
+            entry,
+            run_journal.PUBLISHED,
+            report.verdict,
+            published_run_id=run_id,
+            inputs_fingerprint=decision.fingerprint.digest,
+            attention=report.needing_attention,
+            noted=report.cleaned_up,
         )
+        if not recorded:
+            get_run_logger().error(
+                "The file was published, but the run journal could not record this run's end (is the disk full?): "
+                "`samskab status` will say the run did not finish, and name the published file's run."
+            )
+    report.outcome = run_journal.PUBLISHED
     if report.needing_attention:
         return Completed(
             name=NEEDS_ATTENTION_STATE,
@@ -328,8 +429,56 @@ def nightly_refresh() -> RefreshReport:
     return report
 
 
+def _nothing_to_do(settings: Settings, entry: run_journal.RunEntry, report: RefreshReport, decision: Decision):
+    published = publish.published_run(settings.published_path)
+    run_journal.close_run(
+        settings,
+        entry,
+        decision.state,
+        decision.message,
+        published_run_id=published[0] if published else "",
+        inputs_fingerprint=decision.fingerprint.digest,
+        noted=report.cleaned_up,
+    )
+    report.outcome, report.verdict = decision.state, decision.message
+    return Completed(
+        name=HELD_STATE if decision.state == run_journal.HELD else UNCHANGED_STATE,
+        message=decision.message,
+        data=report,
+    )
+
+
+def _record_failure(settings: Settings, entry: run_journal.RunEntry, report: RefreshReport, error: Exception) -> None:
+    """Close the journal record as failed and send the notice; the words come from flows.failures, so no
+    cell value reaches status or a notice."""
+    verdict = "FAILED: " + failures.describe(error)
+    published = publish.published_run(settings.published_path)
+    run_journal.close_run(
+        settings,
+        entry,
+        run_journal.FAILED,
+        verdict,
+        published_run_id=published[0] if published else "",
+        attention=report.needing_attention,
+        noted=report.cleaned_up,
+    )
+    started = entry.started_at[:16].replace("T", " ") + " UTC"
+    body = [
+        f"Run {entry.flow_run_name} ({entry.run_id}) started {started} and FAILED.",
+        "",
+        verdict,
+        "",
+        f"Analysts read the file of run {published[0]} (built {published[1]})."
+        if published
+        else "Nothing is published yet.",
+        "`samskab status` shows the last runs.",
+    ]
+    undelivered = notices.send_notice(settings, f"samskab: nightly refresh FAILED ({started})", "\n".join(body))
+    if undelivered:
+        get_run_logger().error("The failure notice could not be sent to: %s", ", ".join(undelivered))
+
+
 def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ingest.IngestReport:
-    fetch_registry_task(settings)
     inventory, rebuilt = survey_landing_task(settings)
     loads = [ingest_delivery_task(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
     withdrawals = withdraw_task(settings, run_id, inventory, loads)
@@ -338,14 +487,16 @@ def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ing
     return report
 
 
-def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport) -> None:
+def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport, decision: Decision) -> None:
     started_at = datetime.now(UTC).replace(tzinfo=None)
-    raw_checks = check_raw_task(settings)
+    raw_verdicts = check_raw_task(settings)
     dbt_outcome = build_marts_task(settings)
     candidate = build_candidate_task(settings, report.run_id)
-    mart_checks = check_marts_task(settings, candidate)
+    mart_verdicts = check_marts_task(settings, candidate)
 
-    quality = pd.concat([raw_checks, mart_checks], ignore_index=True)
+    from flows.quality.stages import checks_frame
+
+    quality = pd.concat([checks_frame("raw", raw_verdicts), checks_frame("drift", mart_verdicts)], ignore_index=True)
     n_met = int(quality["success"].sum())
     verdict = (
         f"PASSED: all {dbt_outcome.n_tests_passed} dbt tests "
@@ -353,9 +504,12 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport)
     )
     if n_met < len(quality):
         verdict += f"; {len(quality) - n_met} warning checks not met (see meta.quality_checks)"
+    if dbt_outcome.warnings:
+        verdict += f"; {len(dbt_outcome.warnings)} dbt tests warned"
     if report.needing_attention:
         verdict += f"; but {len(report.needing_attention)} landing files need attention (refused or not recognised)"
     checks = pd.concat([quality, _dbt_checks(dbt_outcome)], ignore_index=True)
+    before = publish.published_row_counts(settings.published_path)
     run = lineage.RunRecord(
         run_id=report.run_id,
         flow_run_name=run_name,
@@ -364,18 +518,41 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport)
         code_version=lineage.code_version(),
         gate_passed=True,
         verdict=verdict,
+        inputs_fingerprint=decision.fingerprint.digest,
+        inputs_parts=decision.fingerprint.parts(),
     )
     meta = lineage.meta_tables(
         run, lineage.warehouse_lineage(settings), report.ingest.landing_files(), candidate.row_counts, checks
     )
     publish_task(settings, candidate, meta)
+    _lift_rollback_hold(settings)
     report.verdict, report.row_counts = verdict, candidate.row_counts
+    report.row_changes = _row_changes(candidate.row_counts, before)
+    create_table_artifact(
+        key="row-counts",
+        table=report.row_changes,
+        description="Rows per published table, and the change since the file published before this run",
+    )
+    report.docs = build_docs_task(settings, run_name, raw_verdicts + mart_verdicts)
     create_markdown_artifact(
         key="refresh-summary",
         markdown=_summary_markdown(report),
         description="What last night's refresh published",
     )
     get_run_logger().info("Quality gate %s. Published %s in the data lake.", verdict, PUBLISHED_NAME)
+
+
+def _lift_rollback_hold(settings: Settings) -> None:
+    hold = publish.read_hold(settings)
+    if hold is None:
+        return
+    get_run_logger().warning(
+        "This publish ends the rollback of %s (to %s): the inputs changed, or the refresh was forced. "
+        "The file rolled back to is now the previous snapshot.",
+        hold.get("rolled_back_at"),
+        hold.get("rolled_back_to"),
+    )
+    publish.clear_hold(settings)
 
 
 def _with_key_from_prefect_secret(settings: Settings) -> Settings:
@@ -389,26 +566,63 @@ def _with_key_from_prefect_secret(settings: Settings) -> Settings:
         secret = Secret.load(PSEUDONYM_SECRET_BLOCK)
     except ValueError:  # no such block on this server
         return settings
-    return settings.model_copy(update={"pseudonym_key": SecretStr(str(secret.get()))})
+    return settings.replace(pseudonym_key=str(secret.get()))
 
 
 def _dbt_checks(outcome: transform.DbtOutcome) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "stage": "dbt",
-                "suite": "dbt build",
-                "table_name": None,
-                "n_rows": None,
-                "check_name": "dbt tests",
-                "column_name": None,
-                "severity": "blocking",
-                "success": outcome.success,
-                "observed": f"{outcome.n_tests_passed} tests passed",
-                "description": "Every dbt model built and every dbt test passed",
-            }
-        ]
-    )
+    """One row per dbt test for meta.quality_checks, with the same severity field as the GX checks."""
+    rows = [
+        {
+            "stage": "dbt",
+            "suite": "dbt build",
+            "table_name": None,
+            "n_rows": None,
+            "check_name": node.name,
+            "column_name": None,
+            "severity": node.severity,
+            "success": node.status == "pass",
+            "observed": node.status if node.failures is None else f"{node.status}: {node.failures} failing rows",
+            "description": "a dbt unit test" if node.resource_type == "unit_test" else "a dbt data test",
+        }
+        for node in outcome.nodes
+        if node.resource_type in ("test", "unit_test")
+    ]
+    from flows.quality.stages import QUALITY_COLUMNS
+
+    return pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
+
+
+def _row_changes(now: dict[str, int], before: dict[str, int] | None) -> list[dict]:
+    rows = []
+    for table, n in now.items():
+        previous = None if before is None else before.get(table)
+        if previous is None:
+            change = "first publish" if before is None else "new table"
+        else:
+            change = f"{n - previous:+,}" + (f" ({(n - previous) / previous:+.1%})" if previous else "")
+        rows.append({"table": table, "rows": n, "rows before": "" if previous is None else previous, "change": change})
+    for table in sorted(set(before or {}) - set(now)):
+        rows.append({"table": table, "rows": 0, "rows before": before[table], "change": "no longer published"})
+    return rows
+
+
+@task(name="build documentation", cache_policy=NO_CACHE)
+def build_docs_task(settings: Settings, run_name: str, verdicts: list) -> dict[str, str]:
+    """dbt's static docs (the lineage graph) and Great Expectations' Data Docs beside the published file.
+    The data is published by now: documentation that cannot be built is an error in the log, not a failed run."""
+    from flows import docs
+
+    built = {}
+    logger = get_run_logger()
+    for name, build in (
+        ("dbt docs (lineage graph)", lambda: docs.build_dbt_docs(settings, settings.docs_dir)),
+        ("Great Expectations Data Docs", lambda: docs.build_gx_data_docs(verdicts, settings.docs_dir, run_name)),
+    ):
+        try:
+            built[name] = str(build())
+        except Exception as error:  # documentation never fails a published run
+            logger.error("%s could not be built: %s", name, failures.describe(error))
+    return built
 
 
 def _summary_markdown(report: RefreshReport) -> str:
@@ -417,8 +631,15 @@ def _summary_markdown(report: RefreshReport) -> str:
         lines += ["**Needs attention** (the rest was published):", ""]
         lines += [f"- {line}" for line in report.needing_attention]
         lines += [""]
-    lines += [f"**Published:** `{PUBLISHED_NAME}` in the data lake", "", "| table | rows |", "| --- | --- |"]
-    lines += [f"| {table} | {n:,} |" for table, n in report.row_counts.items()]
+    lines += [f"**Published:** `{PUBLISHED_NAME}` in the data lake", ""]
+    if report.docs:
+        links = [f"[{name}]({Path(path).resolve().as_uri()})" for name, path in report.docs.items()]
+        lines += ["**Documentation** of this file (static pages beside it): " + " · ".join(links), ""]
+    else:
+        lines += ["**Documentation** could not be built this time (see the log of 'build documentation').", ""]
+    lines += ["| table | rows | change since the last publish |", "| --- | --- | --- |"]
+    changes = {row["table"]: row["change"] for row in report.row_changes}
+    lines += [f"| {table} | {n:,} | {changes.get(table, '')} |" for table, n in report.row_counts.items()]
     lines += ["", "| delivery | state | loaded | rejected |", "| --- | --- | --- | --- |"]
     lines += [
         f"| {load.delivery} | {load.state} | {sum(load.rows.values())} | {load.n_rejected} |" for load in report.loads

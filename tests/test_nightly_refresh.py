@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -188,8 +189,23 @@ def test_flow_run_logs_and_artifacts_say_what_happened_and_name_no_person(refres
         "loads",
         "quality-raw",
         "quality-marts",
+        "dbt-nodes",
+        "row-counts",
         "refresh-summary",
     }
+    by_key = {artifact.key: artifact for artifact in artifacts}
+    nodes = json.loads(by_key["dbt-nodes"].data)  # every dbt node: model, test or seed, status, time, severity
+    assert {node["resource_type"] for node in nodes} == {"seed", "model", "test", "unit_test"}
+    assert sum(node["resource_type"] == "test" and node["status"] == "pass" for node in nodes) > 500
+    assert {node["severity"] for node in nodes} == {"blocking", "warning"}
+    counts = {row["table"]: row for row in json.loads(by_key["row-counts"].data)}
+    assert counts["municipality_profile"]["rows"] == 98 and counts["municipality_profile"]["change"] == "first publish"
+    summary = by_key["refresh-summary"].data
+    assert "dbt docs (lineage graph)" in summary and "Great Expectations Data Docs" in summary
+    assert "change since the last publish" in summary
+    docs = refreshed_lake[0] / "published" / "docs"  # built beside the published file on every publish
+    assert (docs / "dbt" / "index.html").is_file() and (docs / "great_expectations" / "index.html").is_file()
+    assert (docs / "dbt" / "index.html").as_uri() in summary
     (fetched,) = [artifact for artifact in artifacts if artifact.key == "registry-fetch"]
     assert "FOLK1A: unchanged since 2026-11-26" in str(fetched.data)  # the sample lake fetched it before
     assert "ARE207: unchanged since 2026-11-26" in messages
@@ -215,7 +231,9 @@ def test_lineage_names_run_code_inputs_counts_and_verdict(refreshed_lake):
     # partner_collaboration: 2 waves x (all + 8 sector areas) x 8 partner types x 4 frequencies
     assert counts["municipality_profile"] == 98 and counts["partner_collaboration"] == 2 * 9 * 8 * 4
     checks = meta["meta.quality_checks"]
-    assert set(checks["stage"]) == {"raw", "marts", "dbt"}
+    # GX checks raw deliveries before dbt; dbt's tests keep the structure; drift has nothing to compare yet.
+    assert set(checks["stage"]) == {"raw", "dbt"}
+    assert set(checks.loc[checks["stage"] == "dbt", "severity"]) == {"blocking", "warning"}
     assert checks.loc[checks["severity"] == "blocking", "success"].all()
 
 
@@ -226,7 +244,8 @@ def test_status_says_when_and_from_what_the_file_was_built(refreshed_lake, capsy
     with using_lake(lake):
         assert main(["status"]) == 0
     out = capsys.readouterr().out
-    assert report.run_id in out and "Last refresh: " in out and ": PASSED: all " in out
+    assert report.run_id in out and "Last refresh: " in out and ": published.\n  PASSED: all " in out
+    assert "STALE" not in out and "DID NOT FINISH" not in out
     assert "survey/samskabelse_2016/dataset.csv" in out and "municipality_profile (98 rows)" in out
 
 
@@ -274,6 +293,13 @@ def test_poisoned_survey_fails_gate_and_leaves_published_file_byte_identical(ref
     assert "survey/samskabelse_2016/dataset.csv" in message
     assert published.read_bytes() == before
     assert not list((lake / "published").glob(".candidate-*"))
+    # Its notice lands in the notices file (the default destination), naming the failed check in counts.
+    notice = (lake / "notices.log").read_text(encoding="utf-8")
+    assert notice.startswith("== samskab: nightly refresh FAILED")
+    assert "Raw data failed blocking checks" in notice and "sector_area_code" in notice
+    assert "Analysts read the file of run" in notice
+    manifest = refreshed_lake[1]
+    assert not [value for value in (*manifest.names, *manifest.emails) if value.casefold() in notice.casefold()]
 
 
 def test_unknown_municipality_and_duplicate_respondent_are_rejected_rows_and_the_rest_is_published(
@@ -334,9 +360,10 @@ def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(refreshed_lak
     with using_lake(lake):
         assert main(["status"]) == 1
     status = capsys.readouterr().out
-    assert f"flow run {latest.name}: FAILED: dbt build failed" in status
-    assert "Analysts still read the file published before it" in status
-    assert refreshed_lake[2].run_id in status
+    assert f"Last refresh: {latest.name}, " in status and ": failed.\n  FAILED: dbt build failed" in status
+    assert "not_null_int_municipalities_municipality_group_code" in status
+    assert "Runs that failed since the file was built (1):" in status
+    assert status.index("Analysts read:") < status.index(f"({refreshed_lake[2].run_id})")
 
 
 @pytest.fixture()
@@ -372,30 +399,6 @@ def test_unreadable_row_is_rejected_with_file_line_and_reason_and_the_rest_is_pu
     assert rejected[["file", "line"]].values.tolist() == [["survey/samskabelse_2016/dataset.csv", 17]]
 
 
-def test_redelivering_the_same_bytes_loads_nothing_again(refreshed_lake, tmp_path, capsys):
-    from flows.cli import main
-
-    lake = copy_lake(refreshed_lake[0], tmp_path)
-    warehouse = lake / "warehouse" / "warehouse.duckdb"
-    count_sql = "select count(*), max(loaded_at) from raw.ingest_ledger"
-    connection = duckdb.connect(str(warehouse), read_only=True)
-    before = connection.execute(count_sql).fetchall()
-    connection.close()
-    with using_lake(lake):
-        assert main(["refresh"]) == 0
-    out = capsys.readouterr().out
-    assert out.count("unchanged since it was loaded (same sha256)") == 7  # 2 exports, 4 Statbank answers, cases
-    assert "passed its quality gate and was published" in out and "select region_name" in out
-    connection = duckdb.connect(str(warehouse), read_only=True)
-    assert connection.execute(count_sql).fetchall() == before
-    connection.close()
-    assert (lake / "published" / "analytics.previous.duckdb").exists()
-    checks = published_tables(lake / "published" / "analytics.duckdb", ["meta.quality_checks"])["meta.quality_checks"]
-    drift = checks[checks["suite"] == "drift"]  # the same inputs: no share moved since the last publish
-    assert {"main.motives", "main.survey_coverage"} <= set(drift["table_name"])
-    assert drift["success"].all() and drift["observed"].str.startswith("0 of ").all()
-
-
 def test_second_refresh_while_one_runs_exits_and_changes_nothing(refreshed_lake, tmp_path, capsys):
     from flows.cli import main
     from flows.locking import refresh_lock
@@ -409,26 +412,48 @@ def test_second_refresh_while_one_runs_exits_and_changes_nothing(refreshed_lake,
     assert published.read_bytes() == before
 
 
-def test_mart_that_fails_its_suite_is_discarded_and_nothing_is_published(refreshed_lake, tmp_path, research_key):
-    """Statbank's FOLK1A answer comes without Aarhus: raw data and dbt pass, but the profile lacks a population."""
+def test_a_delivery_that_empties_a_mart_fails_the_drift_gate_and_nothing_is_published(
+    refreshed_lake, tmp_path, research_key
+):
+    """Both survey exports come back with their concrete-collaboration section blank. Every raw check and
+    every dbt test passes (an empty collaborations mart is a valid table), but analysts had collaborations
+    yesterday and would have none: the blocking drift check discards the candidate, and the published file
+    stays byte-identical."""
     from flows.nightly_refresh import nightly_refresh
+    from flows.reference import seed_rows
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
     before = published.read_bytes()
     files_before = sorted(path.name for path in (lake / "published").iterdir())
-    recording = lake / "recorded_api" / "statbank" / "FOLK1A_data.csv"
-    lines = recording.read_bytes().decode("utf-8-sig").split("\r\n")
-    recording.write_bytes(("\ufeff" + "\r\n".join(line for line in lines if not line.startswith("751;"))).encode())
-    for answer in (lake / "landing" / "statbank" / "api").glob("FOLK1A_*"):
-        if ".tableinfo." not in answer.name:
-            answer.unlink()  # the earlier answer leaves: tonight's answer is the only FOLK1A there is
+    section: dict[str, set[str]] = {}  # the variables of the collaborations each head describes, per wave
+    for row in seed_rows("survey_item_map"):
+        if row["collaboration_slot"]:
+            section.setdefault(row["wave_id"], set()).add(row["variable_name"])
+
+    def without_section(wave_id):
+        def change(header, rows):
+            columns = [header.index(name) for name in section[wave_id]]
+            for row in rows:
+                for column in columns:
+                    row[column] = ""
+            return rows
+
+        return change
+
+    for export, wave_id in (("samskabelse_2016", "2016"), ("opfoelgning_2019", "2019")):
+        rewrite_dataset(lake / "landing" / "survey" / export, without_section(wave_id))
     with using_lake(lake):
         state = nightly_refresh(return_state=True)
     assert state.is_failed()
     message = str(state.result(raise_on_failure=False))
-    assert "Marts failed blocking checks" in message
-    assert "main.municipality_profile" in message and "column population" in message
+    assert "Marts failed blocking checks; the published file is unchanged." in message
+    (blocking,) = [line for line in message.splitlines() if line.startswith("BLOCKING:")]
+    assert blocking.startswith("BLOCKING: suite drift_row_counts on table main.all_marts")
+    assert "column n_now" in blocking and "Result: 1 of " in blocking
+    assert "marts that had rows have none now: collaborations." in blocking
+    assert "Raw data failed" not in message and "dbt build failed" not in message  # only drift could see it
+    assert "drift_row_counts" in state.message  # the flow run itself ends Failed, naming the check
     assert published.read_bytes() == before
     assert sorted(path.name for path in (lake / "published").iterdir()) == files_before  # candidate removed
 

@@ -1,0 +1,187 @@
+"""Nights that go wrong, end to end: a refresh with nothing to do, a rollback that holds, a refresh killed
+half way. Real Prefect, DuckDB, dbt and Great Expectations on copies of the refreshed sample."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import copy_lake, using_lake
+
+pytestmark = pytest.mark.end_to_end
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def read_all(path: Path, sql: str) -> list[tuple]:
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+def read_one(path: Path, sql: str) -> tuple:
+    return read_all(path, sql)[0]
+
+
+def task_names(flow_run_id) -> set[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    return {run.name.rsplit("-", 1)[0] for run in runs}
+
+
+def test_a_refresh_with_nothing_changed_stops_without_dbt_or_the_gate(refreshed_lake, tmp_path, capsys):
+    from flows import run_journal
+    from flows.cli import main
+    from flows.nightly_refresh import UNCHANGED_STATE, nightly_refresh
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    before = published.read_bytes()
+    with using_lake(lake) as settings:
+        state = nightly_refresh(return_state=True)  # as the schedule runs it: the flow looks for itself
+        report = state.result()
+        assert state.is_completed() and state.name == UNCHANGED_STATE
+        assert report.outcome == run_journal.UNCHANGED and "Nothing changed since run" in report.verdict
+        ran = task_names(state.state_details.flow_run_id)
+        assert "look for changes" in ran and "fetch registry data" in ran
+        assert not ran & {"build marts with dbt", "check raw data", "check marts", "publish analytics file"}
+
+        assert main(["refresh"]) == 0  # by hand: decided before Prefect is even started
+        out = capsys.readouterr().out
+        assert "Nothing changed since run" in out and "no stage ran" in out and "--force" in out
+        entries = run_journal.read_runs(settings)
+    assert [entry.state for entry in entries[-2:]] == [run_journal.UNCHANGED, run_journal.UNCHANGED]
+    assert published.read_bytes() == before
+
+
+def test_a_forced_refresh_loads_nothing_again_and_a_rollback_holds_until_the_inputs_change(
+    refreshed_lake, tmp_path, capsys, caplog, monkeypatch
+):
+    """`--force` runs every stage on unchanged inputs: ingest reads nothing again (same sha256), drift finds
+    nothing moved. Rollback then publishes the previous snapshot, and a refresh with the same inputs keeps
+    it (it used to publish the rolled-away data again and overwrite the snapshot); a new file in the
+    landing zone ends the hold, saying so."""
+    from flows.cli import EXIT_NEEDS_ATTENTION, describe_status, main
+
+    # A landing zone with more than the embedded sample needs a real key; set from the start, so the
+    # change that ends the hold below is the new file alone.
+    monkeypatch.setenv("SAMSKAB_PSEUDONYM_KEY", "a-test-key-that-is-not-in-any-log-0123456789")
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    previous = lake / "published" / "analytics.previous.duckdb"
+    first = published.read_bytes()
+    ledger_sql = "select count(*), max(loaded_at) from raw.ingest_ledger"
+    ledger_before = read_one(lake / "warehouse" / "warehouse.duckdb", ledger_sql)
+    with using_lake(lake) as settings:
+        assert main(["refresh", "--force"]) == 0  # every stage, although nothing changed: a second publish
+        out = capsys.readouterr().out
+        assert out.count("unchanged since it was loaded (same sha256)") == 7  # 2 exports, 4 Statbank, cases
+        assert "passed its quality gate and was published" in out and "select region_name" in out
+        assert read_one(lake / "warehouse" / "warehouse.duckdb", ledger_sql) == ledger_before
+        assert "Forced (--force): every stage runs" in caplog.text
+        drift = read_all(
+            published, "select suite, table_name, success, observed from meta.quality_checks where stage = 'drift'"
+        )
+        assert {row[0] for row in drift} == {"drift_row_counts", "drift_shares"}
+        assert all(row[2] and row[3].startswith("0 of ") for row in drift)  # the same inputs: nothing moved
+        second = published.read_bytes()
+        assert second != first and previous.read_bytes() == first
+
+        assert main(["rollback"]) == 0
+        assert published.read_bytes() == first and previous.read_bytes() == second
+        capsys.readouterr()
+        assert main(["refresh"]) == 0
+        out = capsys.readouterr().out
+        assert "was rolled back at" in out and "it stays published" in out
+        assert published.read_bytes() == first and previous.read_bytes() == second
+        text, _ = describe_status(settings)
+        assert "Last refresh:" in text and ": held." in text and "keeps it published until" in text
+
+        (settings.landing_dir / "a note.txt").write_text("a new file in the landing zone", encoding="utf-8")
+        assert main(["refresh"]) == EXIT_NEEDS_ATTENTION  # it runs, and names the unrecognised file
+        assert "This publish ends the rollback of" in caplog.text
+        assert previous.read_bytes() == first  # the file rolled back to is the previous snapshot now
+        assert not settings.rollback_hold_path.exists()
+
+
+def test_a_killed_refresh_is_told_as_such_and_the_next_run_cleans_up_after_it(refreshed_lake, tmp_path, capsys):
+    """SIGKILL while the candidate file is being checked: status says the run did not finish and published
+    nothing; the next run removes the candidate, closes the record as died and marks the flow run Crashed."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from flows import run_journal
+    from flows.cli import EXIT_GATE_FAILED, describe_status
+    from flows.nightly_refresh import nightly_refresh
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    before = published.read_bytes()
+    env = {**os.environ, "SAMSKAB_DATA_LAKE": str(lake), "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    refresh = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "refresh", "--force"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not list(published.parent.glob(".candidate-*.duckdb")):
+            assert refresh.poll() is None and time.monotonic() < deadline, "the refresh ended before its candidate"
+            time.sleep(0.05)
+    finally:
+        os.killpg(refresh.pid, signal.SIGKILL)
+        refresh.wait()
+
+    with using_lake(lake) as settings:
+        text, code = describe_status(settings)
+        assert code == EXIT_GATE_FAILED and "DID NOT FINISH" in text and "It published nothing" in text
+        (killed,) = run_journal.dead_runs(settings)
+        with get_client(sync_client=True) as client:
+            assert client.read_flow_run(uuid.UUID(killed.flow_run_id)).state.is_running()
+
+        report = nightly_refresh()  # nothing changed, so it cleans up and stops
+        assert report.outcome == run_journal.UNCHANGED
+        assert any(".candidate-" in line for line in report.cleaned_up)
+        assert not list(published.parent.glob(".candidate-*"))
+        with get_client(sync_client=True) as client:
+            assert client.read_flow_run(uuid.UUID(killed.flow_run_id)).state.is_crashed()
+        died = [entry for entry in run_journal.read_runs(settings) if entry.run_id == killed.run_id]
+        assert died[0].state == run_journal.DIED and "found unfinished by run" in died[0].noted[0]
+        text, code = describe_status(settings)
+    assert code == 0 and "Runs that failed since the file was built (1):" in text and "DIED" in text
+    assert published.read_bytes() == before
+
+
+def test_a_refresh_refused_for_want_of_a_key_is_a_failed_run_in_status(tmp_path, prefect_server, capsys):
+    """Status used to repeat the last PASSED after a refresh refused for a missing key: now the refusal is
+    a failed run of its own, with its reason, and its notice."""
+    from flows import run_journal
+    from flows.cli import EXIT_GATE_FAILED, EXIT_NOT_STARTED, describe_status, main
+
+    lake = tmp_path / "data_lake"
+    (lake / "landing" / "survey").mkdir(parents=True)
+    (lake / "landing" / "survey" / "answers.csv").write_text("id;kommune\n1;101\n", encoding="utf-8")
+    with using_lake(lake) as settings:
+        assert main(["refresh"]) == EXIT_NOT_STARTED
+        assert "No pseudonym key" in capsys.readouterr().out
+        (entry,) = run_journal.read_runs(settings)
+        assert entry.state == run_journal.FAILED and "No pseudonym key" in entry.verdict
+        text, code = describe_status(settings)
+    assert code == EXIT_GATE_FAILED and ": failed.\n  FAILED: No pseudonym key" in text
+    assert "No pseudonym key" in (lake / "notices.log").read_text(encoding="utf-8")
