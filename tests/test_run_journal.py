@@ -368,3 +368,16 @@ def test_row_counts_say_the_change_since_the_last_publish():
     rows = {row["table"]: row for row in _row_changes({"motives": 240, "new_mart": 5}, {"motives": 252, "gone": 9})}
     assert rows["motives"]["change"] == "-12 (-4.8%)" and rows["motives"]["rows before"] == 252
     assert rows["new_mart"]["change"] == "new table" and rows["gone"]["change"] == "no longer published"
+
+
+def test_dbt_messages_that_may_quote_data_stay_in_dbts_log():
+    """A failing data test's message counts rows and is shown; a database error may quote a cell, and is not."""
+    from types import SimpleNamespace
+
+    from flows.transform import _safe_message
+
+    counted = SimpleNamespace(message="Got 3 results, configured to fail if != 0")
+    assert _safe_message(counted) == "Got 3 results, configured to fail if != 0"
+    quoting = SimpleNamespace(message="Conversion Error: Could not convert string 'Jensine Mikkelsen' to INT32")
+    said = _safe_message(quoting)
+    assert "Jensine" not in said and "dbt_logs/dbt.log" in said
