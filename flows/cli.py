@@ -106,16 +106,7 @@ def _precheck(settings: Settings) -> int | None:
             if decision.run:
                 entry.path.unlink(missing_ok=True)
                 return None
-            published = publish.published_run(settings.published_path)
-            run_journal.close_run(
-                settings,
-                entry,
-                decision.state,
-                decision.message,
-                published_run_id=published[0] if published else "",
-                inputs_fingerprint=decision.fingerprint.digest,
-                noted=cleaned,
-            )
+            run_journal.close_nothing_to_do(settings, entry, decision, cleaned)
     except (RefreshAlreadyRunning, run_journal.RunNotRecorded) as error:
         print(error)
         return EXIT_NOT_STARTED

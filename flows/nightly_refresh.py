@@ -430,16 +430,7 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
 
 
 def _nothing_to_do(settings: Settings, entry: run_journal.RunEntry, report: RefreshReport, decision: Decision):
-    published = publish.published_run(settings.published_path)
-    run_journal.close_run(
-        settings,
-        entry,
-        decision.state,
-        decision.message,
-        published_run_id=published[0] if published else "",
-        inputs_fingerprint=decision.fingerprint.digest,
-        noted=report.cleaned_up,
-    )
+    run_journal.close_nothing_to_do(settings, entry, decision, report.cleaned_up)
     report.outcome, report.verdict = decision.state, decision.message
     return Completed(
         name=HELD_STATE if decision.state == run_journal.HELD else UNCHANGED_STATE,

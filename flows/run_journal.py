@@ -68,8 +68,7 @@ class RunEntry:
         return (self.verdict.splitlines() or [""])[0]
 
     def to_json(self) -> dict[str, Any]:
-        record = {name: value for name, value in self.__dict__.items() if name != "path"}
-        return record
+        return {name: value for name, value in self.__dict__.items() if name != "path"}
 
 
 def _now() -> str:
@@ -155,6 +154,23 @@ def close_run(settings: Settings, entry: RunEntry, state: str, verdict: str, **d
         entry.state = RUNNING
         return False
     return True
+
+
+def close_nothing_to_do(settings: Settings, entry: RunEntry, decision: Any, noted: list[str]) -> None:
+    """Close the record of a refresh that found nothing to do (a `fingerprint.Decision` that does not
+    run), naming the run whose file stays published."""
+    from flows.publish import published_run
+
+    published = published_run(settings.published_path)
+    close_run(
+        settings,
+        entry,
+        decision.state,
+        decision.message,
+        published_run_id=published[0] if published else "",
+        inputs_fingerprint=decision.fingerprint.digest,
+        noted=noted,
+    )
 
 
 def read_runs(settings: Settings) -> list[RunEntry]:
