@@ -37,10 +37,6 @@ class DocsFailed(RuntimeError):
     """dbt or Great Expectations could not build its documentation; says why in words."""
 
 
-def _dbt_target(settings: Settings) -> Path:
-    return settings.data_lake / "warehouse" / "dbt_target"
-
-
 def _last_invocation_built(target: Path) -> bool:
     """True when the target's manifest is that of a `dbt build` (its compiled SQL is the one that ran)."""
     try:
@@ -65,7 +61,7 @@ def build_dbt_docs(settings: Settings, target_dir: Path) -> Path:
     from dbt.cli.main import dbtRunner
 
     project = str(settings.dbt_project_dir)
-    target = _dbt_target(settings)
+    target = settings.dbt_target_dir
     arguments = [
         "docs",
         "generate",

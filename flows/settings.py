@@ -66,6 +66,9 @@ class Settings:
     # Where a failed run's notice goes: Apprise URLs separated by spaces or commas (mailto://, a chat
     # webhook, ...). Empty: appended to data_lake/notices.log (see flows/notices.py).
     notify_urls: str = ""
+    # Every publish keeps a dated, read-only snapshot of the file (published/snapshots/); snapshots older
+    # than this many nights are removed when a new one is kept (the newest is always kept).
+    snapshot_retention_days: int = 60
 
     @classmethod
     def from_environment(cls, _env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
@@ -109,6 +112,11 @@ class Settings:
         return self.data_lake / "warehouse" / "warehouse.duckdb"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's artifacts of the last build (manifest.json holds every model's and column's description)."""
+        return self.data_lake / "warehouse" / "dbt_target"
+
+    @property
     def published_dir(self) -> Path:
         return self.data_lake / "published"
 
@@ -119,6 +127,11 @@ class Settings:
     @property
     def previous_path(self) -> Path:
         return self.published_dir / "analytics.previous.duckdb"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        """Every published file, dated and read-only, for `--as-of` (flows/snapshots.py)."""
+        return self.published_dir / "snapshots"
 
     @property
     def docs_dir(self) -> Path:

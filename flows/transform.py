@@ -8,10 +8,13 @@ file again.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import re
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flows.settings import Settings
@@ -101,16 +104,49 @@ def _release_dbt_log_file() -> None:
     cleanup_event_logger()
 
 
-def build_marts(settings: Settings) -> DbtOutcome:
-    """Run `dbt build` against the warehouse; returns the outcome, never raises on test failures."""
+class _NodeProgress:
+    """dbt's events as progress (flows/progress.py): its start lines give the number of nodes, and each
+    finished node is a step."""
+
+    def __init__(self, log: Callable[[str], None] | None) -> None:
+        self.log = log
+        self.progress = None
+        # dbt calls back from its worker threads, which do not carry this thread's context (Prefect's
+        # run logger and API address live in context variables; without them a log line would start a
+        # temporary Prefect server). Run each callback in a copy of this context, one at a time.
+        self.context = contextvars.copy_context()
+        self.lock = threading.Lock()
+
+    def __call__(self, event) -> None:
+        with self.lock:
+            self.context.run(self._on_event, event)
+
+    def _on_event(self, event) -> None:
+        name = event.info.name
+        if name == "LogStartLine" and self.progress is None and event.data.total:
+            from flows.progress import Progress
+
+            self.progress = Progress("dbt build", int(event.data.total), "nodes", log=self.log)
+        elif name == "NodeFinished" and self.progress is not None:
+            self.progress.advance()
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress.finish()
+
+
+def build_marts(settings: Settings, progress_log: Callable[[str], None] | None = None) -> DbtOutcome:
+    """Run `dbt build` against the warehouse; returns the outcome, never raises on test failures.
+    Progress per node goes to the terminal, or as a few lines to `progress_log` (flows/progress.py)."""
     os.environ["SAMSKAB_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     from dbt.cli.main import dbtRunner
 
     project = str(settings.dbt_project_dir)
     started = time.perf_counter()
+    progress = _NodeProgress(progress_log)
     try:
-        result = dbtRunner().invoke(
+        result = dbtRunner(callbacks=[progress]).invoke(
             [
                 "build",
                 "--project-dir",
@@ -118,7 +154,7 @@ def build_marts(settings: Settings) -> DbtOutcome:
                 "--profiles-dir",
                 project,
                 "--target-path",
-                str(settings.data_lake / "warehouse" / "dbt_target"),
+                str(settings.dbt_target_dir),
                 "--log-path",
                 str(settings.data_lake / "warehouse" / "dbt_logs"),
                 "--no-use-colors",
@@ -126,6 +162,7 @@ def build_marts(settings: Settings) -> DbtOutcome:
             ]
         )
     finally:
+        progress.finish()
         _close_dbt_duckdb_connection()
         _release_dbt_log_file()
     outcome = DbtOutcome(success=bool(result.success), seconds=time.perf_counter() - started)

@@ -10,6 +10,7 @@ renamed as (
 
     select
         answer_category,
+        answer_category_code,
         answer_category_name_da,
         answer_category_name_en,
         sort_order,
