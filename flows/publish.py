@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from flows import snapshots
 from flows.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Candidate:
 
     path: Path
     row_counts: dict[str, int]
+    run_id: str
 
 
 def candidate_path(settings: Settings, run_id: str) -> Path:
@@ -66,7 +68,7 @@ def build_candidate(settings: Settings, run_id: str) -> Candidate:
         connection.execute("checkpoint candidate")
     finally:
         connection.close()
-    return Candidate(path=path, row_counts=row_counts)
+    return Candidate(path=path, row_counts=row_counts, run_id=run_id)
 
 
 def write_meta(path: Path, meta_tables: dict[str, pd.DataFrame]) -> None:
@@ -83,16 +85,26 @@ def write_meta(path: Path, meta_tables: dict[str, pd.DataFrame]) -> None:
         connection.close()
 
 
-def swap_in(settings: Settings, candidate: Candidate) -> Path:
-    """Make the candidate the published file in one rename; keep the old one as the previous snapshot."""
+def swap_in(settings: Settings, candidate: Candidate, published_at: datetime | None = None) -> Path:
+    """Make the candidate the published file in one rename; keep the old one as the previous file for a
+    rollback, and a dated read-only snapshot of the new one (flows/snapshots.py) for `--as-of`.
+
+    The snapshot is copied before the swap and named after it: a snapshot never holds a file that was not
+    published. A kill between the swap and the naming is put right by the next run (`recover_files`)."""
     published, previous = settings.published_path, settings.previous_path
-    if published.exists():
-        keep = previous.with_name(previous.name + ".tmp")
-        keep.unlink(missing_ok=True)
-        os.link(published, keep)  # the same bytes under a second name, for rollback
-        os.replace(keep, previous)
-    os.replace(candidate.path, published)
-    _fsync_directory(settings.published_dir)
+    prepared = snapshots.prepare(settings, candidate.path, candidate.run_id, published_at or datetime.now(UTC))
+    try:
+        if published.exists():
+            keep = previous.with_name(previous.name + ".tmp")
+            keep.unlink(missing_ok=True)
+            os.link(published, keep)  # the same bytes under a second name, for rollback
+            os.replace(keep, previous)
+        os.replace(candidate.path, published)
+        _fsync_directory(settings.published_dir)
+    except BaseException:
+        snapshots.discard(prepared)
+        raise
+    snapshots.commit(settings, prepared)
     return published
 
 
@@ -164,10 +176,13 @@ def recover_interrupted_rollback(settings: Settings) -> RollbackOutcome | None:
         return RollbackOutcome(False, "An earlier rollback was interrupted before it changed anything; cleared.")
     os.replace(swap, previous)
     _fsync_directory(settings.published_dir)
-    return RollbackOutcome(
-        True,
-        f"An earlier rollback was interrupted half way and is now complete: {_named(published)} is published, "
-        f"{_named(previous)} is kept as the previous snapshot.",
+    return _kept_as_snapshot(
+        settings,
+        RollbackOutcome(
+            True,
+            f"An earlier rollback was interrupted half way and is now complete: {_named(published)} is published, "
+            f"{_named(previous)} is kept as the previous snapshot.",
+        ),
     )
 
 
@@ -186,7 +201,9 @@ def rollback(settings: Settings) -> RollbackOutcome:
     if not published.exists():
         os.link(previous, published)
         _fsync_directory(settings.published_dir)
-        return RollbackOutcome(True, f"Nothing was published; {_named(published)} is published again.")
+        return _kept_as_snapshot(
+            settings, RollbackOutcome(True, f"Nothing was published; {_named(published)} is published again.")
+        )
     runs = published_run(published), published_run(previous)
     if os.path.samefile(published, previous) or (runs[0] is not None and runs[0] == runs[1]):
         return RollbackOutcome(
@@ -199,9 +216,27 @@ def rollback(settings: Settings) -> RollbackOutcome:
     os.replace(previous, published)  # (2) the published name now points at the previous file
     os.replace(swap, previous)  # (3) the newest file becomes the previous snapshot
     _fsync_directory(settings.published_dir)
-    return RollbackOutcome(
-        True, f"Rolled back: {_named(published)} is published again; {_named(previous)} is kept as previous."
+    return _kept_as_snapshot(
+        settings,
+        RollbackOutcome(
+            True, f"Rolled back: {_named(published)} is published again; {_named(previous)} is kept as previous."
+        ),
     )
+
+
+def _kept_as_snapshot(settings: Settings, outcome: RollbackOutcome) -> RollbackOutcome:
+    """After a rollback, the file published again is what analysts read from now on: keep it as a dated
+    snapshot too, so `--as-of` a later day finds it (and not the file rolled away from)."""
+    run = published_run(settings.published_path)
+    try:
+        snapshot = snapshots.keep(settings, settings.published_path, run[0] if run else "unknown", datetime.now(UTC))
+    except OSError as error:
+        return RollbackOutcome(
+            outcome.changed,
+            f"{outcome.message} The dated snapshot of it could not be kept ({error.strerror or type(error).__name__});"
+            " `--as-of` today still finds the file rolled away from.",
+        )
+    return RollbackOutcome(outcome.changed, f"{outcome.message} Kept as {snapshot.label}.")
 
 
 def leftovers(settings: Settings) -> list[Path]:
@@ -210,7 +245,12 @@ def leftovers(settings: Settings) -> list[Path]:
     folder = settings.published_dir
     if not folder.is_dir():
         return []
-    found = [*folder.glob(".candidate-*.duckdb"), *folder.glob(".candidate-*.duckdb.wal"), *folder.glob("*.tmp")]
+    found = [
+        *folder.glob(".candidate-*.duckdb"),
+        *folder.glob(".candidate-*.duckdb.wal"),
+        *folder.glob("*.tmp"),
+        *settings.snapshots_dir.glob("*.tmp"),
+    ]
     return sorted(set(found))
 
 
@@ -242,6 +282,13 @@ def recover_files(settings: Settings) -> list[str]:
     removed = remove_leftovers(settings)
     if removed:
         done.append("Removed files an interrupted run left in the published folder: " + ", ".join(removed))
+    run = published_run(settings.published_path)
+    kept = snapshots.keep_published_if_missing(settings, run[0]) if run else None
+    if kept is not None:
+        done.append(
+            f"The published file (run {run[0]}) had no dated snapshot (its run was interrupted after publishing): "
+            f"kept it now as the {kept.label}."
+        )
     return done
 
 

@@ -54,7 +54,9 @@ def test_swap_publishes_new_snapshot_and_keeps_previous(tmp_path):
     assert sorted(path.name for path in settings.published_dir.iterdir()) == [
         "analytics.duckdb",
         "analytics.previous.duckdb",
+        "snapshots",  # one dated read-only copy per publish (tests/test_snapshots.py)
     ]
+    assert len(list(settings.snapshots_dir.iterdir())) == 2
 
 
 def test_rollback_restores_previous_snapshot(tmp_path):
@@ -166,7 +168,8 @@ def kill_after(monkeypatch, calls: int) -> None:
 
 
 def names(settings: Settings) -> list[str]:
-    return sorted(path.name for path in settings.published_dir.iterdir())
+    """The files of the published folder (the dated snapshots live in its snapshots/ folder)."""
+    return sorted(path.name for path in settings.published_dir.iterdir() if path.is_file())
 
 
 @pytest.mark.parametrize("kill_point", [0, 1, 2])

@@ -1,0 +1,163 @@
+"""Snapshots: every publish keeps a dated read-only copy, `--as-of DAY` reads the one of that day."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from flows import publish, snapshots
+from flows.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMSKAB = [sys.executable, "-m", "flows.cli"]
+# 02:31 Danish time on 20 and 21 November (UTC+1 in winter).
+FIRST_NIGHT = datetime(2026, 11, 20, 1, 31, 14, tzinfo=UTC)
+SECOND_NIGHT = datetime(2026, 11, 21, 1, 30, 52, tzinfo=UTC)
+
+
+def publish_version(settings: Settings, version: int, published_at: datetime, run_id: str) -> None:
+    """A real publish (build, lineage, swap) of a one-mart warehouse whose figures say `version`."""
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(settings.warehouse_path))
+    try:
+        connection.execute("create schema if not exists marts")
+        connection.execute(
+            "create or replace table marts.municipality_profile as "
+            f"select range + 100 as municipality_code, {version} * 1000 + range as population from range(98)"
+        )
+    finally:
+        connection.close()
+    candidate = publish.build_candidate(settings, run_id)
+    finished = published_at.replace(tzinfo=None)
+    publish.write_meta(candidate.path, {"runs": pd.DataFrame([{"run_id": run_id, "finished_at": finished}])})
+    publish.swap_in(settings, candidate, published_at=published_at)
+
+
+def samskab(lake: Path, *args: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "SAMSKAB_DATA_LAKE": str(lake)}
+    return subprocess.run([*SAMSKAB, *args], capture_output=True, text=True, cwd=ROOT, env=environment, timeout=60)
+
+
+@pytest.fixture
+def two_nights(tmp_path) -> Settings:
+    settings = Settings(data_lake=tmp_path / "data_lake")
+    publish_version(settings, 1, FIRST_NIGHT, "1a1a1a1a-0000-4000-8000-000000000001")
+    publish_version(settings, 2, SECOND_NIGHT, "2b2b2b2b-0000-4000-8000-000000000002")
+    return settings
+
+
+def test_each_publish_keeps_a_dated_read_only_snapshot_named_by_its_run(two_nights):
+    kept = snapshots.listed(two_nights)
+    assert [snapshot.path.name for snapshot in kept] == [
+        "2026-11-20_023114_1a1a1a1a.duckdb",
+        "2026-11-21_023052_2b2b2b2b.duckdb",
+    ]
+    for snapshot in kept:
+        assert stat.S_IMODE(snapshot.path.stat().st_mode) & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) == 0
+    # the newest snapshot holds the same tables and rows as the published file
+    with duckdb.connect(str(kept[-1].path), read_only=True) as connection:
+        assert connection.execute("select sum(population) from municipality_profile").fetchall() == [
+            (sum(2000 + n for n in range(98)),)
+        ]
+
+
+def test_sql_as_of_the_first_day_returns_the_first_snapshots_figures(two_nights):
+    query = "select min(population) as lowest from municipality_profile"
+    first = samskab(two_nights.data_lake, "sql", "--as-of", "2026-11-20", query)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[2].strip() == "1000"
+    assert "snapshot of 2026-11-20 02:31 (Danish time), as of 2026-11-20: run 1a1a1a1a-" in first.stdout
+    second = samskab(two_nights.data_lake, "sql", "--as-of", "2026-11-21", query)
+    assert second.stdout.splitlines()[2].strip() == "2000"
+    assert "run 2b2b2b2b-" in second.stdout
+    # a later day reads the last snapshot before it; the published file is the newest
+    later = samskab(two_nights.data_lake, "sql", "--csv", "--as-of", "2026-12-24", query)
+    assert later.stdout == "lowest\n2000\n"
+    assert "snapshot of 2026-11-21 02:30" in later.stderr
+    published = samskab(two_nights.data_lake, "sql", query)
+    assert "the published file: run 2b2b2b2b-0000-4000-8000-000000000002" in published.stdout
+    assert "kept as the snapshot of 2026-11-21 02:30 (Danish time)" in published.stdout
+
+
+def test_as_of_a_day_before_every_snapshot_says_which_are_kept(two_nights):
+    result = samskab(two_nights.data_lake, "sql", "--as-of", "2026-11-19", "select 1")
+    assert result.returncode == 2
+    assert "No snapshot was published on or before 2026-11-19: the oldest kept is of 2026-11-20 02:31" in result.stderr
+    assert "--as-of takes a day as YYYY-MM-DD" in samskab(two_nights.data_lake, "sql", "--as-of", "20/11", "x").stderr
+
+
+def test_snapshots_older_than_the_retention_are_removed_but_never_the_newest(tmp_path):
+    settings = Settings(data_lake=tmp_path, snapshot_retention_days=60)
+    source = tmp_path / "file.duckdb"
+    duckdb.connect(str(source)).close()
+    today = datetime(2026, 11, 27, 2, 30, tzinfo=UTC)
+    for days, run in ((61, "old"), (60, "edge"), (1, "recent")):
+        snapshots.keep(settings, source, run, today - timedelta(days=days))
+    # each keep prunes relative to its own night: yesterday's kept the one 61 nights before today
+    assert [snapshot.run_prefix for snapshot in snapshots.listed(settings)] == ["old", "edge", "recent"]
+    snapshots.keep(settings, source, "tonight", today)
+    assert [snapshot.run_prefix for snapshot in snapshots.listed(settings)] == ["edge", "recent", "tonight"]
+    # a lake left alone for months keeps its last snapshot
+    lonely = Settings(data_lake=tmp_path / "lonely", snapshot_retention_days=1)
+    snapshots.keep(lonely, source, "only", today - timedelta(days=300))
+    assert snapshots.prune(lonely, today) == []
+    assert snapshots.as_of(lonely, date(2026, 11, 27)).run_prefix == "only"
+
+
+def test_a_rollback_is_kept_as_a_snapshot_so_as_of_today_reads_the_file_put_back(two_nights):
+    outcome = publish.rollback(two_nights)
+    assert outcome.changed and "Kept as snapshot of" in outcome.message
+    kept = snapshots.listed(two_nights)
+    assert [snapshot.run_prefix for snapshot in kept] == ["1a1a1a1a", "2b2b2b2b", "1a1a1a1a"]
+    today = datetime.now(UTC).astimezone(snapshots.DANISH_TIME).date()
+    assert snapshots.as_of(two_nights, today).path == kept[-1].path
+    query = "select min(population) from municipality_profile"
+    result = samskab(two_nights.data_lake, "sql", "--as-of", f"{today}", query)
+    assert result.stdout.splitlines()[2].strip() == "1000"
+
+
+def test_a_snapshot_cut_short_by_a_kill_is_a_leftover_the_next_run_removes(two_nights):
+    partial = two_nights.snapshots_dir / "2026-11-22_023000_3c3c3c3c.duckdb.tmp"
+    partial.write_bytes(b"half a file")
+    assert partial in publish.leftovers(two_nights)
+    assert [snapshot.run_prefix for snapshot in snapshots.listed(two_nights)] == ["1a1a1a1a", "2b2b2b2b"]
+    publish.remove_leftovers(two_nights)
+    assert not partial.exists()
+
+
+def test_a_failed_swap_leaves_no_snapshot_of_a_file_never_published(two_nights, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish.os, "link", full_disk)  # the swap's first step: keeping the previous file
+    with pytest.raises(OSError):
+        publish_version(two_nights, 3, SECOND_NIGHT + timedelta(days=1), "3c3c3c3c-0000-4000-8000-000000000003")
+    monkeypatch.undo()
+    assert [snapshot.run_prefix for snapshot in snapshots.listed(two_nights)] == ["1a1a1a1a", "2b2b2b2b"]
+    assert list(two_nights.snapshots_dir.glob("*.tmp")) == []
+
+
+def test_a_publish_killed_before_its_snapshot_is_named_gets_one_from_the_next_run(two_nights):
+    newest = snapshots.listed(two_nights)[-1]
+    newest.path.rename(newest.path.with_name(newest.path.name + ".tmp"))  # as a kill after the swap leaves it
+    done = publish.recover_files(two_nights)
+    assert any("had no dated snapshot" in line and "run 2b2b2b2b-" in line for line in done), done
+    kept = snapshots.listed(two_nights)
+    assert [snapshot.run_prefix for snapshot in kept] == ["1a1a1a1a", "2b2b2b2b"]
+    assert list(two_nights.snapshots_dir.glob("*.tmp")) == []
+    assert publish.recover_files(two_nights) == []  # nothing left to put right
+
+
+def test_snapshots_command_lists_what_is_kept(two_nights):
+    result = samskab(two_nights.data_lake, "snapshots")
+    assert result.returncode == 0
+    assert "2026-11-20 02:31" in result.stdout and "2b2b2b2b" in result.stdout
+    assert "kept 60 nights" in result.stdout
