@@ -7,17 +7,19 @@ committed with stage "marts" would run here. Drift suites compare two files and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from flows.duckdb_files import read_only_frames
+from flows.progress import Progress
 from flows.quality.gate import SuiteVerdict, suite_columns, suite_names, suite_table, validate_frame
 
 
-def validate_stage(stage: str, database: Path) -> list[SuiteVerdict]:
+def validate_stage(stage: str, database: Path, progress_log: Callable[[str], None] | None = None) -> list[SuiteVerdict]:
     """Run every suite of `stage` ("raw" or "marts") over its table in `database`; [] when the stage has
-    no suite (the file is not opened then)."""
+    no suite (the file is not opened then). Progress per suite: flows/progress.py."""
     if stage == "drift":
         raise ValueError("Drift suites compare a candidate with the published file: run drift.drift_verdicts")
     names = suite_names(stage)
@@ -35,7 +37,12 @@ def validate_stage(stage: str, database: Path) -> list[SuiteVerdict]:
         selected = ", ".join('"' + column + '"' for column in wanted) or "*"
         queries[name] = f"select {selected} from {table}"
     frames = read_only_frames(database, queries)
-    return [validate_frame(name, frames[name]) for name in names]
+    verdicts = []
+    with Progress(f"Great Expectations, {stage} suites", len(names), "suites", log=progress_log) as progress:
+        for name in names:
+            verdicts.append(validate_frame(name, frames[name]))
+            progress.advance(note=name)
+    return verdicts
 
 
 # meta.quality_checks: one row per check of either tool, with one severity field ("blocking" or "warning").
