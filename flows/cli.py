@@ -9,6 +9,9 @@ samskab rollback             put the previous published snapshot back (it holds 
 samskab serve [--port N]     start the Prefect server and UI on loopback and run the nightly schedule, until Ctrl-C
 samskab registry fetch [TABLE ...]
                              ask Statbank for the declared tables (all, or those named) and land what changed
+samskab sql [QUERY] [--csv] [--as-of DAY]
+                             read-only SQL on the published file (or the snapshot of DAY): a shell, or one query
+samskab snapshots            the dated snapshots kept of the published file
 
 Exit codes of `samskab refresh`: 0 published, every landing file loaded, or nothing had changed; 1 the run
 failed (its quality gate, or the disk) and nothing was published; 3 the refresh could not start (another one
@@ -33,6 +36,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flows.analysts.commands import add_analyst_commands
 from flows.sample.survey_shapes import SHAPES
 from flows.serve import add_serve_arguments, cmd_serve
 from flows.settings import Settings, get_settings, quiet_third_party_telemetry
@@ -442,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     fetch.add_argument("tables", nargs="*", metavar="TABLE", help="tables to fetch (default: every declared table)")
     fetch.set_defaults(handler=cmd_registry_fetch)
+    add_analyst_commands(commands)
     args = parser.parse_args(argv)
     return args.handler(args)
 

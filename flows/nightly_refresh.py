@@ -22,6 +22,7 @@ from flows import failures, ingest, lineage, notices, publish, run_journal, stat
 from flows.fingerprint import Decision, decide
 from flows.landing import NEEDS_ATTENTION, REFUSED, Delivery, Inventory
 from flows.locking import refresh_lock
+from flows.progress import Progress
 from flows.pseudonyms import Pseudonymiser, resolve_pseudonym_key
 from flows.raw_store import LoadSummary, Withdrawal
 from flows.settings import Settings, get_settings
@@ -216,7 +217,7 @@ def check_raw_task(settings: Settings) -> list:
     from flows.quality.gate import describe_failures
     from flows.quality.stages import describe_deliveries, validate_stage
 
-    verdicts = validate_stage("raw", settings.warehouse_path)
+    verdicts = validate_stage("raw", settings.warehouse_path, progress_log=get_run_logger().info)
     consent, without_consent = consent_verdict(settings.warehouse_path)
     verdicts.append(consent)
     _report_verdicts("raw", verdicts)
@@ -233,7 +234,7 @@ def check_raw_task(settings: Settings) -> list:
 @task(name="build marts with dbt", cache_policy=NO_CACHE)
 def build_marts_task(settings: Settings) -> transform.DbtOutcome:
     """One in-process `dbt build` (models and dbt tests); raises if any model or test failed."""
-    outcome = transform.build_marts(settings)
+    outcome = transform.build_marts(settings, progress_log=get_run_logger().info)
     create_table_artifact(
         key="dbt-nodes",
         table=outcome.node_rows(),
@@ -279,13 +280,34 @@ def check_marts_task(settings: Settings, candidate: publish.Candidate) -> list:
 
 @task(name="publish analytics file", cache_policy=NO_CACHE)
 def publish_task(settings: Settings, candidate: publish.Candidate, meta: dict[str, pd.DataFrame]) -> str:
-    """Write lineage into the candidate and swap it in atomically; returns the published path."""
+    """Write lineage and the file's own documentation (comments, data dictionary, value labels) into the
+    candidate, keep its dated snapshot and swap it in atomically; returns the published path."""
+    from flows import catalog, snapshots
+
+    logger = get_run_logger()
     publish.write_meta(candidate.path, meta)
+    documented = catalog.document(settings, candidate.path)
+    logger.info(
+        "Documented %d tables and %d columns (comments and meta.data_dictionary).",
+        documented.n_tables,
+        documented.n_columns,
+    )
+    if documented.undocumented:
+        logger.warning(
+            "%d published tables or columns have no description, so no comment: %s. Describe them in the "
+            "marts' YAML (dbt_project/models/marts/) or in flows/meta_descriptions.py.",
+            len(documented.undocumented),
+            ", ".join(documented.undocumented),
+        )
+    for problem in documented.unknown_codebooks:
+        logger.warning("%s, which meta.value_labels does not hold: its codes have no value labels.", problem)
     path = publish.swap_in(settings, candidate)
-    get_run_logger().info(
-        "Published %s in the data lake%s",
+    snapshot = snapshots.for_run(settings, candidate.run_id)
+    logger.info(
+        "Published %s in the data lake, kept as the %s (published/snapshots)%s",
         PUBLISHED_NAME,
-        " (the previous snapshot is kept for `samskab rollback`)" if settings.previous_path.exists() else "",
+        snapshot.label if snapshot else "snapshot",
+        "; the previous file is kept for `samskab rollback`" if settings.previous_path.exists() else "",
     )
     return str(path)
 
@@ -471,7 +493,13 @@ def _record_failure(settings: Settings, entry: run_journal.RunEntry, report: Ref
 
 def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ingest.IngestReport:
     inventory, rebuilt = survey_landing_task(settings)
-    loads = [ingest_delivery_task(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
+    loads = []
+    sizes = [sum(path.stat().st_size for path in delivery.files if path.is_file()) for delivery in inventory.deliveries]
+    megabytes = [max(round(size / 1e6), 1) for size in sizes]
+    with Progress("Ingest", sum(megabytes), "MB of deliveries", log=get_run_logger().info) as progress:
+        for delivery, size in zip(inventory.deliveries, megabytes, strict=True):
+            loads.append(ingest_delivery_task(settings, run_id, delivery, pseudonymise))
+            progress.advance(size, note=delivery.name)
     withdrawals = withdraw_task(settings, run_id, inventory, loads)
     report = ingest.IngestReport(loads, inventory.findings, withdrawals, rebuilt)
     _landing_artifact(report)
