@@ -1,4 +1,4 @@
-"""Static documentation of a run: dbt's lineage site and Great Expectations' Data Docs, as plain files.
+"""Static documentation of a run: dbt's lineage site, Great Expectations' Data Docs and the study report.
 
 `build_dbt_docs` runs `dbt docs generate --static` in this process and keeps its one self-contained
 HTML file (the manifest and the catalog inlined: models, tests, lineage graph, column names and types).
@@ -8,7 +8,10 @@ dbt-duckdb's catalog reads DuckDB's own tables of tables, views and columns only
 kept, already scrubbed of every cell value (`gate.scrub_validation_result`): pages show each check with
 its arguments (code sets from the dbt seeds included), counts, and whole-table statistics only.
 
-Both write files only; neither fetches anything. GX's pages link Bootstrap, jQuery and Font Awesome from
+`build_study_report` draws the study's charts from the published file (flows/analysts/report.py) into
+one HTML file that opens with no network.
+
+All write files only; none fetches anything. GX's pages link Bootstrap, jQuery and Font Awesome from
 public CDNs, which the reader's browser loads when a page is opened (without them the pages are plain
 but readable); dbt's page carries its scripts inline.
 """
@@ -173,3 +176,19 @@ def _render(context: Any, verdicts: Iterable[SuiteVerdict], site: Path, run_id: 
         stored.add(key.to_tuple())
     context.build_data_docs(site_names=[_GX_SITE])
     return len(stored)
+
+
+REPORT_NAME = "report.html"
+
+
+def build_study_report(settings: Settings, target_dir: Path) -> Path:
+    """The study report (flows/analysts/report.py) of the published file, as `target_dir/report.html`."""
+    from flows.analysts.report import build_report
+    from flows.analysts.source import connect, resolve
+
+    source = resolve(settings)
+    connection = connect(source)
+    try:
+        return build_report(connection, f"Figures from {source.describe()}.", target_dir / REPORT_NAME)
+    finally:
+        connection.close()

@@ -627,7 +627,8 @@ def _row_changes(now: dict[str, int], before: dict[str, int] | None) -> list[dic
 
 @task(name="build documentation", cache_policy=NO_CACHE)
 def build_docs_task(settings: Settings, run_name: str, verdicts: list) -> dict[str, str]:
-    """dbt's static docs (the lineage graph) and Great Expectations' Data Docs beside the published file.
+    """dbt's static docs (the lineage graph), Great Expectations' Data Docs and the study report beside the
+    published file.
     The data is published by now: documentation that cannot be built is an error in the log, not a failed run."""
     from flows import docs
 
@@ -636,6 +637,7 @@ def build_docs_task(settings: Settings, run_name: str, verdicts: list) -> dict[s
     for name, build in (
         ("dbt docs (lineage graph)", lambda: docs.build_dbt_docs(settings, settings.docs_dir)),
         ("Great Expectations Data Docs", lambda: docs.build_gx_data_docs(verdicts, settings.docs_dir, run_name)),
+        ("study report (charts)", lambda: docs.build_study_report(settings, settings.docs_dir)),
     ):
         try:
             built[name] = str(build())
