@@ -47,6 +47,7 @@ class Progress:
         self._drawn_at = 0.0
         self._quarter = 0
         self._finished = False
+        self._note = ""
         if self.terminal:
             self._draw(force=True)
         else:
@@ -73,6 +74,7 @@ class Progress:
 
     def advance(self, steps: int = 1, note: str = "") -> None:
         self.done = min(self.done + steps, self.total) if self.total else self.done + steps
+        self._note = note
         if self.terminal:
             self._draw(note=note)
             return
@@ -87,7 +89,7 @@ class Progress:
         self._finished = True
         seconds = time.monotonic() - self.started
         if self.terminal:
-            self._draw(force=True, note=note)
+            self._draw(force=True, note=note or self._note)
             self.stream.write("\n")
             self.stream.flush()
             return

@@ -1,0 +1,118 @@
+"""The published file documents itself: comments, a data dictionary and value labels, readable in DuckDB 1.2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import snapshots
+from flows.catalog import QUESTION_PREFIX
+from flows.settings import Settings
+
+pytestmark = pytest.mark.end_to_end
+ROOT = Path(__file__).resolve().parents[1]
+COMPAT_PYTHON = ROOT / ".venv-duckdb-1.2" / "bin" / "python"
+
+
+@pytest.fixture(scope="module")
+def published(refreshed_lake) -> Path:
+    lake, _, _ = refreshed_lake
+    return lake / "published" / "analytics.duckdb"
+
+
+def test_duckdb_1_2_reads_a_mart_and_its_comments(published):
+    assert COMPAT_PYTHON.exists(), "make test installs DuckDB 1.2 into .venv-duckdb-1.2 for this test"
+    script = textwrap.dedent(
+        """
+        import duckdb, json, sys
+        connection = duckdb.connect(sys.argv[1], read_only=True)
+        print(json.dumps({
+            "version": duckdb.__version__,
+            "regions": connection.execute(
+                "select count(distinct region_name) from municipality_profile").fetchall()[0][0],
+            "table": connection.execute(
+                "select comment from duckdb_tables() where table_name = 'municipality_profile'").fetchall()[0][0],
+            "column": connection.execute(
+                "select comment from duckdb_columns() where table_name = 'municipality_profile' "
+                "and column_name = 'municipality_code'").fetchall()[0][0],
+            "motives": connection.execute(
+                "select comment from duckdb_tables() where table_name = 'motives'").fetchall()[0][0],
+        }))
+        """
+    )
+    result = subprocess.run(
+        [str(COMPAT_PYTHON), "-c", script, str(published)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    read = json.loads(result.stdout)
+    assert read["version"] == "1.2.2" and read["regions"] == 5
+    assert read["table"].startswith("Every municipality described for the latest survey wave")
+    assert read["column"].startswith("Statistics Denmark 3-digit municipality code")
+    assert f"{QUESTION_PREFIX}Hvorfor samarbejder sektorområdet med civile aktører?" in read["motives"]
+
+
+def test_every_published_table_and_column_has_a_comment_and_a_dictionary_row(published):
+    with duckdb.connect(str(published), read_only=True) as connection:
+        tables = connection.execute(
+            "select schema_name, table_name, comment from duckdb_tables() where schema_name in ('main', 'meta')"
+        ).fetchall()
+        columns = connection.execute(
+            "select columns.schema_name, columns.table_name, columns.column_name, columns.comment "
+            "from duckdb_columns() as columns join duckdb_tables() as tables "
+            "using (database_name, schema_name, table_name) where schema_name in ('main', 'meta')"
+        ).fetchall()
+        dictionary = connection.execute(
+            "select table_schema, table_name, column_name, description, question_da, codebook from meta.data_dictionary"
+        ).fetchall()
+    assert len(tables) >= 30 and len(columns) >= 500
+    assert [table for table in tables if not table[2]] == []
+    assert [column[:3] for column in columns if not column[3]] == []
+    described = {(schema, table, column): description for schema, table, column, description, _, _ in dictionary}
+    assert set(described) == {column[:3] for column in columns} | {(schema, table, None) for schema, table, _ in tables}
+    # the comment is the dictionary's description, then the Danish question where there is one
+    by_name = {
+        (schema, table, column): (description, question)
+        for schema, table, column, description, question, _ in dictionary
+    }
+    for schema, table, column, comment in columns:
+        description, question = by_name[(schema, table, column)]
+        assert comment.startswith(" ".join(description.split()))
+        assert (QUESTION_PREFIX in comment) == bool(question)
+
+
+def test_value_labels_cover_every_codebook_the_dictionary_names(published):
+    with duckdb.connect(str(published), read_only=True) as connection:
+        named = connection.execute(
+            "select codebook, count(*) from meta.data_dictionary where codebook is not null group by all"
+        ).fetchall()
+        labels = dict(connection.execute("select codebook || ':' || value, label_da from meta.value_labels").fetchall())
+        # every code a mart holds has its label
+        unlabelled = connection.execute(
+            """
+            select distinct answer_category from survey_answers_labelled
+            where answer_category is not null and answer_category not in (
+                select value from meta.value_labels where codebook = 'answer_categories')
+            """
+        ).fetchall()
+    assert {codebook for codebook, _ in named} == {
+        "municipalities", "regions", "municipality_groups", "sector_areas", "answer_categories",
+    }  # fmt: skip
+    assert labels["answer_categories:dont_know"] == "Ved ikke"
+    assert labels["municipalities:101"] == "København" and labels["regions:1084"] == "Region Hovedstaden"
+    assert unlabelled == []
+
+
+def test_the_refresh_kept_a_snapshot_and_drew_the_report_linked_from_its_summary(refreshed_lake):
+    lake, _, report = refreshed_lake
+    settings = Settings(data_lake=lake)
+    kept = snapshots.for_run(settings, report.run_id)
+    assert kept is not None and kept.path.read_bytes() == settings.published_path.read_bytes()
+    assert "study report (charts)" in report.docs
+    study_report = Path(report.docs["study report (charts)"])
+    assert study_report == settings.docs_dir / "report.html"
+    assert f"run {report.run_id}" in study_report.read_text(encoding="utf-8")
