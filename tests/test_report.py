@@ -232,3 +232,38 @@ def test_a_mart_without_rows_leaves_its_chart_with_a_no_data_sentence(published,
     for chart_id, _ in CHARTS:
         if chart_id != "case-fieldwork":
             assert page.figures[chart_id]["svgs"] == 1, chart_id
+
+
+def test_samskab_report_opens_the_published_report_in_the_browser_and_draws_a_snapshots(refreshed_lake, tmp_path):
+    import os
+    import stat
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from flows import snapshots
+
+    lake, _, refresh = refreshed_lake
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
+    environment = {**os.environ, "SAMSKAB_DATA_LAKE": str(lake), "BROWSER": str(browser)}
+    root = Path(__file__).resolve().parents[1]
+
+    def samskab(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "flows.cli", "report", *args]
+        return subprocess.run(command, capture_output=True, text=True, cwd=root, env=environment, timeout=120)
+
+    published = samskab()
+    assert published.returncode == 0, published.stderr
+    report_path = lake / "published" / "docs" / "report.html"
+    assert opened.read_text().split() == [report_path.resolve().as_uri()]
+    assert f"run {refresh.run_id}" in published.stdout
+
+    today = datetime.now(UTC).astimezone(snapshots.DANISH_TIME).date()
+    drawn = samskab("--as-of", f"{today}", "--no-open", "--to", str(tmp_path / "reports"))
+    assert drawn.returncode == 0, drawn.stderr
+    [snapshot_report] = (tmp_path / "reports").glob("samskab-report-*.html")
+    assert f"as of {today}" in snapshot_report.read_text(encoding="utf-8")
+    assert len(opened.read_text().split()) == 1  # --no-open opened nothing
