@@ -11,6 +11,9 @@ samskab registry fetch [TABLE ...]
                              ask Statbank for the declared tables (all, or those named) and land what changed
 samskab sql [QUERY] [--csv] [--as-of DAY]
                              read-only SQL on the published file (or the snapshot of DAY): a shell, or one query
+samskab export MART ...|--all --format parquet|csv|xlsx|sav|dta --to DIR [--as-of DAY]
+                             marts as files for R, Excel, SPSS (labelled) and Stata (labelled)
+samskab report [--as-of DAY] open the study report (charts), rebuilt by every publish
 samskab snapshots            the dated snapshots kept of the published file
 
 Exit codes of `samskab refresh`: 0 published, every landing file loaded, or nothing had changed; 1 the run

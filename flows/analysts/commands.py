@@ -43,6 +43,91 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return Shell(source).run()
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Open the study report of the published file (rebuilt by every publish), or draw the one of a snapshot."""
+    import tempfile
+    import webbrowser
+    from pathlib import Path
+
+    from flows.analysts.report import build_report
+    from flows.analysts.source import connect
+    from flows.docs import REPORT_NAME
+
+    source = _source(args)
+    if source is None:
+        return 2
+    settings = get_settings()
+    path = settings.docs_dir / REPORT_NAME
+    if args.as_of or not path.is_file() or path.stat().st_mtime < source.path.stat().st_mtime:
+        folder = Path(args.to) if args.to else Path(tempfile.gettempdir())
+        name = f"samskab-report-{source.snapshot.path.stem if source.snapshot else 'published'}.html"
+        connection = connect(source)
+        try:
+            path = build_report(connection, f"Figures from {source.describe()}.", folder / name)
+        finally:
+            connection.close()
+    print(f"The study report of {source.describe()}:\n  {path}")
+    if not args.no_open and not webbrowser.open(path.resolve().as_uri()):
+        print("No browser could be started here: open the file above in one (it needs no network).")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from flows.analysts.export import ExportRefused, export_tables
+    from flows.analysts.source import connect
+    from flows.progress import Progress
+
+    source = _source(args)
+    if source is None:
+        return 2
+    connection = connect(source, sandboxed=False)
+    try:
+        marts = [
+            row[0]
+            for row in connection.execute(
+                "select table_name from duckdb_tables() where schema_name = 'main' order by table_name"
+            ).fetchall()
+        ]
+        tables = marts if args.all else args.marts
+        unknown = [table for table in tables if table not in marts]
+        if not tables or unknown:
+            print(
+                (f"No mart named {', '.join(unknown)}. " if unknown else "Name a mart, or --all. ")
+                + "The marts: "
+                + ", ".join(marts),
+                file=sys.stderr,
+            )
+            return 2
+        out_dir = Path(args.to)
+        print(f"Exporting {len(tables)} tables as {args.format} to {out_dir}, from {source.describe()}.")
+        progress = Progress("Export", len(tables), "tables")
+        try:
+            exported = export_tables(
+                connection,
+                tables,
+                args.format,
+                out_dir,
+                source.describe(),
+                progress=lambda table, done, total: progress.advance(note=table),
+            )
+        except ExportRefused as refused:
+            exported, refusal = refused.exported or [], str(refused)
+        else:
+            refusal = ""
+        progress.finish()
+    finally:
+        connection.close()
+    for item in exported:
+        print(f"  {item.path}  ({item.n_rows:,} rows)")
+    print(f"README.txt and data_dictionary.csv in {out_dir} say where the files came from and what each column is.")
+    if refusal:
+        print(f"Refused: {refusal}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_snapshots(args: argparse.Namespace) -> int:
     from flows import snapshots
     from flows.analysts.tables import format_table
@@ -78,5 +163,25 @@ def add_analyst_commands(commands: argparse._SubParsersAction) -> None:
     )
     _add_as_of(sql)
     sql.set_defaults(handler=cmd_sql)
+    report = commands.add_parser(
+        "report",
+        help="open the study report (charts of the published file, or of the snapshot of --as-of DAY)",
+    )
+    report.add_argument("--no-open", action="store_true", help="print the report's path without opening a browser")
+    report.add_argument("--to", metavar="DIR", help="where a report drawn now is written (default: a temporary folder)")
+    _add_as_of(report)
+    report.set_defaults(handler=cmd_report)
+    export = commands.add_parser(
+        "export",
+        help="a mart, or all of them, as Parquet, CSV (Danish Excel), xlsx, SPSS .sav or Stata .dta",
+        description="SPSS and Stata files carry variable labels and value labels from the codebook; every export "
+        "folder gets README.txt (which file and run it came from) and data_dictionary.csv.",
+    )
+    export.add_argument("marts", nargs="*", metavar="MART", help="marts to export (or --all)")
+    export.add_argument("--all", action="store_true", help="every mart")
+    export.add_argument("--format", required=True, choices=("parquet", "csv", "xlsx", "sav", "dta"))
+    export.add_argument("--to", required=True, metavar="DIR", help="the folder to write into (created if missing)")
+    _add_as_of(export)
+    export.set_defaults(handler=cmd_export)
     listing = commands.add_parser("snapshots", help="the dated snapshots kept of the published file, for --as-of")
     listing.set_defaults(handler=cmd_snapshots)
