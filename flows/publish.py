@@ -77,6 +77,8 @@ def write_meta(path: Path, meta_tables: dict[str, pd.DataFrame]) -> None:
     try:
         connection.execute("create schema if not exists meta")
         for name, frame in meta_tables.items():
+            if frame.empty:  # an empty text column reads as INTEGER: say it is text
+                frame = frame.astype({column: "string" for column in frame.columns if frame[column].dtype == object})
             connection.register("incoming", frame)
             connection.execute(f"create or replace table meta.{name} as select * from incoming")
             connection.unregister("incoming")

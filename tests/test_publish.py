@@ -220,3 +220,21 @@ def test_a_rollback_that_changes_nothing_says_so(tmp_path):
     os.link(settings.published_path, settings.previous_path)  # both names on one file, as a kill can leave
     same = rollback(settings)
     assert not same.changed and "the previous snapshot is the file already published" in same.message
+
+
+def test_an_empty_meta_table_keeps_its_text_columns_as_text(tmp_path):
+    from flows.publish import write_meta
+
+    path = tmp_path / "candidate.duckdb"
+    duckdb.connect(str(path)).close()
+    with duckdb.connect() as connection:  # what the lineage reads when nothing was rejected
+        empty = connection.execute(
+            "select 'survey/x.csv'::varchar as file, 3::bigint as line, now()::timestamp as rejected_at where false"
+        ).df()
+    write_meta(path, {"rejected_rows": empty})
+    with duckdb.connect(str(path), read_only=True) as connection:
+        types = connection.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where table_name = 'rejected_rows' order by column_index"
+        ).fetchall()
+    assert types == [("file", "VARCHAR"), ("line", "BIGINT"), ("rejected_at", "TIMESTAMP")]
