@@ -24,7 +24,7 @@ help:
 	@echo "make test   install, then run the test suite"
 	@echo "make ui     samskab serve: the Prefect UI on http://127.0.0.1:4200 and the nightly schedule, until Ctrl-C"
 	@echo "make lint   ruff (Python) and sqlfluff (dbt SQL); make test runs it too"
-	@echo "make bench  measure a no-op refresh against a full one, status and --help, then survey ingest (benchmarks/results/)"
+	@echo "make bench  measure a no-op refresh against a full one, status and --help, survey ingest, the analysts' commands (benchmarks/results/)"
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,7 @@ lint: install
 bench: install
 	$(VENV)/bin/python benchmarks/refresh.py
 	$(VENV)/bin/python benchmarks/ingest_survey.py
+	$(VENV)/bin/python benchmarks/analysts.py
 
 # The Prefect UI with every run `make demo` made, and the nightly schedule running, until Ctrl-C.
 ui: install

@@ -337,7 +337,20 @@ def describe_status(settings: Settings, now: datetime | None = None) -> tuple[st
             lines.append(f"  {_when(entry.started_at)} {entry.flow_run_name}: {why}")
     lines.append("Analysts read:")
     lines.append(describe_published(settings.published_path, meta))
+    lines.append(_describe_snapshots(settings))
     return "\n".join(lines), code
+
+
+def _describe_snapshots(settings: Settings) -> str:
+    from flows import snapshots
+
+    kept = snapshots.listed(settings)
+    if not kept:
+        return "  snapshots: none kept yet (each publish keeps one)"
+    return (
+        f"  snapshots: {len(kept)} kept, {kept[0].published_at:%Y-%m-%d} to {kept[-1].published_at:%Y-%m-%d} "
+        f"(Danish time; kept {settings.snapshot_retention_days} nights): read one with `samskab sql --as-of DAY`"
+    )
 
 
 def cmd_status(args: argparse.Namespace) -> int:
