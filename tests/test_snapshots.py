@@ -161,3 +161,19 @@ def test_snapshots_command_lists_what_is_kept(two_nights):
     assert result.returncode == 0
     assert "2026-11-20 02:31" in result.stdout and "2b2b2b2b" in result.stdout
     assert "kept 60 nights" in result.stdout
+
+
+def test_export_as_of_the_first_day_writes_the_first_snapshots_rows_and_names_it(two_nights, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "exports"
+    result = samskab(
+        two_nights.data_lake, "export", "municipality_profile", "--format", "parquet", "--to", str(out),
+        "--as-of", "2026-11-20",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "from snapshot of 2026-11-20 02:31 (Danish time), as of 2026-11-20: run 1a1a1a1a-" in result.stdout
+    table = pq.read_table(out / "municipality_profile.parquet")
+    assert min(table.column("population").to_pylist()) == 1000
+    assert b"run 1a1a1a1a-" in table.schema.metadata[b"source"]
+    assert "snapshot of 2026-11-20 02:31" in (out / "README.txt").read_text(encoding="utf-8")
