@@ -43,8 +43,10 @@ demo: install
 	$(VENV)/bin/samskab sample
 	$(VENV)/bin/samskab refresh
 
+# Two workers (the machines here have two cores); a test file stays on one worker, so its module fixtures
+# are built once. Each worker builds the shared refreshed lake once.
 test: install $(COMPAT_VENV)/bin/python lint
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check .
