@@ -288,8 +288,8 @@ def recover_files(settings: Settings) -> list[str]:
     kept = snapshots.keep_published_if_missing(settings, run[0]) if run else None
     if kept is not None:
         done.append(
-            f"The published file (run {run[0]}) had no dated snapshot (its run was interrupted after publishing): "
-            f"kept it now as the {kept.label}."
+            f"The published file (run {run[0]}) had no dated snapshot (it was published before snapshots were kept, "
+            f"or its run was interrupted after publishing): kept it now as the {kept.label}."
         )
     return done
 

@@ -177,3 +177,16 @@ def test_export_as_of_the_first_day_writes_the_first_snapshots_rows_and_names_it
     assert min(table.column("population").to_pylist()) == 1000
     assert b"run 1a1a1a1a-" in table.schema.metadata[b"source"]
     assert "snapshot of 2026-11-20 02:31" in (out / "README.txt").read_text(encoding="utf-8")
+
+
+def test_report_after_a_rollback_is_drawn_for_the_file_published_again(two_nights, tmp_path):
+    # the report the second night's publish drew names its run; a rollback puts the first night's file back
+    drawn_by_publish = two_nights.docs_dir / "report.html"
+    drawn_by_publish.parent.mkdir(parents=True)
+    drawn_by_publish.write_text("<p>Figures from run 2b2b2b2b-0000-4000-8000-000000000002</p>", encoding="utf-8")
+    assert publish.rollback(two_nights).changed
+    result = samskab(two_nights.data_lake, "report", "--no-open", "--to", str(tmp_path / "reports"))
+    assert result.returncode == 0, result.stderr
+    [drawn] = (tmp_path / "reports").glob("samskab-report-*.html")
+    assert "run 1a1a1a1a-0000-4000-8000-000000000001" in drawn.read_text(encoding="utf-8")
+    assert str(drawn) in result.stdout

@@ -58,7 +58,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     settings = get_settings()
     path = settings.docs_dir / REPORT_NAME
-    if args.as_of or not path.is_file() or path.stat().st_mtime < source.path.stat().st_mtime:
+    # The publish drew it; after a rollback (or when drawing failed) it is not the published file's report.
+    current = path.is_file() and bool(source.run_id) and f"run {source.run_id}" in path.read_text(encoding="utf-8")
+    if args.as_of or not current:
         folder = Path(args.to) if args.to else Path(tempfile.gettempdir())
         name = f"samskab-report-{source.snapshot.path.stem if source.snapshot else 'published'}.html"
         connection = connect(source)
