@@ -193,9 +193,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"  {withdrawal.describe()}")
     print(f"  Gate: {report.verdict}")
     print("  Tables: " + ", ".join(f"{table} ({n:,} rows)" for table, n in report.row_counts.items()))
-    print("\nA first query to paste (DuckDB CLI, Python, R or DBeaver, read-only):")
-    print(f"  duckdb -readonly {published}")
-    print(f"  {FIRST_QUERY}")
+    print("\nA first query (read-only; docs/cookbook.md has the study's questions answered in SQL):")
+    print(f'  samskab sql "{FIRST_QUERY}"')
+    print(f"  (or in the DuckDB CLI, Python, R or DBeaver: duckdb -readonly {published})")
+    print("The study report with its charts: samskab report. Exports for SPSS, Stata, Excel, R: samskab export --help.")
     return EXIT_NEEDS_ATTENTION if report.needing_attention else EXIT_PUBLISHED
 
 
