@@ -138,6 +138,11 @@ def test_interactive_shell_completes_names_keeps_history_and_does_not_block_a_pu
         assert after.stdout.splitlines()[2].strip() == "2097"
         terminal.type("select max(population) + 1 as still from municipality_profile;\r")
         terminal.wait_for("1098")
+        assert "A newer file has been published since this shell opened" in terminal.seen
+        terminal.type(".reopen\r")
+        terminal.wait_for("Reading the published file: run 2b2b2b2b-")
+        terminal.type("select max(population) + 2 as now from municipality_profile;\r")
+        terminal.wait_for("2099")
         terminal.type("drop table municipality_profile;\r")
         terminal.wait_for("read-only mode")
         terminal.type(".quit\r")

@@ -40,7 +40,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
         return 2
     if args.query:
         return run_query(source, args.query, args.csv, args.max_rows, sys.stdout, sys.stderr)
-    return Shell(source).run()
+    from flows.analysts.source import resolve
+
+    return Shell(source, reopen=lambda: resolve(get_settings())).run()
 
 
 def cmd_report(args: argparse.Namespace) -> int:

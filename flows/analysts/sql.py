@@ -12,6 +12,7 @@ import contextlib
 import csv
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -29,6 +30,7 @@ HELP = """\
 Type SQL ending with ';' (it may span lines). Tab completes table and column names.
   .tables             the published tables (marts) and the meta tables
   .describe TABLE     a table's columns, with what each one means
+  .reopen             read the file published now (after a refresh; the shell keeps the one it opened)
   .help               this text
   .quit               leave (or Ctrl-D)
 The file is read-only. meta.data_dictionary explains every column; docs/cookbook.md has worked queries."""
@@ -75,14 +77,40 @@ def run_query(source: Source, query: str, as_csv: bool, max_rows: int, out: Text
         connection.close()
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at `path` now: a publish renames a new file in, so the inode changes."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
 class Shell:
     """The interactive shell: a line editor with history and completion, over one read-only connection."""
 
-    def __init__(self, source: Source, max_rows: int = 40) -> None:
-        self.source = source
+    def __init__(self, source: Source, max_rows: int = 40, reopen: Callable[[], Source] | None = None) -> None:
         self.max_rows = max_rows
+        # On the published file (not a snapshot): how to find the file published now, for `.reopen`.
+        self.reopen = reopen if source.as_of is None else None
+        self._open(source)
+
+    def _open(self, source: Source) -> None:
+        self.source = source
         self.connection = connect(source)
         self.names = self._names()
+        self.opened = _identity(source.path)
+        self.told_newer = False
+
+    def newer_file_note(self) -> str | None:
+        """Once, when a refresh has published a new file since this shell opened (the shell keeps its own)."""
+        if self.reopen is None or self.told_newer or _identity(self.source.path) == self.opened:
+            return None
+        self.told_newer = True
+        return (
+            "-- A newer file has been published since this shell opened; this shell keeps reading the one it "
+            "opened. `.reopen` reads the new one."
+        )
 
     def _names(self) -> list[str]:
         rows = self.connection.execute(
@@ -131,6 +159,17 @@ class Shell:
         if word == ".help":
             out.write(HELP + "\n")
             return
+        if word == ".reopen":
+            if self.reopen is None:
+                out.write("This shell reads a snapshot (--as-of), which never changes.\n")
+                return
+            self.connection.close()
+            self._open(self.reopen())
+            out.write(f"Reading {self.source.describe()}.\n")
+            return
+        note = self.newer_file_note()
+        if note:
+            out.write(note + "\n")
         if word.startswith("."):
             out.write(f"Unknown command {word}. {HELP.splitlines()[-1]}\n.help lists the commands.\n")
             return
