@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from flows.meta_descriptions import META_TABLES
 from flows.settings import Settings
@@ -136,7 +137,11 @@ def document(settings: Settings, candidate: Path) -> Documented:
             "question_da varchar, codebook varchar)"
         )
         rows = dictionary_rows(connection, models, _questions(connection))
-        connection.executemany("insert into meta.data_dictionary values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # One transaction for the rows and every comment: each statement on its own commits (and syncs) once.
+        connection.execute("begin transaction")
+        connection.register("dictionary_rows", pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS)))
+        connection.execute("insert into meta.data_dictionary select * from dictionary_rows")
+        connection.unregister("dictionary_rows")
         known = {row[0] for row in connection.execute("select distinct codebook from meta.value_labels").fetchall()}
         outcome = Documented()
         for schema, table, column, _, _, description, question, codebook in rows:
@@ -153,6 +158,7 @@ def document(settings: Settings, candidate: Path) -> Documented:
             connection.execute(f"comment on {kind} {name} is {_quoted(comment_text(description, question))}")
             if codebook and codebook not in known:
                 outcome.unknown_codebooks.append(f"{label} names codebook '{codebook}'")
+        connection.execute("commit")
         connection.execute("checkpoint candidate")
     finally:
         connection.close()
