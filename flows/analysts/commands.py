@@ -134,7 +134,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_snapshots(args: argparse.Namespace) -> int:
     from flows import snapshots
-    from flows.analysts.tables import format_table
+    from flows.analysts.tables import counted, format_table
 
     settings = get_settings()
     kept = snapshots.listed(settings)
@@ -147,8 +147,8 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
     ]
     print(format_table(["published (Danish time)", "run", "MB"], rows))
     print(
-        f"-- {len(kept)} snapshots, kept {settings.snapshot_retention_days} nights (SAMSKAB_SNAPSHOT_RETENTION_DAYS); "
-        "read one with --as-of DAY"
+        f"-- {counted(len(kept), 'snapshot')}, kept {settings.snapshot_retention_days} nights "
+        "(SAMSKAB_SNAPSHOT_RETENTION_DAYS); read one with --as-of DAY"
     )
     return 0
 

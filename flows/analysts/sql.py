@@ -19,7 +19,7 @@ from typing import TextIO
 import duckdb
 
 from flows.analysts.source import Source, connect
-from flows.analysts.tables import cell_text, format_table
+from flows.analysts.tables import cell_text, counted, format_table
 
 KEYWORDS = (
     "select", "from", "where", "group by", "order by", "having", "limit", "join", "left join", "on", "using",
@@ -62,7 +62,7 @@ def run_query(source: Source, query: str, as_csv: bool, max_rows: int, out: Text
             while batch := cursor.fetchmany(10_000):
                 writer.writerows([[cell_text(value) for value in row] for row in batch])
                 n_rows += len(batch)
-            err.write(f"-- {n_rows:,} rows from {source.describe()}\n")
+            err.write(f"-- {counted(n_rows, 'row')} from {source.describe()}\n")
             return 0
         rows = cursor.fetchmany(max_rows + 1) if max_rows > 0 else cursor.fetchall()
         shown = rows[:max_rows] if max_rows > 0 else rows
@@ -71,7 +71,7 @@ def run_query(source: Source, query: str, as_csv: bool, max_rows: int, out: Text
         if max_rows > 0 and len(rows) > max_rows:
             rest = len(rows) - max_rows + len(cursor.fetchall())
             more = f" (and {rest:,} more not shown: add --max-rows 0 for all, or --csv)"
-        out.write(f"-- {len(shown):,} rows{more} from {source.describe()}\n")
+        out.write(f"-- {counted(len(shown), 'row')}{more} from {source.describe()}\n")
         return 0
     finally:
         connection.close()

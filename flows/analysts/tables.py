@@ -28,6 +28,11 @@ def cell_text(value: object) -> str:
     return str(value).replace("\n", " ")
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 row', '2 rows', '1,250 rows'."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
