@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from flows import snapshots
+from flows.atomic_files import fsync_directory, write_atomically
 from flows.settings import Settings
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def swap_in(settings: Settings, candidate: Candidate, published_at: datetime | N
             os.link(published, keep)  # the same bytes under a second name, for rollback
             os.replace(keep, previous)
         os.replace(candidate.path, published)
-        _fsync_directory(settings.published_dir)
+        fsync_directory(settings.published_dir)
     except BaseException:
         snapshots.discard(prepared)
         raise
@@ -174,10 +175,10 @@ def recover_interrupted_rollback(settings: Settings) -> RollbackOutcome | None:
         return None
     if previous.exists():
         swap.unlink()
-        _fsync_directory(settings.published_dir)
+        fsync_directory(settings.published_dir)
         return RollbackOutcome(False, "An earlier rollback was interrupted before it changed anything; cleared.")
     os.replace(swap, previous)
-    _fsync_directory(settings.published_dir)
+    fsync_directory(settings.published_dir)
     return _kept_as_snapshot(
         settings,
         RollbackOutcome(
@@ -202,7 +203,7 @@ def rollback(settings: Settings) -> RollbackOutcome:
         return RollbackOutcome(False, "Nothing to roll back to: there is no previous snapshot. Nothing was changed.")
     if not published.exists():
         os.link(previous, published)
-        _fsync_directory(settings.published_dir)
+        fsync_directory(settings.published_dir)
         return _kept_as_snapshot(
             settings, RollbackOutcome(True, f"Nothing was published; {_named(published)} is published again.")
         )
@@ -217,7 +218,7 @@ def rollback(settings: Settings) -> RollbackOutcome:
     os.link(published, swap)  # (1) the newest file under a second name
     os.replace(previous, published)  # (2) the published name now points at the previous file
     os.replace(swap, previous)  # (3) the newest file becomes the previous snapshot
-    _fsync_directory(settings.published_dir)
+    fsync_directory(settings.published_dir)
     return _kept_as_snapshot(
         settings,
         RollbackOutcome(
@@ -266,14 +267,6 @@ def remove_leftovers(settings: Settings) -> list[str]:
     return removed
 
 
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def recover_files(settings: Settings) -> list[str]:
     """What interrupted runs left in the published folder, put right; returns what was done, in words.
     Only while holding the refresh lock."""
@@ -306,9 +299,9 @@ def write_hold(settings: Settings, inputs_fingerprint: str, rolled_back_to: str,
         "rolled_back_to": rolled_back_to,
         "rolled_away": rolled_away,
     }
-    partial = settings.rollback_hold_path.with_name(settings.rollback_hold_path.name + ".tmp")
-    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, settings.rollback_hold_path)
+    target = settings.rollback_hold_path
+    # `.tmp`: a name the next run's clean-up of the published folder removes if a kill leaves it
+    write_atomically(target, json.dumps(record, indent=2) + "\n", partial=target.with_name(target.name + ".tmp"))
 
 
 def read_hold(settings: Settings) -> dict | None:

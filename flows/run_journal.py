@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from flows.atomic_files import write_atomically
 from flows.settings import Settings
 
 RUNNING = "running"
@@ -103,17 +104,9 @@ def _write(directory: Path, entry: RunEntry) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     stamp = entry.started_at.replace("-", "").replace(":", "")[:22]  # 20261127T023000.123456
     target = entry.path or directory / f"{stamp}_{entry.kind}_{entry.run_id}.json"
-    partial = target.with_name(target.name + ".tmp")
-    try:
-        with partial.open("w", encoding="utf-8") as handle:
-            json.dump(entry.to_json(), handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    write_atomically(
+        target, json.dumps(entry.to_json(), indent=2) + "\n", partial=target.with_name(target.name + ".tmp")
+    )
     entry.path = target
 
 

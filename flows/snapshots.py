@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from flows.atomic_files import fsync_directory
 from flows.settings import Settings
 
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
@@ -99,7 +100,7 @@ def prepare(settings: Settings, source: Path, run_id: str, published_at: datetim
 def commit(settings: Settings, prepared: Prepared) -> Snapshot:
     """Give a prepared snapshot its name (one rename), then remove snapshots past the retention."""
     os.replace(prepared.partial, prepared.final)
-    _fsync_directory(prepared.final.parent)
+    fsync_directory(prepared.final.parent)
     prune(settings, prepared.published_at)
     return _parse(prepared.final)
 
@@ -156,11 +157,3 @@ def for_run(settings: Settings, run_id: str) -> Snapshot | None:
     prefix = run_id.replace("-", "")[:8]
     matching = [snapshot for snapshot in listed(settings) if snapshot.run_prefix == prefix]
     return matching[-1] if matching else None
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -49,6 +49,7 @@ from typing import Any
 import httpx
 
 from flows import reference
+from flows.atomic_files import write_atomically
 from flows.sample.statbank_replay import INDEX, NO_RECORDING, ReplayServer
 from flows.settings import Settings, get_settings
 
@@ -539,19 +540,6 @@ def _read_tableinfo(path: Path, request: TableRequest) -> dict[str, Any]:
     return tableinfo
 
 
-def _write_atomically(target: Path, content: bytes) -> None:
-    """Write `content` to `.<name>.part` beside `target`, then move it into place."""
-    temporary = target.with_name(f".{target.name}.part")
-    try:
-        with temporary.open("wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def _request_record(answer: Answer, body: dict[str, Any], retrieved_at: str, api: str, cells: int) -> dict[str, Any]:
     return {
         "url": answer.url,
@@ -598,7 +586,7 @@ def _fetch(request: TableRequest, client: StatbankClient, folder: Path, now: dat
         for kind in changed:  # the request records last: an answer counts as landed once its record is there
             record = _request_record(answers[kind], bodies[kind], retrieved_at, client.api, cells)
             content = (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-            _write_atomically(folder / _record_name(names[kind]), content)
+            write_atomically(folder / _record_name(names[kind]), content)
     finally:
         for path in temporary.values():
             path.unlink(missing_ok=True)

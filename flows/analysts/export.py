@@ -32,6 +32,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from flows.atomic_files import write_atomically
+from flows.catalog import DICTIONARY_COLUMNS
+
 FORMATS = ("parquet", "csv", "xlsx", "sav", "dta")
 
 # Rows of an Excel sheet, its header row included (Excel 2007 and later). Tests lower it.
@@ -125,18 +128,6 @@ class _Table:
     columns: list[_Column]
     description: str | None = None
     dictionary_rows: list[tuple] = field(default_factory=list)
-
-
-DICTIONARY_COLUMNS = (
-    "table_schema",
-    "table_name",
-    "column_name",
-    "ordinal_position",
-    "data_type",
-    "description",
-    "question_da",
-    "codebook",
-)
 
 
 def _kind(data_type: str) -> str:
@@ -781,7 +772,7 @@ def _write_readme(
         lines += ["", "Not exported", "------------"]
         for table, reason in refused.items():
             lines += ["", table, *_wrapped(reason)]
-    _atomic_text(path, "\n".join(lines) + "\n")
+    write_atomically(path, "\n".join(lines) + "\n", partial=_temporary(path))
 
 
 def _first_paragraph(description: str | None) -> str:
@@ -797,15 +788,6 @@ def _wrapped(text: str, width: int = 100) -> list[str]:
     import textwrap
 
     return textwrap.wrap(text, width=width, initial_indent="  ", subsequent_indent="  ") or [""]
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    temporary = _temporary(path)
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _write_dictionary(path: Path, done: list[tuple[Exported, _Table]]) -> None:

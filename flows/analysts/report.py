@@ -17,7 +17,6 @@ Rules the charts follow (the marts' own, see README.md):
 from __future__ import annotations
 
 import html
-import os
 import textwrap
 import uuid
 from collections.abc import Callable, Sequence
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+from flows.atomic_files import write_atomically
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
@@ -1035,13 +1036,6 @@ def build_report(connection: DuckDBPyConnection, source_label: str, out_path: Pa
     figures = [build_figure(connection, chart_id, title) for chart_id, title in CHARTS]
     page = render(source_label, figures)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with temporary.open("x", encoding="utf-8") as handle:
-            handle.write(page)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, out_path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    # Two analysts may draw the same snapshot's report into one folder at once: a temporary name each.
+    write_atomically(out_path, page, partial=out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.tmp"))
     return out_path
