@@ -160,7 +160,7 @@ def bench_large(work: Path, n_respondents: int, n_items: int) -> dict:
 
 
 def bench_shapes(work: Path, scale: int) -> list[dict]:
-    """The embedded sample's two waves and `scale` - 1 re-exports of the first, in every shape; one ingest each."""
+    """The embedded sample's two waves, every head answering each `scale` times, in every shape; one ingest each."""
     from flows.sample.generate import generate_sample
     from flows.sample.survey_shapes import SHAPES
 
@@ -185,7 +185,10 @@ def main() -> int:
     parser.add_argument("--respondents", type=int, default=100_000)
     parser.add_argument("--variables", type=int, default=100)
     parser.add_argument(
-        "--shape-scale", type=int, default=10, help="sample scale per shape (two waves plus scale - 1 re-exports)"
+        "--shape-scale",
+        type=int,
+        default=10,
+        help="sample scale per shape (two waves, every head answering each that many times)",
     )
     args = parser.parse_args()
     os.environ.setdefault("SAMSKAB_PSEUDONYM_KEY", "benchmark-key-not-a-secret-0123456789")

@@ -18,8 +18,9 @@ samskab snapshots            the dated snapshots kept of the published file
 
 Exit codes of `samskab refresh`: 0 published, every landing file loaded, or nothing had changed; 1 the run
 failed (its quality gate, or the disk) and nothing was published; 3 the refresh could not start (another one
-runs, or no pseudonym key); 4 published, but some deliveries were refused or some files not recognised
-(named in the output and `samskab status`).
+runs, or no pseudonym key); 4 published (or nothing changed), but landing files need attention: refused, not
+recognised, held back, or with too many rows rejected (named in the output, a notice and `samskab status`, every
+night until they are put right).
 Exit codes of `samskab status`: 0 fresh and the last run ended well; 1 nothing published, or the last run
 failed or died; 4 the last publish left files needing attention; 5 the file is older than the freshness
 limit (SAMSKAB_FRESHNESS_HOURS, 26 by default).
@@ -46,6 +47,7 @@ from flows.settings import Settings, get_settings, quiet_third_party_telemetry
 
 EXIT_PUBLISHED, EXIT_GATE_FAILED, EXIT_NOT_STARTED, EXIT_NEEDS_ATTENTION, EXIT_STALE = 0, 1, 3, 4, 5
 
+STILL_NEEDS_ATTENTION = "Landing files STILL NEED ATTENTION (as found when they were last read):"
 FIRST_QUERY = (
     "select region_name, sum(n_sector_areas_answering) as n_answering, "
     "sum(n_sector_areas_invited) as n_invited from municipality_profile group by all order by 1;"
@@ -113,7 +115,7 @@ def _precheck(settings: Settings) -> int | None:
             if decision.run:
                 entry.path.unlink(missing_ok=True)
                 return None
-            run_journal.close_nothing_to_do(settings, entry, decision, cleaned)
+            attention = run_journal.close_nothing_to_do(settings, entry, decision, cleaned)
     except (RefreshAlreadyRunning, run_journal.RunNotRecorded) as error:
         print(error)
         return EXIT_NOT_STARTED
@@ -121,7 +123,25 @@ def _precheck(settings: Settings) -> int | None:
         print(line)
     print(decision.message)
     print(f"  Published file: {_shown(settings.published_path)}")
-    return EXIT_PUBLISHED
+    if not attention:
+        return EXIT_PUBLISHED
+    from flows import notices
+
+    _print_attention(STILL_NEEDS_ATTENTION, attention)
+    notices.send_attention_notice(
+        settings, f"Refresh {entry.run_id}", "nothing changed, and landing files still need attention", attention
+    )
+    return EXIT_NEEDS_ATTENTION
+
+
+def _print_attention(headline: str, attention: list[str]) -> None:
+    print(f"\n{headline}")
+    for line in attention:
+        print(f"  {line}")
+    print(
+        "  Correct or remove these files (deliver a new version, or move one into landing/withdrawn/); "
+        "`samskab status` names them until then."
+    )
 
 
 @contextlib.contextmanager
@@ -175,13 +195,13 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if report.outcome != PUBLISHED:
         print(report.verdict)
         print(f"  Published file: {published}")
+        if report.needing_attention:
+            _print_attention(STILL_NEEDS_ATTENTION, report.needing_attention)
+            return EXIT_NEEDS_ATTENTION
         return EXIT_PUBLISHED
     if report.needing_attention:
         print("\nThe refresh passed its quality gate and was published,")
-        print("but NOT EVERYTHING in the landing zone was read:")
-        for line in report.needing_attention:
-            print(f"  {line}")
-        print("  Correct or remove these files (deliver a new version, or move one into landing/withdrawn/).")
+        _print_attention("but NOT EVERYTHING in the landing zone was read:", report.needing_attention)
     else:
         print("\nThe refresh passed its quality gate and was published.")
     print(f"  Published file: {published}")
@@ -285,7 +305,10 @@ def describe_status(settings: Settings, now: datetime | None = None) -> tuple[st
         if last.state == run_journal.FAILED:
             code = EXIT_GATE_FAILED
         if last.attention:
-            lines.append(f"Needs attention: {len(last.attention)} landing files were refused or not recognised:")
+            lines.append(
+                f"Needs attention: {len(last.attention)} landing files or deliveries were refused, not recognised, "
+                "held back, or had too many rows rejected:"
+            )
             lines += [f"  {line}" for line in last.attention]
             code = code or EXIT_NEEDS_ATTENTION
         lines += [f"  ({note})" for note in last.noted]

@@ -32,10 +32,12 @@ from flows.raw_store import (
     CURRENT,
     RULES_CHANGED,
     LoadSummary,
+    Rejection,
     Withdrawal,
     current_files,
     delivery_state,
     ensure_raw_schema,
+    heavy_rejections,
     load_batch,
     record_refusal,
     withdraw,
@@ -43,6 +45,7 @@ from flows.raw_store import (
 from flows.reference import seeds_digest
 from flows.settings import Settings
 from flows.sources.common import LandingFileError, Pseudonymise, Reject, Source, sha256_of
+from flows.sources.recognise import belongs_in
 from flows.sources.registry import SOURCES, source_named
 
 log = logging.getLogger(__name__)
@@ -65,7 +68,7 @@ def prepare_raw_layer(settings: Settings) -> bool:
 def landing_inventory(settings: Settings) -> Inventory:
     """Every delivery of every registered source in the landing zone, and every file that is none."""
     folders = {source.folder: (source.name, source.discover) for source in SOURCES}
-    return take_inventory(settings.landing_dir, folders)
+    return take_inventory(settings.landing_dir, folders, belongs_in)
 
 
 def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudonymise: Pseudonymise) -> LoadSummary:
@@ -160,6 +163,26 @@ def withdraw_removed(
         connection.close()
 
 
+@dataclass
+class Review:
+    """What a look over the whole raw layer after ingest found needing attention."""
+
+    rejections: list[Rejection] = field(default_factory=list)
+    holds: list = field(default_factory=list)  # deliveries a source held back, each with describe()
+
+
+def review_raw_layer(settings: Settings) -> Review:
+    """After every delivery is in: each source's check across its deliveries (such as the survey exports
+    that claim one wave), and the deliveries, loaded this run or before, that rejected more of their rows
+    and cells than `settings.attention_rejected_share`. What it finds needs attention until put right."""
+    connection = open_warehouse(settings)
+    try:
+        holds = [hold for source in SOURCES if source.review for hold in source.review(connection)]
+        return Review(heavy_rejections(connection, settings.attention_rejected_share), holds)
+    finally:
+        connection.close()
+
+
 @dataclass(frozen=True)
 class LandingFile:
     """What became of one landing file in a run (published in meta.landing_files)."""
@@ -179,6 +202,7 @@ class IngestReport:
     findings: list[Finding] = field(default_factory=list)
     withdrawals: list[Withdrawal] = field(default_factory=list)
     raw_layer_rebuilt: bool = False
+    review: Review = field(default_factory=lambda: Review())
 
     def landing_files(self) -> list[LandingFile]:
         rows = []
@@ -196,13 +220,16 @@ class IngestReport:
         return sorted(rows, key=lambda row: row.file)
 
     def needing_attention(self) -> list[str]:
-        """One line per refused delivery and per refused or unrecognised file, for the researcher."""
+        """One line per refused delivery, per refused or unrecognised file, and per delivery that rejected
+        more than the limit of its rows, and per delivery a source held back, for the researcher."""
         lines = [f"REFUSED {load.reason}" for load in self.loads if load.state == REFUSED]
         lines += [
             f"{finding.state.upper()} {finding.path}: {finding.reason}"
             for finding in self.findings
             if finding.state in NEEDS_ATTENTION
         ]
+        lines += [hold.describe() for hold in self.review.holds]
+        lines += [f"REJECTED ROWS {rejection.describe()}" for rejection in self.review.rejections]
         return lines
 
 
@@ -212,4 +239,4 @@ def ingest_landing_zone(settings: Settings, run_id: str, pseudonymise: Pseudonym
     inventory = landing_inventory(settings)
     loads = [ingest_delivery(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
     withdrawals = withdraw_removed(settings, run_id, inventory, loads)
-    return IngestReport(loads, inventory.findings, withdrawals, rebuilt)
+    return IngestReport(loads, inventory.findings, withdrawals, rebuilt, review_raw_layer(settings))

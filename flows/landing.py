@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 README = "README.md"
 SAMPLE_MARKER = "EMBEDDED_SAMPLE.json"
@@ -68,6 +69,9 @@ class Inventory:
     landing_dir: Path
     deliveries: list[Delivery] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # Where a file no source takes belongs (a landing folder and what the file looks like), if known:
+    # path -> an object with `.folder` and `.advice()`, or None.
+    where_it_belongs: Callable[[Path], Any] | None = None
 
     def relative(self, path: Path) -> str:
         return relative_to_landing(path, self.landing_dir)
@@ -119,9 +123,14 @@ def _ignored_reason(name: str) -> str | None:
     return None
 
 
-def take_inventory(landing_dir: Path, folders: dict[str, tuple[str, Discover]]) -> Inventory:
-    """Walk the landing zone once. `folders` maps a top-level folder name to (source name, discover)."""
-    inventory = Inventory(landing_dir=landing_dir)
+def take_inventory(
+    landing_dir: Path,
+    folders: dict[str, tuple[str, Discover]],
+    where_it_belongs: Callable[[Path], Any] | None = None,
+) -> Inventory:
+    """Walk the landing zone once. `folders` maps a top-level folder name to (source name, discover);
+    `where_it_belongs` tells a file that no source takes where it should go."""
+    inventory = Inventory(landing_dir=landing_dir, where_it_belongs=where_it_belongs)
     if not landing_dir.is_dir():
         return inventory
     files, links = walk(landing_dir)
@@ -179,10 +188,22 @@ def not_recognised(path: Path, inventory: Inventory, reason: str) -> list[Findin
         if ignored:
             findings.append(Finding(inventory.relative(file), IGNORED, ignored))
         else:
-            findings.append(Finding(inventory.relative(file), NOT_RECOGNISED, reason))
+            findings.append(Finding(inventory.relative(file), NOT_RECOGNISED, _with_advice(file, inventory, reason)))
     if path.is_dir() and not found:
         findings.append(Finding(inventory.relative(path) + "/", IGNORED, "an empty folder"))
     return findings
+
+
+def _with_advice(file: Path, inventory: Inventory, reason: str) -> str:
+    """The reason, and where the file belongs when that is another folder than the one it lies in."""
+    belonging = inventory.where_it_belongs(file) if inventory.where_it_belongs else None
+    if belonging is None:
+        return reason
+    relative = inventory.relative(file)
+    here = relative.split("/", 1)[0] if "/" in relative else ""
+    if belonging.folder == here:
+        return reason
+    return f"{reason}; {belonging.advice()}"
 
 
 def files_under(folder: Path) -> list[Path]:

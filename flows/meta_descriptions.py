@@ -117,12 +117,33 @@ META_TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "wave_id": "The study wave the export is mapped to by its entry in the survey_exports seed; null for "
             "a questionnaire no entry matches, which is kept in raw and left out of the marts.",
             "questionnaire": "The questionnaire's name from that mapping entry; null when the export is unmapped.",
+            "mapping_entry": "The mapping entry that matched the export: its match_delivery pattern, or 'survey id' "
+            "and the id; null when the export is unmapped.",
+            "matched_by": "How that entry matched: 'name' (the entry names this export exactly), 'pattern' (a "
+            "wildcard pattern) or 'survey id'. Only exports matched by name may share a wave's heads with another "
+            "export (see survey_wave_holds).",
+            "respondent_id_rule": "How the respondents got their ids: the variable the mapping entry names, the "
+            "format's own id variable, a variable named like an id with a unique value in every row, or "
+            "'numbered in file order' for an export with no id (a new version then replaces it whole).",
             "n_respondents": "Respondent records loaded into the raw layer (rejected rows not counted).",
             "n_variables": "Variables (data columns) of the export.",
             "n_answers": "Answers loaded into the raw layer in long format, one per respondent and variable with "
             "a non-blank answer; identifiers, open text and rejected cells not counted.",
             "status_rule": "How the respondents' statuses were read: from the export's status variables (named), "
             "or derived (completed if finished, partial if any answer, else distributed).",
+            "source_file": "The export's data file, relative to the landing zone.",
+        },
+    ),
+    "survey_wave_holds": (
+        "Survey exports held back from the wave their mapping entry gives them, in the run that built this "
+        "file: they are in the raw layer whole, but no figure of the marts comes from them. One row per "
+        "export held back; empty when none is.",
+        {
+            "export_id": "The export held back (its name under survey/ in the landing zone).",
+            "wave_id": "The wave its mapping entry gives it.",
+            "reason": "Why, in words: the exports of that wave it shares heads or respondent ids with and which "
+            "one counts, or that its questionnaire differs from the wave's; and what to change in the mapping. "
+            "Names files and counts, never a value.",
             "source_file": "The export's data file, relative to the landing zone.",
         },
     ),

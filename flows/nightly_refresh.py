@@ -31,9 +31,12 @@ PSEUDONYM_SECRET_BLOCK = "samskab-pseudonym-key"
 PUBLISHED_NAME = "published/analytics.duckdb"  # in the data lake; logs never name a path of the server
 # The final state of a run that published while some landing files were refused or not recognised.
 NEEDS_ATTENTION_STATE = "Published, needs attention"
-# The final states of a run that had nothing to do.
+# The final states of a run that had nothing to do; with ATTENTION_SUFFIX while files still need attention.
 UNCHANGED_STATE = "Unchanged"
 HELD_STATE = "Held after rollback"
+ATTENTION_SUFFIX = ", needs attention"
+# The tag of a flow run that left landing files needing attention, so the UI can list those runs.
+ATTENTION_TAG = "needs-attention"
 
 
 class QualityGateFailed(failures.ReportedFailure):
@@ -72,10 +75,14 @@ class RefreshReport:
     def loads(self) -> list[LoadSummary]:
         return self.ingest.loads
 
+    # On a night with nothing to do: what the last run with the same inputs found needing attention.
+    carried_attention: list[str] = field(default_factory=list)
+
     @property
     def needing_attention(self) -> list[str]:
-        """Refused deliveries and refused or unrecognised files: the run published, but not everything."""
-        return self.ingest.needing_attention()
+        """Refused deliveries, refused or unrecognised files, deliveries with too many rejected rows: the
+        run published (or kept the file), but not everything in the landing zone made it."""
+        return self.ingest.needing_attention() or self.carried_attention
 
 
 def _log_load(load: LoadSummary) -> None:
@@ -207,6 +214,20 @@ def withdraw_task(settings: Settings, run_id: str, inventory: Inventory, loads: 
     for withdrawal in withdrawals:
         get_run_logger().warning(withdrawal.describe())
     return withdrawals
+
+
+@task(name="review what landed", cache_policy=NO_CACHE)
+def review_raw_task(settings: Settings) -> ingest.Review:
+    """Check across deliveries once all are in raw: survey exports held back from a wave they may not
+    count for, and deliveries that rejected more of their rows than the limit. Both need attention
+    until put right, like a refused file."""
+    review = ingest.review_raw_layer(settings)
+    logger = get_run_logger()
+    for hold in review.holds:
+        logger.error(hold.describe())
+    for rejection in review.rejections:
+        logger.error("Too many rows rejected in %s", rejection.describe())
+    return review
 
 
 @task(name="check raw data", cache_policy=NO_CACHE)
@@ -442,6 +463,7 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
             )
     report.outcome = run_journal.PUBLISHED
     if report.needing_attention:
+        _call_attention(settings, entry, "published the file, but not everything in the landing zone", report)
         return Completed(
             name=NEEDS_ATTENTION_STATE,
             message=f"Published, but {len(report.needing_attention)} landing files need attention: "
@@ -452,13 +474,51 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
 
 
 def _nothing_to_do(settings: Settings, entry: run_journal.RunEntry, report: RefreshReport, decision: Decision):
-    run_journal.close_nothing_to_do(settings, entry, decision, report.cleaned_up)
+    report.carried_attention = run_journal.close_nothing_to_do(settings, entry, decision, report.cleaned_up)
     report.outcome, report.verdict = decision.state, decision.message
-    return Completed(
-        name=HELD_STATE if decision.state == run_journal.HELD else UNCHANGED_STATE,
-        message=decision.message,
-        data=report,
+    name = HELD_STATE if decision.state == run_journal.HELD else UNCHANGED_STATE
+    message = decision.message
+    if report.needing_attention:
+        _call_attention(settings, entry, "nothing changed, and landing files still need attention", report)
+        name += ATTENTION_SUFFIX
+        message = (
+            f"{len(report.needing_attention)} landing files still need attention: "
+            + "; ".join(report.needing_attention[:5])
+            + f". {decision.message}"
+        )
+    create_markdown_artifact(
+        key="refresh-summary", markdown=_nothing_to_do_markdown(report), description="What last night's refresh did"
     )
+    return Completed(name=name, message=message, data=report)
+
+
+def _call_attention(settings: Settings, entry: run_journal.RunEntry, outcome: str, report: RefreshReport) -> None:
+    """Every night that leaves landing files needing attention says so: a notice, and a tag on the flow run."""
+    logger = get_run_logger()
+    for line in report.needing_attention:
+        logger.error("Needs attention: %s", line)
+    undelivered = notices.send_attention_notice(
+        settings, f"Run {entry.flow_run_name} ({entry.run_id})", outcome, report.needing_attention
+    )
+    if undelivered:
+        logger.error("The notice could not be sent to: %s", ", ".join(undelivered))
+    if entry.flow_run_id:
+        try:
+            _tag_flow_run(entry.flow_run_id, ATTENTION_TAG)
+        except Exception as error:  # a tag is a convenience: the state's name and the notice say it already
+            logger.warning("The flow run could not be tagged %s: %s", ATTENTION_TAG, failures.describe(error))
+
+
+def _tag_flow_run(flow_run_id: str, tag: str) -> None:
+    import uuid
+
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        run_id = uuid.UUID(flow_run_id)
+        tags = list(client.read_flow_run(run_id).tags or [])
+        if tag not in tags:
+            client.update_flow_run(run_id, tags=[*tags, tag])
 
 
 def _record_failure(settings: Settings, entry: run_journal.RunEntry, report: RefreshReport, error: Exception) -> None:
@@ -501,7 +561,8 @@ def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ing
             loads.append(ingest_delivery_task(settings, run_id, delivery, pseudonymise))
             progress.advance(size, note=delivery.name)
     withdrawals = withdraw_task(settings, run_id, inventory, loads)
-    report = ingest.IngestReport(loads, inventory.findings, withdrawals, rebuilt)
+    review = review_raw_task(settings)
+    report = ingest.IngestReport(loads, inventory.findings, withdrawals, rebuilt, review)
     _landing_artifact(report)
     return report
 
@@ -526,7 +587,10 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport,
     if dbt_outcome.warnings:
         verdict += f"; {len(dbt_outcome.warnings)} dbt tests warned"
     if report.needing_attention:
-        verdict += f"; but {len(report.needing_attention)} landing files need attention (refused or not recognised)"
+        verdict += (
+            f"; but {len(report.needing_attention)} landing files need attention "
+            "(refused, not recognised, held back, or too many rows rejected)"
+        )
     checks = pd.concat([quality, _dbt_checks(dbt_outcome)], ignore_index=True)
     before = publish.published_row_counts(settings.published_path)
     run = lineage.RunRecord(
@@ -644,6 +708,16 @@ def build_docs_task(settings: Settings, run_name: str, verdicts: list) -> dict[s
         except Exception as error:  # documentation never fails a published run
             logger.error("%s could not be built: %s", name, failures.describe(error))
     return built
+
+
+def _nothing_to_do_markdown(report: RefreshReport) -> str:
+    lines = [f"# Nightly refresh {report.run_id}", "", f"**{report.verdict}**", ""]
+    if report.needing_attention:
+        lines += ["**Still needs attention** (as found when these landing files were last read):", ""]
+        lines += [f"- {line}" for line in report.needing_attention]
+    else:
+        lines += ["Every file in the landing zone was read when it was last refreshed."]
+    return "\n".join(lines)
 
 
 def _summary_markdown(report: RefreshReport) -> str:

@@ -1,4 +1,4 @@
-"""Tell someone when a night fails: each failed run sends one notice through Apprise.
+"""Tell someone when a night fails or needs attention: each such run sends one notice through Apprise.
 
 The destinations are Apprise URLs in `SAMSKAB_NOTIFY_URLS` (mailto://, a Teams or Slack webhook, ...).
 Without any, the notice is appended to `data_lake/notices.log`, through a small Apprise plugin of our own
@@ -73,6 +73,21 @@ def _send(settings: Settings, title: str, body: str) -> list[str]:
         return ["(notices could not be sent)"]
     finally:
         _target.pop()
+
+
+def send_attention_notice(settings: Settings, run: str, outcome: str, attention: list[str]) -> list[str]:
+    """The notice of a night that published (or kept the file) while landing files need attention: sent
+    every such night until they are put right. Returns the destinations that did not take it."""
+    body = [
+        f"{run}: {outcome}",
+        "",
+        f"{len(attention)} landing files or deliveries need attention:",
+        *[f"  {line}" for line in attention],
+        "",
+        "Next: correct these files (deliver a new version, never edit the old one), or move a delivery into "
+        "landing/withdrawn/. `samskab status` names them until then.",
+    ]
+    return send_notice(settings, f"samskab: {len(attention)} landing files need attention", "\n".join(body))
 
 
 def read_notices(settings: Settings) -> str:

@@ -44,6 +44,12 @@ create table if not exists raw.delivery_notes (
     run_id varchar, source varchar, delivery varchar, note varchar, noted_at timestamp
 )"""
 LAYOUT_DDL = "create table if not exists raw.layout (fingerprint varchar, created_at timestamp)"
+# When each delivery (by its name in the landing zone) was first loaded: kept when the raw layer is
+# rebuilt, so "delivered earlier" still means what it meant (flows/sources/survey/waves.py).
+ARRIVALS_DDL = (
+    "create table if not exists raw.delivery_arrivals (delivery varchar, first_delivered_at timestamp, "
+    "first_run_id varchar)"
+)
 
 
 def _now() -> datetime:
@@ -106,6 +112,65 @@ class Withdrawal:
         )
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """A delivery in the raw layer with more of its rows or cells rejected than may pass quietly."""
+
+    source: str
+    delivery: str
+    n_loaded: int
+    n_rejected: int
+    column: str | None  # of the most common reason
+    reason: str
+    n_reason: int
+
+    @property
+    def share(self) -> float:
+        return self.n_rejected / (self.n_loaded + self.n_rejected)
+
+    def describe(self) -> str:
+        where = f"column {self.column}: " if self.column else ""
+        return (
+            f"{self.delivery}: {self.n_rejected:,} of {self.n_loaded + self.n_rejected:,} rows or cells were rejected "
+            f"({self.share:.0%}); the most common reason ({self.n_reason:,} times): {where}{self.reason}. "
+            + ("The rest was loaded" if self.n_loaded else "Nothing of it was loaded")
+            + "; every rejected row is listed in meta.rejected_rows"
+        )
+
+
+def heavy_rejections(connection: duckdb.DuckDBPyConnection, limit: float) -> list[Rejection]:
+    """Deliveries in the raw layer (loaded this run or before) whose rejected rows and cells are more than
+    `limit` of what they loaded, each with its most common reason (a column and a rule, never a value)."""
+    rows = connection.execute(
+        f"""
+        with loaded as (
+            select source, delivery, sum(n_rows) as n_loaded
+            from raw.ingest_ledger where status = '{CURRENT}' group by all
+        ),
+        reasons as (
+            select delivery, column_name, reason, count(*) as n_reason
+            from raw.rejected_rows group by all
+        ),
+        rejected as (
+            select
+                delivery,
+                sum(n_reason) as n_rejected,
+                -- one reason, the most common; ties go to the first in column and reason order
+                arg_max(struct_pack(column_name, reason), n_reason order by column_name, reason) as top,
+                max(n_reason) as n_reason
+            from reasons group by all
+        )
+        select loaded.source, loaded.delivery, loaded.n_loaded, rejected.n_rejected, rejected.top.column_name,
+            rejected.top.reason, rejected.n_reason
+        from loaded inner join rejected on loaded.delivery = rejected.delivery
+        where rejected.n_rejected > ? * (loaded.n_loaded + rejected.n_rejected)
+        order by loaded.delivery
+        """,
+        [limit],
+    ).fetchall()
+    return [Rejection(*(row[:2]), int(row[2]), int(row[3]), row[4], row[5], int(row[6])) for row in rows]
+
+
 def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> bool:
     """Create the raw layer as the sources declare it. Returns True when an older layout was dropped,
     so that every delivery is read again."""
@@ -118,9 +183,15 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> bool:
     existing = connection.execute("select count(*) from duckdb_tables() where schema_name = 'raw'").fetchall()[0][0]
     known = connection.execute("select fingerprint from raw.layout").fetchall() if has_layout else []
     if existing and [row[0] for row in known] != [fingerprint]:
+        arrivals = _arrivals(connection)
         connection.execute("drop schema raw cascade")
         connection.execute("create schema raw")
+        connection.execute(ARRIVALS_DDL)
+        _insert_arrivals(connection, arrivals)
         rebuilt = True
+    connection.execute(ARRIVALS_DDL)
+    if not rebuilt and not connection.execute("select count(*) from raw.delivery_arrivals").fetchall()[0][0]:
+        _insert_arrivals(connection, _arrivals(connection))
     for table in raw_tables():
         connection.execute(table.ddl())
     connection.execute(LEDGER_DDL)
@@ -131,6 +202,32 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> bool:
         connection.execute("delete from raw.layout")
         connection.execute("insert into raw.layout values (?, ?)", [fingerprint, _now()])
     return rebuilt
+
+
+def _insert_arrivals(connection: duckdb.DuckDBPyConnection, arrivals: list[tuple]) -> None:
+    if arrivals:
+        connection.executemany("insert into raw.delivery_arrivals values (?, ?, ?)", arrivals)
+
+
+def _arrivals(connection: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """When each delivery was first loaded: from the arrivals table, or, in a raw layer older than that
+    table, from the ingest ledger's earliest load of it."""
+    tables = {
+        row[0]
+        for row in connection.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()
+    }
+    if "delivery_arrivals" in tables:
+        rows = connection.execute(
+            "select delivery, first_delivered_at, first_run_id from raw.delivery_arrivals"
+        ).fetchall()
+        if rows:
+            return rows
+    if "ingest_ledger" in tables:
+        return connection.execute(
+            "select delivery, min(loaded_at), arg_min(run_id, loaded_at) from raw.ingest_ledger "
+            "where status <> 'withdrawn' group by delivery"
+        ).fetchall()
+    return []
 
 
 def delivery_state(connection: duckdb.DuckDBPyConnection, hashes: dict[str, str], reading_rules: str) -> str:
@@ -217,6 +314,11 @@ def load_batch(
             relative = relative_to_landing(reject.file, landing_dir)
             n_rejected_by_file[relative] = n_rejected_by_file.get(relative, 0) + 1
         summary.n_rejected = len(batch.rejects)
+        connection.execute(
+            "insert into raw.delivery_arrivals select ?, ?, ? "
+            "where not exists (select 1 from raw.delivery_arrivals where delivery = ?)",
+            [delivery, now, run_id, delivery],
+        )
         connection.execute("delete from raw.delivery_notes where delivery = ?", [delivery])
         for note in batch.notes:
             connection.execute(
@@ -274,6 +376,7 @@ def withdraw(connection: duckdb.DuckDBPyConnection, run_id: str, files: list[tup
                 connection.execute(f"delete from raw.{table.name} where source_file = ?", [file])
             connection.execute("delete from raw.rejected_rows where file = ?", [file])
             connection.execute("delete from raw.delivery_notes where delivery = ?", [delivery])
+            connection.execute("delete from raw.delivery_arrivals where delivery = ?", [delivery])
             connection.execute(
                 f"update raw.ingest_ledger set status = '{WITHDRAWN}', status_changed_in_run = ?, "
                 f"status_changed_at = ? where status = '{CURRENT}' and file = ?",

@@ -29,6 +29,8 @@ DIED = "died"  # found open by a later run, its process gone
 ROLLED_BACK = "rolled back"
 NOTHING_TO_ROLL_BACK = "nothing to roll back"
 ENDED = frozenset({PUBLISHED, FAILED, UNCHANGED, HELD, DIED, ROLLED_BACK, NOTHING_TO_ROLL_BACK})
+# Refreshes that ended having judged the landing zone as it was: their attention lines describe it.
+SAW_INPUTS = frozenset({PUBLISHED, UNCHANGED, HELD})
 
 REFRESH = "refresh"
 ROLLBACK = "rollback"
@@ -149,12 +151,23 @@ def close_run(settings: Settings, entry: RunEntry, state: str, verdict: str, **d
     return True
 
 
-def close_nothing_to_do(settings: Settings, entry: RunEntry, decision: Any, noted: list[str]) -> None:
+def lasting_attention(settings: Settings, inputs_fingerprint: str) -> list[str]:
+    """What still needs attention when the inputs are those a run has already seen: the attention lines of
+    the last refresh with these very inputs (the landing zone, code and settings), so a refused file is
+    named every night until it is corrected or withdrawn, not only on the night it arrived."""
+    for entry in reversed(read_runs(settings)):
+        if entry.kind == REFRESH and entry.inputs_fingerprint == inputs_fingerprint and entry.state in SAW_INPUTS:
+            return list(entry.attention)
+    return []
+
+
+def close_nothing_to_do(settings: Settings, entry: RunEntry, decision: Any, noted: list[str]) -> list[str]:
     """Close the record of a refresh that found nothing to do (a `fingerprint.Decision` that does not
-    run), naming the run whose file stays published."""
+    run), naming the run whose file stays published. Returns what still needs attention (recorded too)."""
     from flows.publish import published_run
 
     published = published_run(settings.published_path)
+    attention = lasting_attention(settings, decision.fingerprint.digest)
     close_run(
         settings,
         entry,
@@ -162,8 +175,10 @@ def close_nothing_to_do(settings: Settings, entry: RunEntry, decision: Any, note
         decision.message,
         published_run_id=published[0] if published else "",
         inputs_fingerprint=decision.fingerprint.digest,
+        attention=attention,
         noted=noted,
     )
+    return attention
 
 
 def read_runs(settings: Settings) -> list[RunEntry]:

@@ -69,6 +69,10 @@ class Settings:
     # Every publish keeps a dated, read-only snapshot of the file (published/snapshots/); snapshots older
     # than this many nights are removed when a new one is kept (the newest is always kept).
     snapshot_retention_days: int = 60
+    # A delivery that loaded, but whose rejected rows and cells are more than this share of what it
+    # loaded, needs attention like a refused file (exit code 4, `samskab status`, a notice) until it is
+    # corrected or withdrawn. Every rejected row is listed in meta.rejected_rows whatever the share.
+    attention_rejected_share: float = 0.02
 
     @classmethod
     def from_environment(cls, _env_file: str | Path | None = ".env", **overrides: Any) -> Settings:

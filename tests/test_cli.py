@@ -15,8 +15,9 @@ def test_sample_writes_the_embedded_sample_and_can_be_written_again(tmp_path, ca
         results = statbank_api.fetch_registry(settings, now=FETCHED_AT)
         assert {result.state for result in results} == {statbank_api.LANDED}
         assert (settings.landing_dir / FOLK1A_ANSWER).is_file()
-        assert main(["sample", "--scale", "2"]) == 0  # replaces its own earlier sample
-        assert (settings.landing_dir / "survey" / "samskabelse_2016_2" / "dataset.csv").exists()
+        assert main(["sample", "--scale", "2"]) == 0  # replaces its own earlier sample: every head answers twice
+        dataset = settings.landing_dir / "survey" / "samskabelse_2016" / "dataset.csv"
+        assert len(dataset.read_bytes().decode("utf-16").splitlines()) - 1 == 2 * (784 + 2)
     assert "survey/samskabelse_2016/dataset.csv" in capsys.readouterr().out
 
 

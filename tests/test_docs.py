@@ -248,7 +248,7 @@ def test_data_docs_list_every_raw_suite_run_with_a_page_for_each(built):
     assert built.gx_index == built.lake / "docs" / "great_expectations" / "index.html"
     index = built.gx_index.read_text(encoding="utf-8")
     site = built.gx_index.parent
-    assert len(RAW_SUITES) == len(built.raw_verdicts) == 5
+    assert len(RAW_SUITES) == len(built.raw_verdicts) == 6
     for verdict in built.raw_verdicts:
         assert f"expectations/{verdict.suite}.html" in index
         (page,) = (site / "validations" / verdict.suite).rglob("*.html")

@@ -3,13 +3,10 @@ never published silently."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-import pandas as pd
 import pytest
 
 from tests.conftest import FOLK1A_ANSWER, copy_lake, using_lake, using_setting
@@ -263,6 +260,7 @@ def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_c
     with get_client(sync_client=True) as client:
         latest = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)[0]
     assert latest.state.is_completed() and latest.state.name == "Published, needs attention"
+    assert "needs-attention" in latest.tags  # the UI lists such runs apart
     assert FOLK1A_ANSWER in latest.state.message
 
     meta = published_tables(
@@ -282,57 +280,25 @@ def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_c
     with using_lake(lake):
         assert main(["status"]) == EXIT_NEEDS_ATTENTION
     status = capsys.readouterr().out
-    assert "Needs attention: 2 landing files were refused or not recognised" in status
+    assert "Needs attention: 2 landing files or deliveries were refused, not recognised" in status
     assert FOLK1A_ANSWER in status and "survey/answers.sav.txt" in status
 
-
-def test_an_export_of_an_unknown_questionnaire_lands_in_raw_is_reported_unmapped_and_leaves_the_marts_unchanged(
-    refreshed_lake, tmp_path, research_key, capsys
-):
-    """A real SurveyXact export of another questionnaire, dropped into the landing zone: its answers and
-    codebook land in raw, its files are in the published lineage with their sha256, it is reported as
-    unmapped, and every mart is exactly as before."""
-    from flows.cli import EXIT_PUBLISHED, main
-
-    lake = copy_lake(refreshed_lake[0], tmp_path)
-    marts = ["municipality_profile", "survey_coverage", "partner_collaboration", "case_fieldwork"]
-    before = published_tables(lake / "published" / "analytics.duckdb", marts)
-    export = lake / "landing" / "survey" / "gfe_applicants_2021"
-    shutil.copytree(Path(__file__).parent / "fixtures" / "formats" / "surveyxact", export)
-    with using_lake(lake):
-        assert main(["refresh"]) == EXIT_PUBLISHED
-    out = capsys.readouterr().out
-    assert "survey/gfe_applicants_2021: loaded" in out and "no mapping entry" in out
-
-    published = lake / "published" / "analytics.duckdb"
-    after = published_tables(published, marts)
-    for mart in marts:  # a table has no row order; compare the rows
-        ordered = [
-            frame.sort_values(list(frame.columns)).reset_index(drop=True) for frame in (after[mart], before[mart])
-        ]
-        pd.testing.assert_frame_equal(*ordered, obj=mart)
-    meta = published_tables(published, ["meta.input_files", "meta.survey_exports", "meta.delivery_notes"])
-    files = meta["meta.input_files"].set_index("file")
-    for name in ("dataset.csv", "structure.csv", "labels.csv"):
-        relative = f"survey/gfe_applicants_2021/{name}"
-        assert files.loc[relative, "sha256"] == hashlib.sha256((export / name).read_bytes()).hexdigest()
-    exports = meta["meta.survey_exports"].set_index("export_id")
-    assert exports.loc["gfe_applicants_2021", "wave_id"] is None
-    assert exports.loc["gfe_applicants_2021", "n_respondents"] == 4
-    assert exports.loc["samskabelse_2016", "wave_id"] == "2016"
-    notes = meta["meta.delivery_notes"]
-    assert notes.loc[notes["delivery"] == "survey/gfe_applicants_2021", "note"].str.contains("no mapping entry").any()
-
-    connection = duckdb.connect(str(lake / "warehouse" / "warehouse.duckdb"), read_only=True)
-    try:
-        counts = connection.execute(
-            "select (select count(*) from raw.survey_answers where export_id = 'gfe_applicants_2021'), "
-            "(select count(*) from raw.survey_variables where export_id = 'gfe_applicants_2021'), "
-            "(select count(*) from raw.survey_value_labels where export_id = 'gfe_applicants_2021')"
-        ).fetchall()
-    finally:
-        connection.close()
-    assert counts == [(339, 110, 218)]
+    # The next night nothing has changed: the files are still there, so the run still says so (exit 4, a
+    # notice), and status still names them; until they are put right.
+    with using_lake(lake) as settings:
+        title = "landing files need attention\n"  # a notice's title line
+        notices_before = settings.notices_path.read_text(encoding="utf-8").count(title)
+        assert main(["refresh"]) == EXIT_NEEDS_ATTENTION
+        out = capsys.readouterr().out
+        assert "Nothing changed since run" in out and "STILL NEED ATTENTION" in out
+        assert f"REFUSED {FOLK1A_ANSWER}: is empty (0 bytes)" in out and "survey/answers.sav.txt" in out
+        assert (
+            settings.notices_path.read_text(encoding="utf-8").count("landing files need attention\n")
+            == notices_before + 1
+        )
+        assert main(["status"]) == EXIT_NEEDS_ATTENTION
+    status = capsys.readouterr().out
+    assert ": unchanged." in status and "Needs attention: 2 landing files" in status and FOLK1A_ANSWER in status
 
 
 def test_a_recorded_interview_without_consent_stops_the_run_naming_it(refreshed_lake, tmp_path, research_key, caplog):

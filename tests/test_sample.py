@@ -101,6 +101,10 @@ def test_statbank_answers_are_served_shape_with_codes_quarters_and_decimal_comma
 
 def test_scale_adds_survey_rounds_not_registry_figures(tmp_path: Path):
     lake, manifest = make_sample_lake(tmp_path, scale=2)
-    assert (lake / "landing" / "survey" / "samskabelse_2016_2" / "dataset.csv") in manifest.files
+    survey = sorted(path.relative_to(lake / "landing").as_posix() for path in manifest.files if "survey" in path.parts)
+    assert [path.split("/")[1] for path in survey[::3]] == ["opfoelgning_2019", "samskabelse_2016"]  # one per wave
+    text = (lake / "landing" / "survey" / "samskabelse_2016" / "dataset.csv").read_bytes().decode("utf-16")
+    # every record of the wave (784 heads, 2 of them resubmitted) twice
+    assert len(text.strip().splitlines()) - 1 == 2 * (784 + 2)
     lines = (lake / "landing" / FOLK1A_ANSWER).read_bytes().decode("utf-8-sig").split("\r\n")[:-1]
     assert len(lines) - 1 == (1 + 5 + 98 + 1) * 3 * 24  # the declared table, whatever the scale

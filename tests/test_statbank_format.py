@@ -199,11 +199,14 @@ def test_an_area_code_the_master_does_not_know_is_rejected(tmp_path):
     [
         ("OMRÅDE;TID\r\n101;2016K1\r\n", "end with INDHOLD"),
         ("OMRÅDE;ALDERSGRUPPE;TID;INDHOLD\r\n101;x;2016K1;1\r\n", "header column 2 names no variable of FOLK1A"),
+        # An area variable the table does not let a request leave out (not eliminable) must be there.
         ("KØN;TID;INDHOLD\r\nTOT;2016K1;1\r\n", "has no column for FOLK1A's area variable OMRÅDE"),
     ],
 )
 def test_a_header_that_is_not_the_tables_is_refused_at_row_1(tmp_path, content, reason):
-    info = read_tableinfo(write_tableinfo(tmp_path / "FOLK1A.tableinfo.json", folk1a_info_for(["2016K1"])))
+    document = folk1a_info_for(["2016K1"])
+    next(variable for variable in document["variables"] if variable["id"] == "OMRÅDE")["elimination"] = False
+    info = read_tableinfo(write_tableinfo(tmp_path / "FOLK1A.tableinfo.json", document))
     answer = tmp_path / "FOLK1A_bad.csv"
     answer.write_bytes(("\ufeff" + content).encode())
     with pytest.raises(LandingFileError, match=reason) as refused:
@@ -300,8 +303,10 @@ def test_bad_statbank_files_are_refused_or_named_and_the_researcher_is_told_why(
         states["statbank/FOLK1A_cut.json"][0] == "refused"
         and "is not complete JSON" in states["statbank/FOLK1A_cut.json"][1]
     )
-    state, reason = states["statbank/ARE207_2019.csv"]
-    assert state == "refused" and "none has landed" in reason and "samskab registry fetch" in reason
+    # A hand download of a table whose tableinfo never landed is read as it is written, placed nowhere.
+    assert states["statbank/ARE207_2019.csv"][0] == "loaded"
+    (area,) = [load for load in report.loads if load.delivery == "statbank/ARE207_2019.csv"]
+    assert any("without ARE207's tableinfo" in note and "samskab registry fetch ARE207" in note for note in area.notes)
     assert states["statbank/FOLK1A_lonely.request.json"][0] == "not recognised"
     assert states["statbank/.FOLK1A_20261127T030000Z.csv.part"][0] == "ignored"
     assert states["statbank/notes.txt"][0] == "not recognised"
@@ -323,3 +328,22 @@ def test_bad_statbank_files_are_refused_or_named_and_the_researcher_is_told_why(
     ((file, line, column, reason),) = rejected
     assert (file, line, column) == ("statbank/FOLK1A_labels.csv", 3, "OMRÅDE")
     assert "tableinfo lists for OMRÅDE" in reason and "Sønderjylland" not in reason
+
+
+def test_an_answer_that_leaves_out_the_area_is_the_whole_countrys_and_english_quarters_read(tmp_path):
+    """Statbank lets a request leave out OMRÅDE (its tableinfo marks it eliminable): the figures are then
+    the whole country's. An English answer writes the quarter 2016K1 as 2016Q1."""
+    settings = statbank_lake(tmp_path)
+    hand = settings.landing_dir / "statbank" / "FOLK1A_country_en.csv"
+    hand.write_bytes("\ufeffKØN;TID;INDHOLD\r\nTotal;2016Q1;5707251\r\n".encode())
+    report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    assert landing_states(report)["statbank/FOLK1A_country_en.csv"][0] == "loaded"
+    connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        rows = connection.execute(
+            "select area_code, area_level, time_code, dimensions_at_total, value from raw.statbank_observations "
+            "where source_file = 'statbank/FOLK1A_country_en.csv'"
+        ).fetchall()
+    finally:
+        connection.close()
+    assert rows == [("000", "country", "2016K1", True, 5707251.0)]  # sex at its total, the rest left out

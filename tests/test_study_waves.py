@@ -111,3 +111,44 @@ def test_a_mapping_row_naming_a_variable_the_export_lacks_stops_the_build(tmp_pa
     message = str(state.result(raise_on_failure=False))
     assert "dbt build failed" in message and "assert_mapped_variables_are_in_their_wave" in message
     assert not (lake / "published" / "analytics.duckdb").exists()
+
+
+def test_a_new_wave_dropped_under_the_first_waves_pattern_is_held_back_and_the_figures_stay(
+    refreshed_lake, tmp_path, monkeypatch, capsys
+):
+    """A second wave delivered as survey/samskabelse_2021 matches the 2016 entry's pattern samskabelse_*.
+    It once replaced the 2016 answers in the published figures through the resubmission rule; now it is
+    held back, named as needing attention, and every figure of 2016 stays as it was."""
+    from flows.cli import EXIT_NEEDS_ATTENTION, main
+    from tests.conftest import copy_lake
+    from tests.test_refresh_gate import rewrite_dataset
+
+    monkeypatch.setenv("SAMSKAB_PSEUDONYM_KEY", "a-test-key-that-is-not-in-any-log-0123456789")
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    before = read_marts(published, CONCEPT_MARTS)
+    survey = lake / "landing" / "survey"
+    shutil.copytree(survey / "samskabelse_2016", survey / "samskabelse_2021")
+
+    def everybody_says_no_to_q1(header, rows):
+        for row in rows:
+            if row[header.index("q1")]:
+                row[header.index("q1")] = "2"
+        return rows
+
+    rewrite_dataset(survey / "samskabelse_2021", everybody_says_no_to_q1)
+    with using_lake(lake):
+        assert main(["refresh"]) == EXIT_NEEDS_ATTENTION
+    out = capsys.readouterr().out
+    assert "HELD BACK survey/samskabelse_2021: kept out of wave 2016" in out
+    after = read_marts(published, CONCEPT_MARTS)
+    for mart in CONCEPT_MARTS:
+        for wave in ("2016", "2019"):
+            pd.testing.assert_frame_equal(rows_of_wave(after[mart], wave), rows_of_wave(before[mart], wave), obj=mart)
+    holds = read_marts(published, ["meta.survey_wave_holds"])["meta.survey_wave_holds"]
+    assert holds[["export_id", "wave_id"]].values.tolist() == [["samskabelse_2021", "2016"]]
+    exports = read_marts(published, ["meta.survey_exports"])["meta.survey_exports"].set_index("export_id")
+    assert exports.loc["samskabelse_2021", "matched_by"] == "pattern"
+    with using_lake(lake):
+        main(["status"])
+    assert "HELD BACK survey/samskabelse_2021" in capsys.readouterr().out

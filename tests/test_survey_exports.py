@@ -350,7 +350,7 @@ def test_an_undecodable_utf16_file_is_refused_without_quoting_its_bytes(sample_e
         (lambda raw: b"", "is empty (0 bytes)"),
         (lambda raw: raw.decode("utf-16").encode("utf-16-le"), "looks like UTF-16 without a byte-order mark"),
         (lambda raw: raw.decode("utf-16").encode("utf-32"), "is UTF-32, an unexpected encoding"),
-        (lambda raw: b"responde;kommune\r\n1;\x81\r\n", "is in an unexpected encoding"),
+        (lambda raw: b"responde;kommune\r\n1;\x81\r\n", "is in an 8-bit encoding that cannot be told with certainty"),
     ],
     ids=["empty", "utf16-without-bom", "utf32", "undefined-windows-1252-byte"],
 )

@@ -4,7 +4,8 @@ Deterministic for a given seed and scale. Scale 1 is the study itself: two surve
 2019 follow-up with renamed variables, see `survey.py`) to the heads of eight sector areas in all 98
 municipalities, five case studies, and the recorded answers of Statistics Denmark's API for the declared
 tables (`statbank_recordings.py`), which the connector fetches as it would from the live API. A larger
-scale adds re-exports of the first wave, for benchmarks.
+scale has every head answer each wave that many times (resubmissions within the wave's export), for
+benchmarks: one export per wave, as the mapping expects.
 
 The sample carries the quirks of real deliveries on purpose: SurveyXact's UTF-16 tab-separated export
 with truncated variable names, a trailing empty column and header-less labels; Statbank's BOM, CRLF,
@@ -68,11 +69,8 @@ def generate_sample(
     emails: list[str] = []
     files: list[Path] = []
     for wave_id in waves:
-        export = survey_wave(wave_id, rng, municipalities, names, emails)
-        files += write_shape(export, landing_dir / "survey", survey_shape)
-    for extra in range(1, scale):
-        # Larger scales re-export the first wave (each record again, under new respondent ids), for benchmarks.
-        export = survey_wave("2016", rng, municipalities, names, emails, export_name=f"samskabelse_2016_{extra + 1}")
+        # Larger scales have every head answer each wave `scale` times (resubmissions in the same export).
+        export = survey_wave(wave_id, rng, municipalities, names, emails, rounds=scale)
         files += write_shape(export, landing_dir / "survey", survey_shape)
     write_statbank_recordings(recordings_dir or landing_dir.parent / "recorded_api" / "statbank", seed)
     register = build_register(rng, scale, names)

@@ -270,8 +270,12 @@ def survey_wave(
     names: list[str],
     emails: list[str],
     export_name: str | None = None,
+    rounds: int = 1,
 ) -> GeneratedExport:
-    """One wave sent to every sector-area head of every municipality, as SurveyXact holds it."""
+    """One wave sent to every sector-area head of every municipality, as SurveyXact holds it.
+
+    `rounds` above 1 (larger sample scales, for benchmarks) has every head answer again that many times
+    in all, a month apart, under new respondent ids in the same export: the resubmission rule decides."""
     wave = WAVES[wave_id]
     questionnaire = _Questionnaire.of(wave_id)
     columns = _columns(wave_id, wave["open_variable"])
@@ -298,6 +302,14 @@ def survey_wave(
         head = (earlier["kommune"], int(earlier["sektor"]), earlier["name"], earlier["email"])
         later_start = wave["fieldwork_start"] + timedelta(days=days)
         records.append(_record(rng, questionnaire, later_start, respondent_id, later_status, *head))
+    first_round = list(records)
+    for extra in range(1, rounds):
+        for earlier in first_round:
+            respondent_id += 1
+            status = rng.choices(STATUS_CODES, wave["status_weights"])[0]
+            head = (earlier["kommune"], int(earlier["sektor"]), earlier["name"], earlier["email"])
+            later_start = wave["fieldwork_start"] + timedelta(days=30 * extra)
+            records.append(_record(rng, questionnaire, later_start, respondent_id, status, *head))
     labels = _label_rows(columns, municipalities, wave["title"], survey_id)
     return GeneratedExport(export_name or wave["export"], wave["title"], columns, records, labels)
 

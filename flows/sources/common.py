@@ -121,6 +121,9 @@ class Source:
     # Landing files (not deliveries of their own kind alone) the reader consults for every delivery of
     # the source, such as a table's tableinfo: when one changes, every delivery is read again.
     reading_files: Callable[[Path], list[Path]] | None = None
+    # A check across the source's deliveries once all are in raw (a DuckDB connection to the warehouse):
+    # returns the deliveries it holds back, each with `describe()` in words for the researcher.
+    review: Callable[[Any], list[Any]] | None = None
 
 
 class RowError(ValueError):

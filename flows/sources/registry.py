@@ -8,11 +8,12 @@ reader module with its `Source` declaration (listed below), its dbt staging fold
 from __future__ import annotations
 
 from flows.sources.case_register import CASES
+from flows.sources.classifications import CLASSIFICATIONS
 from flows.sources.common import RawTable, Source
 from flows.sources.statbank import STATBANK
 from flows.sources.survey import SURVEY
 
-SOURCES: tuple[Source, ...] = (SURVEY, STATBANK, CASES)
+SOURCES: tuple[Source, ...] = (SURVEY, STATBANK, CASES, CLASSIFICATIONS)
 
 
 def source_named(name: str) -> Source:

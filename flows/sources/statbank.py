@@ -24,6 +24,7 @@ import pandas as pd
 
 from flows.landing import IGNORED, Delivery, Finding, Inventory, not_recognised, real_entries
 from flows.sources.common import LandingFileError, Pseudonymise, RawTable, Source, SourceBatch, require_file
+from flows.sources.recognise import belongs_in
 from flows.sources.statbank_format import TableInfo, read_statbank_csv, read_statbank_json_stat, read_tableinfo
 
 SOURCE = "statbank"
@@ -115,6 +116,9 @@ def discover(folder: Path, inventory: Inventory) -> tuple[list[Delivery], list[F
         kind = _answer_kind(path.name)
         if kind is None or not _TABLE.match(table_of(path)):
             continue
+        elsewhere = belongs_in(path)
+        if elsewhere is not None and elsewhere.folder != SOURCE:
+            continue  # named below, with where it belongs
         record = request_record(path)
         parts = (path, record) if record.is_file() else (path,)
         claimed.update(parts)
@@ -163,18 +167,23 @@ def tableinfo_files(folder: Path, table_id: str) -> list[Path]:
     return sorted(found, key=lambda path: (_retrieved_at(path)[0], path.name), reverse=True)
 
 
-def newest_tableinfo(folder: Path, table_id: str, answer: Path) -> TableInfo:
-    """The newest tableinfo of `table_id` that reads; refuses the answer when there is none."""
+def newest_tableinfo(folder: Path, table_id: str) -> TableInfo | None:
+    """The newest tableinfo of `table_id` that reads, or None when none has landed."""
     for path in tableinfo_files(folder, table_id):
         try:
             return read_tableinfo(path)
         except LandingFileError:
             continue
-    raise LandingFileError(
-        answer,
-        f"cannot be read without {table_id}'s tableinfo, and none has landed: declare {table_id} in "
-        "dbt_project/seeds/statbank_tables.csv and run `samskab registry fetch`, or place its tableinfo "
-        f"answer beside it as {table_id}_<anything>.tableinfo.json",
+    return None
+
+
+def without_tableinfo_note(name: str, table_id: str) -> str:
+    return (
+        f"{name} was read without {table_id}'s tableinfo, since none has landed: its variables and values are "
+        "kept as the answer writes them, but no area is placed in the municipality master and no total category "
+        "is known beyond the labels that say so, so the marts do not use it. To place its areas, declare "
+        f"{table_id} in dbt_project/seeds/statbank_tables.csv and run `samskab registry fetch {table_id}`, or "
+        f"place its tableinfo answer beside it as {table_id}_<anything>.tableinfo.json"
     )
 
 
@@ -215,13 +224,15 @@ def read_data_delivery(path: Path, landing_folder: Path) -> SourceBatch:
     batch = SourceBatch(source=SOURCE, files=[path])
     require_file(path, "a Statbank answer")
     table_id = table_of(path)
-    info = newest_tableinfo(landing_folder, table_id, path)
+    info = newest_tableinfo(landing_folder, table_id)
+    if info is None:
+        batch.notes.append(without_tableinfo_note(path.name, table_id))
     retrieved, answer_format = _retrieved_at(path)
     if path.suffix.casefold() == ".json":
-        observations, rejects, presentation = read_statbank_json_stat(path, info, SOURCE)
+        observations, rejects, presentation = read_statbank_json_stat(path, info, SOURCE, table_id)
         answer_format = "JSONSTAT" if answer_format == "download" else answer_format
     else:
-        observations, rejects, presentation = read_statbank_csv(path, info, SOURCE)
+        observations, rejects, presentation = read_statbank_csv(path, info, SOURCE, table_id)
     batch.rejects += rejects
     rows = [
         observation.values

@@ -39,6 +39,7 @@ from flows.sources.municipalities import UNRESOLVED, reference_resolver
 CODE, LABEL, CODE_AND_LABEL, JSON_STAT = "code", "label", "code and label", "json-stat"
 MISSING_MARKERS = ("..", "-")
 VALUE_COLUMN = "INDHOLD"
+VALUE_COLUMNS = (VALUE_COLUMN, "CONTENT")
 
 COUNTRY = "country"
 REGION = "region"
@@ -48,6 +49,7 @@ MUNICIPALITY = "municipality"
 _TOTAL_CODES = frozenset({"TOT", "IALT", "I ALT"})
 _TOTAL_LABEL = re.compile(r"^(i alt|total|all)$|\bi alt$|, total$|^total\b", re.IGNORECASE)
 _TOTAL_WORDS = ("I alt", "i alt", "Total", "total", "In total", "All")
+_QUARTER_K = re.compile(r"^\d{4}K[1-4]$")
 _TIME_CODES = (
     (re.compile(r"^(\d{4})$"), "year"),
     (re.compile(r"^(\d{4})[KQ]([1-4])$"), "quarter"),
@@ -142,6 +144,32 @@ def read_tableinfo(path: Path) -> TableInfo:
     return info
 
 
+def tableinfo_from_answer(table_id: str, columns: dict[str, list[tuple[str, str]]], time: str | None) -> TableInfo:
+    """A stand-in tableinfo for an answer read without its table's own: each variable with the values
+    the answer holds (code and label as given), `time` marked as the time, and no area map: with no map
+    to go by, no column is placed in the municipality master (a "Copenhagen" may be a municipality or a
+    constituency), and no total is known beyond the labels that say so ("Total", "I alt")."""
+    variables = tuple(
+        Variable(id=name, text=name, is_time=name == time, map=None, elimination=False, values=tuple(values))
+        for name, values in columns.items()
+    )
+    return TableInfo(table_id=table_id, text="", unit="", updated="", variables=variables)
+
+
+def time_column(names: list[str], cells: dict[str, set[str]]) -> str | None:
+    """The time variable of an answer without its tableinfo: the column named Tid or Time, else the one
+    column whose every cell is a Statbank time code."""
+    named = [name for name in names if name.strip().casefold() in ("tid", "time")]
+    if len(named) == 1:
+        return named[0]
+    coded = [name for name in names if cells[name] and all(_is_time_code(cell) for cell in cells[name])]
+    return coded[0] if len(coded) == 1 else None
+
+
+def _is_time_code(cell: str) -> bool:
+    return any(pattern.match(cell.strip()) for pattern, _ in _TIME_CODES)
+
+
 @dataclass(frozen=True)
 class Place:
     """Where an area code sits in the municipality master."""
@@ -218,7 +246,8 @@ def read_figure(text: str) -> tuple[float | None, str | None]:
 class ColumnReader:
     """Reads one variable's cells back to codes, in the presentation the column turns out to use."""
 
-    def __init__(self, variable: Variable, cells: set[str], presentation: str | None = None) -> None:
+    def __init__(self, table_id: str, variable: Variable, cells: set[str], presentation: str | None = None) -> None:
+        self.table_id = table_id
         self.variable = variable
         forms: dict[str, dict[str, str]] = {CODE: {}, LABEL: {}, CODE_AND_LABEL: {}}
         ambiguous_labels: set[str] = set()
@@ -230,6 +259,10 @@ class ColumnReader:
             forms[CODE_AND_LABEL][f"{code} {label}"] = code
         for label in ambiguous_labels:  # two values with one label: only the code tells them apart
             del forms[LABEL][label]
+        if variable.is_time:  # an English answer writes the quarter 2016K1 as 2016Q1
+            for code, _ in variable.values:
+                if _QUARTER_K.match(code):
+                    forms[CODE].setdefault(code.replace("K", "Q"), code)
         # A file downloaded in the other language than its tableinfo still names its total category.
         if variable.total_code is not None:
             for word in _TOTAL_WORDS:
@@ -243,10 +276,21 @@ class ColumnReader:
         if code is None and self.variable.is_area and self.presentation == LABEL:
             code = _area_code_by_name(cell)
         if code is None:
+            refetch = (
+                f"fetch {self.table_id}'s tableinfo again (`samskab registry fetch {self.table_id}`, or place a new "
+                f"tableinfo answer beside it as {self.table_id}_<anything>.tableinfo.json)"
+            )
+            if self.variable.is_time:
+                raise RowError(
+                    self.variable.id,
+                    f"is a period that the table's tableinfo does not list: the answer is newer than the tableinfo "
+                    f"it was read with; {refetch}",
+                )
             raise RowError(
                 self.variable.id,
                 f"is not one of the values the table's tableinfo lists for {self.variable.id} "
-                f"(read as {self.presentation}s, the form of the column's other cells)",
+                f"(read as {self.presentation}s, the form of the column's other cells); if the file is of this "
+                f"table and Statbank added the value since, {refetch}",
             )
         return code
 
@@ -266,6 +310,14 @@ class Observation:
 
     values: dict[str, Any]
     row: int
+
+
+def eliminated_area(area: Variable) -> str | None:
+    """The area an answer stands for when it leaves out an area variable the tableinfo lets it leave out
+    (`elimination`): the whole country, when the variable has it (code 000); else None."""
+    if not area.elimination:
+        return None
+    return next((code for code, _ in area.values if code in ("000", "0")), None)
 
 
 class ObservationBuilder:
@@ -289,6 +341,9 @@ class ObservationBuilder:
             "landsdel_code": None,
         }
         if self.area is not None:
+            if self.area.id not in codes and eliminated_area(self.area) is not None:
+                # Left out of the request: Statbank gives the figure for its total, the whole country.
+                codes = {**codes, self.area.id: eliminated_area(self.area)}
             if self.area.id not in codes:
                 raise RowError(self.area.id, "is missing: the table's area variable must be in the answer")
             place = self.places.get(codes[self.area.id])
@@ -338,17 +393,22 @@ def _csv_lines(path: Path) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
-def read_statbank_csv(path: Path, info: TableInfo, source: str) -> tuple[list[Observation], list[Reject], str]:
-    """Read a CSV (or BULK) answer with its tableinfo. Returns observations, rejects and the presentation."""
+def read_statbank_csv(
+    path: Path, info: TableInfo | None, source: str, table_id: str = ""
+) -> tuple[list[Observation], list[Reject], str]:
+    """Read a CSV (or BULK) answer with its tableinfo (or, when none has landed, with a stand-in made from
+    the answer itself). Returns observations, rejects and the presentation."""
     lines = _csv_lines(path)
     header = lines[0].split(";") if lines else []
-    if len(header) < 2 or header[-1].strip().upper() != VALUE_COLUMN:
+    if len(header) < 2 or header[-1].strip().upper() not in VALUE_COLUMNS:
         raise LandingFileError(
             path,
             f"the header (row 1) should name the table's variables and end with {VALUE_COLUMN}, as Statbank "
             "writes CSV; download the table again as CSV with ';' between columns",
             row=1,
         )
+    if info is None:
+        info = _answer_tableinfo(table_id, header, lines)
     variables = []
     for position, name in enumerate(header[:-1], start=1):
         variable = info.variable(name)
@@ -361,7 +421,7 @@ def read_statbank_csv(path: Path, info: TableInfo, source: str) -> tuple[list[Ob
             )
         variables.append(variable)
     area = info.area_variable
-    if area is not None and area not in variables:
+    if area is not None and area not in variables and eliminated_area(area) is None:
         raise LandingFileError(
             path,
             f"has no column for {info.table_id}'s area variable {area.id}; download it again with {area.id} selected",
@@ -371,7 +431,9 @@ def read_statbank_csv(path: Path, info: TableInfo, source: str) -> tuple[list[Ob
         (number, line.split(";")) for number, line in enumerate(lines[1:], start=2) if line.strip() and line != "\ufeff"
     ]
     columns = [
-        ColumnReader(variable, {fields[index].strip() for _, fields in records if len(fields) == len(header)})
+        ColumnReader(
+            info.table_id, variable, {fields[index].strip() for _, fields in records if len(fields) == len(header)}
+        )
         for index, variable in enumerate(variables)
     ]
     builder = ObservationBuilder(info, variables)
@@ -389,6 +451,18 @@ def read_statbank_csv(path: Path, info: TableInfo, source: str) -> tuple[list[Ob
     presentations = {column.presentation for column in columns if not column.variable.is_time}
     presentation = presentations.pop() if len(presentations) == 1 else "mixed"
     return observations, rejects, presentation
+
+
+def _answer_tableinfo(table_id: str, header: list[str], lines: list[str]) -> TableInfo:
+    names = [name.strip() for name in header[:-1]]
+    cells: dict[str, set[str]] = {name: set() for name in names}
+    for line in lines[1:]:
+        fields = line.split(";")
+        if len(fields) == len(header):
+            for name, field in zip(names, fields, strict=False):
+                cells[name].add(field.strip())
+    columns = {name: [(cell, cell) for cell in sorted(cells[name])] for name in names}
+    return tableinfo_from_answer(table_id, columns, time_column(names, cells))
 
 
 def _category_codes(dimension: dict[str, Any]) -> list[str]:
@@ -413,8 +487,11 @@ def _json_stat_cells(dataset: dict[str, Any]) -> Iterator[tuple[int, dict[str, s
         yield position, dict(zip(ids, combination, strict=True)), value, marker
 
 
-def read_statbank_json_stat(path: Path, info: TableInfo, source: str) -> tuple[list[Observation], list[Reject], str]:
-    """Read a JSON-stat answer (version 1 `{"dataset": ...}` as the API serves it, or version 2)."""
+def read_statbank_json_stat(
+    path: Path, info: TableInfo | None, source: str, table_id: str = ""
+) -> tuple[list[Observation], list[Reject], str]:
+    """Read a JSON-stat answer (version 1 `{"dataset": ...}` as the API serves it, or version 2), with its
+    table's tableinfo, or with a stand-in made from the answer's own dimensions when none has landed."""
     try:
         document = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -427,6 +504,8 @@ def read_statbank_json_stat(path: Path, info: TableInfo, source: str) -> tuple[l
         raise LandingFileError(
             path, "is not a JSON-stat dataset (dimension ids, sizes, categories and values that agree)"
         ) from None
+    if info is None:
+        info = _json_stat_tableinfo(table_id, dataset, names)  # type: ignore[arg-type]
     variables = []
     for name in names:
         variable = info.variable(name)
@@ -437,7 +516,7 @@ def read_statbank_json_stat(path: Path, info: TableInfo, source: str) -> tuple[l
             raise LandingFileError(path, f"dimension {name} is no variable of {info.table_id} in its tableinfo")
         variables.append(variable)
     # JSON-stat names every category by its code, whatever presentation was asked for.
-    readers = {variable.id: ColumnReader(variable, set(), presentation=CODE) for variable in variables}
+    readers = {variable.id: ColumnReader(info.table_id, variable, set(), presentation=CODE) for variable in variables}
     builder = ObservationBuilder(info, variables)
     observations, rejects = [], []
     for position, combination, value, marker in cells:
@@ -453,6 +532,22 @@ def read_statbank_json_stat(path: Path, info: TableInfo, source: str) -> tuple[l
         except RowError as error:
             rejects.append(Reject(source, str(path), row, error.column, error.reason))
     return observations, rejects, JSON_STAT
+
+
+def _json_stat_tableinfo(table_id: str, dataset: dict[str, Any], names: list[str]) -> TableInfo:
+    dimensions = dataset["dimension"]
+    role = dimensions.get("role") or dataset.get("role") or {}
+    columns, cells = {}, {}
+    for name in names:
+        codes = _category_codes(dimensions[name])
+        if len(codes) == 1 and name not in (role.get("time") or []):
+            continue  # the metric (ContentsCode): it describes the figure
+        labels = dimensions[name]["category"].get("label") or {}
+        columns[name] = [(code, str(labels.get(code, code))) for code in codes]
+        cells[name] = set(codes)
+    timed = [name for name in role.get("time") or [] if name in columns]
+    time = timed[0] if len(timed) == 1 else time_column(list(columns), cells)
+    return tableinfo_from_answer(table_id, columns, time)
 
 
 def _json_number(value: Any) -> float:

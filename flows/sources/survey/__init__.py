@@ -3,11 +3,13 @@
 A survey export is dropped into `data_lake/landing/survey/`:
 - as a folder holding SurveyXact's three CSV files (dataset, structure, labels), in any separator and
   encoding SurveyXact offers;
-- or as a single file: a SurveyXact `.xlsx` workbook, an SPSS `.sav` file, or a Qualtrics `.csv`.
+- or as a single file: a SurveyXact `.xlsx` workbook, an SPSS `.sav`, `.zsav` or `.por` file, a Stata
+  `.dta` file, or a Qualtrics `.csv` or `.tsv`.
 
-Each shape has its reader (`surveyxact`, `qualtrics`, `spss`), all producing the same shape-neutral
-export; `to_raw` turns it into the raw tables declared here. Which export is which questionnaire, and
-where its background variables are, is data: `dbt_project/seeds/survey_exports.csv`.
+Each shape has its reader (`surveyxact`, `qualtrics`, `readstat` for SPSS and Stata), all producing the
+same shape-neutral export; `to_raw` turns it into the raw tables declared here. Which export is which
+questionnaire, and where its background variables are, is data: `dbt_project/seeds/survey_exports.csv`;
+which exports count for a wave is decided across them, after ingest (`waves`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from pathlib import Path
 
 from flows.landing import Delivery, Finding, Inventory, not_recognised, real_entries
 from flows.sources.common import Pseudonymise, RawTable, Source, SourceBatch
+from flows.sources.recognise import belongs_in
+from flows.sources.survey import waves
 from flows.sources.survey.qualtrics import read_qualtrics_csv
-from flows.sources.survey.spss import read_sav
+from flows.sources.survey.readstat import read_statistical_file
 from flows.sources.survey.surveyxact import EXPORT_FILES, read_export_folder, read_export_workbook
 from flows.sources.survey.to_raw import survey_batch
 
@@ -25,8 +29,10 @@ SOURCE = "survey"
 FOLDER = "survey"
 SINGLE_FILE_READERS = {
     ".xlsx": ("surveyxact-xlsx", read_export_workbook),
-    ".sav": ("spss-sav", read_sav),
-    ".zsav": ("spss-sav", read_sav),
+    ".sav": ("spss-sav", read_statistical_file),
+    ".zsav": ("spss-sav", read_statistical_file),
+    ".por": ("spss-por", read_statistical_file),
+    ".dta": ("stata-dta", read_statistical_file),
     ".csv": ("qualtrics-csv", read_qualtrics_csv),
     ".tsv": ("qualtrics-csv", read_qualtrics_csv),  # Qualtrics' "TSV" download: UTF-16, tab-separated
 }
@@ -40,7 +46,8 @@ FOLDER_FORMAT = "surveyxact-csv"
 
 
 def discover(folder: Path, inventory: Inventory) -> tuple[list[Delivery], list[Finding]]:
-    """A folder under survey/ is a SurveyXact CSV export; a .xlsx, .sav or .csv file is an export of its own."""
+    """A folder under survey/ is a SurveyXact CSV export; a .xlsx, .sav, .zsav, .por, .dta, .csv or .tsv file is an
+    export of its own."""
     deliveries, findings = [], []
     for entry in real_entries(folder):
         path = Path(entry.path)
@@ -50,7 +57,7 @@ def discover(folder: Path, inventory: Inventory) -> tuple[list[Delivery], list[F
                 # A folder of folders (exports sorted by year, say), or an empty one: no export here.
                 reason = (
                     "is not part of a SurveyXact export: exports go directly under survey/, one folder each "
-                    "holding dataset.csv, structure.csv and labels.csv (or one .xlsx, .sav or .csv file)"
+                    "holding dataset.csv, structure.csv and labels.csv (or one .xlsx, .sav, .dta or .csv file)"
                 )
                 findings += not_recognised(path, inventory, reason)
                 continue
@@ -60,17 +67,24 @@ def discover(folder: Path, inventory: Inventory) -> tuple[list[Delivery], list[F
                 if inner.name.casefold() not in EXPORT_FILES or inner.is_dir():
                     reason = "is not one of a SurveyXact export's files (dataset.csv, structure.csv, labels.csv)"
                     findings += not_recognised(Path(inner.path), inventory, reason)
-        elif path.suffix.casefold() in SINGLE_FILE_READERS:
+        elif path.suffix.casefold() in SINGLE_FILE_READERS and _is_survey_file(path):
             format_name, _ = SINGLE_FILE_READERS[path.suffix.casefold()]
             deliveries.append(Delivery(SOURCE, inventory.relative(path), path, (path,), format_name))
         else:
             reason = ALMOST.get(
                 path.suffix.casefold(),
                 "is not a survey export: a SurveyXact export is a folder of its three CSV files, "
-                "or a single .xlsx, .sav or Qualtrics .csv file",
+                "or a single .xlsx, SPSS .sav/.zsav/.por, Stata .dta, or Qualtrics .csv/.tsv file",
             )
             findings += not_recognised(path, inventory, reason)
     return deliveries, findings
+
+
+def _is_survey_file(path: Path) -> bool:
+    """A single file is read as an export unless it plainly is another source's (a Statbank table, a
+    classification download, the case register), which is then named with where it belongs."""
+    elsewhere = belongs_in(path)
+    return elsewhere is None or elsewhere.folder == FOLDER
 
 
 def export_id_of(delivery: Delivery) -> str:
@@ -90,7 +104,7 @@ def read(delivery: Delivery, pseudonymise: Pseudonymise) -> SourceBatch:
 SURVEY = Source(
     name=SOURCE,
     folder=FOLDER,
-    description="Survey exports (SurveyXact CSV or workbook, SPSS .sav, Qualtrics CSV) of any questionnaire",
+    description="Survey exports (SurveyXact CSV or workbook, SPSS, Stata, Qualtrics CSV) of any questionnaire",
     discover=discover,
     read=read,
     tables=(
@@ -104,6 +118,9 @@ SURVEY = Source(
                 ("survey_id", "varchar"),
                 ("wave_id", "varchar"),
                 ("questionnaire", "varchar"),
+                ("mapping_entry", "varchar"),
+                ("matched_by", "varchar"),
+                ("respondent_id_rule", "varchar"),
                 ("n_respondents", "bigint"),
                 ("n_variables", "integer"),
                 ("n_answers", "bigint"),
@@ -184,6 +201,14 @@ SURVEY = Source(
             ),
         ),
         RawTable(
+            "survey_wave_holds",
+            (
+                ("export_id", "varchar not null"),
+                ("wave_id", "varchar"),
+                ("reason", "varchar"),
+            ),
+        ),
+        RawTable(
             "survey_unresolved_municipalities",
             (
                 ("export_id", "varchar not null"),
@@ -195,7 +220,8 @@ SURVEY = Source(
         ),
     ),
     suites=("raw_survey_answers", "raw_survey_respondents"),
-    published_lineage=("survey_exports",),
+    published_lineage=("survey_exports", "survey_wave_holds"),
+    review=waves.review,
     reading_seeds=(
         "survey_exports",
         "special_answer_labels",

@@ -13,6 +13,7 @@ formats are brought to it here, column by column, never cell by cell in Python.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,17 @@ TIMESTAMP_FORMATS = (
     "%d/%m/%Y %H:%M",
     "%d-%m-%Y",
     "%d.%m.%Y",
+)
+# The American forms a spreadsheet may re-save dates in (Excel in English: 1/6/18 9:13). A column is read
+# in one of them only when every cell reads in it, and never when the day-first form reads every cell too
+# (then no cell says which is the month): such a column's cells are rejected, not guessed.
+MONTH_FIRST_FORMATS = (
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%y %H:%M:%S",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%Y",
+    "%m/%d/%y",
 )
 _PLAIN_INTEGER = r"^-?(0|[1-9][0-9]*)$"
 _DECIMAL_COMMA = r"^(-?[0-9]+),([0-9]+)$"
@@ -99,6 +111,8 @@ class SurveyExport:
     survey_id: str | None = None
     rejects: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Codes a variable declares missing that are not numbers (Stata's .a-.z): kept as answers.
+    declared_missing: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def plain_codebook(
@@ -144,13 +158,16 @@ def blank_to_null(values: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def format_numbers(numbers: np.ndarray) -> np.ndarray:
-    """Canonical text of floats: whole numbers without a decimal point, others in up to 15 digits."""
+    """Canonical text of floats: whole numbers without a decimal point, others in up to 15 digits,
+    infinities as "inf" and "-inf"; NaN (no value) as None."""
     out = np.full(len(numbers), None, dtype=object)
     finite = np.isfinite(numbers)
     whole = finite & (np.floor(numbers) == numbers) & (np.abs(numbers) < 1e15)
     out[whole] = numbers[whole].astype(np.int64).astype(str)
     for index in np.flatnonzero(finite & ~whole):  # fractions are few: durations, shares
         out[index] = format(float(numbers[index]), ".15g")
+    out[np.isposinf(numbers)] = "inf"  # a value, never a blank (Stata and SPSS can hold infinities)
+    out[np.isneginf(numbers)] = "-inf"
     return out
 
 
@@ -177,6 +194,10 @@ def parse_timestamps(values: pa.Array) -> tuple[pd.Series, np.ndarray]:
     series = pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
     parsed = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     remaining = series.notna()
+    month_first = _month_first(series[remaining])
+    if month_first is not None:
+        parsed[remaining] = month_first
+        return parsed, (remaining & parsed.isna()).to_numpy()
     for pattern in TIMESTAMP_FORMATS:
         if not remaining.any():
             break
@@ -186,7 +207,36 @@ def parse_timestamps(values: pa.Array) -> tuple[pd.Series, np.ndarray]:
     return parsed, remaining.to_numpy()
 
 
+def _month_first(cells: pd.Series) -> pd.Series | None:
+    """The column read month first, when one American form reads every cell and its day-first twin does
+    not; else None."""
+    if cells.empty or not cells.str.contains("/", regex=False).all():
+        return None
+    for pattern in MONTH_FIRST_FORMATS:
+        attempt = pd.to_datetime(cells, format=pattern, errors="coerce")
+        if attempt.notna().all():
+            twin = pd.to_datetime(cells, format=pattern.replace("%m/%d", "%d/%m"), errors="coerce")
+            return None if twin.notna().all() else attempt
+    return None
+
+
 def canonical_timestamps(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     parsed, invalid = parse_timestamps(values)
     text = parsed.dt.strftime(TIMESTAMP_FORMAT).to_numpy(dtype=object, na_value=None)
+    if invalid.any():
+        # pandas reads only the years 1677-2262; Python's own dates reach from year 1 (an SPSS date of 1583).
+        cells = values.to_numpy(zero_copy_only=False)
+        for index in np.flatnonzero(invalid):
+            moment = _python_timestamp(str(cells[index]).strip())
+            if moment is not None:
+                text[index], invalid[index] = moment, False
     return pa.array(text, pa.string()), invalid
+
+
+def _python_timestamp(cell: str) -> str | None:
+    for pattern in TIMESTAMP_FORMATS:
+        try:
+            return datetime.strptime(cell, pattern).strftime(TIMESTAMP_FORMAT)
+        except ValueError:
+            continue
+    return None

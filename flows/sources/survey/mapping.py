@@ -6,6 +6,10 @@ first entry whose `match_delivery` pattern matches its name in survey/ (a folder
 names the wave and the variables holding the municipality, the sector area and (optionally) the status,
 the respondent id, name and e-mail; a blank cell means the export format's own convention. An export
 that matches no entry is loaded into raw in full, reported as unmapped, and stays out of the marts.
+
+How an export matched is kept with it: by its exact name (an entry without wildcards names that one
+export), by a pattern, or by its survey id. Only exports the mapping names exactly may share a wave with
+other exports that hold the same heads; see `flows.sources.survey.waves`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,12 @@ class Mapping:
     respondent_id_variable: str | None
     name_variable: str | None
     email_variable: str | None
+    entry: str = ""  # the entry's match_delivery pattern, or "survey id <id>"
+    matched_by: str = ""  # NAME, PATTERN or SURVEY_ID
+
+
+NAME, PATTERN, SURVEY_ID = "name", "pattern", "survey id"
+WILDCARDS = frozenset("*?[")
 
 
 def find_mapping(export_name: str, survey_id: str | None) -> Mapping | None:
@@ -37,7 +47,10 @@ def find_mapping(export_name: str, survey_id: str | None) -> Mapping | None:
         by_name = bool(pattern) and fnmatch.fnmatch(export_name.casefold(), pattern.casefold())
         by_id = bool(wanted_id) and survey_id is not None and wanted_id == survey_id
         if by_name or by_id:
+            matched_by = (PATTERN if WILDCARDS & set(pattern) else NAME) if by_name else SURVEY_ID
             return Mapping(
+                entry=pattern if by_name else f"survey id {wanted_id}",
+                matched_by=matched_by,
                 wave_id=row["wave_id"].strip(),
                 questionnaire=row["questionnaire"].strip(),
                 municipality_variable=row["municipality_variable"].strip(),

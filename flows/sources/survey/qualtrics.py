@@ -73,24 +73,63 @@ TIMESTAMP_COLUMNS = frozenset({"StartDate", "EndDate", "RecordedDate"})
 MAX_CHOICES, MAX_CHOICE_LENGTH = 40, 80
 
 
+# Qualtrics writes commas (its CSV), tabs (its TSV); Excel re-saves it with semicolons in Denmark.
+DELIMITERS = ("\t", ";", ",")
+ID_COLUMNS = ("ResponseId", "ResponseID", "_recordId")
+
+
 def looks_like_qualtrics(text: str) -> bool:
     """A Qualtrics export names ResponseId in its first row, or (legacy) ResponseID in its second."""
-    first, second = [*first_records(text, sniff_delimiter(text, ("\t", ",")), 2), [], []][:2]
-    return "ResponseId" in first or "ResponseID" in first or "ResponseID" in second
+    first, second = [*first_records(text, sniff_delimiter(text, DELIMITERS), 2), [], []][:2]
+    first = [name.strip() for name in first]
+    return any(name in first for name in ID_COLUMNS) or "ResponseID" in [name.strip() for name in second]
 
 
 def _import_id(cell: str | None) -> str | None:
-    """The question id of a row-3 cell: `{"ImportId":"QID1"}` (JSON) or `{'ImportId': 'QID1'}`."""
+    """The column's id in a row-3 cell: `{"ImportId":"QID1"}` (JSON) or `{'ImportId': 'QID1'}`, with any
+    further key that tells columns of one question apart (`{"ImportId":"QID5","choiceId":"2"}` ->
+    `QID5 choiceId=2`); the time zone of a date column is no part of it."""
     if not cell:
         return None
     for parse in (json.loads, ast.literal_eval):
         try:
             value = parse(cell)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue
         if isinstance(value, dict) and "ImportId" in value:
-            return str(value["ImportId"])
+            extra = [f"{key}={value[key]}" for key in sorted(value) if key not in ("ImportId", "timeZone")]
+            return " ".join([str(value["ImportId"]), *extra])
     return None
+
+
+def column_names(tags: list[str], import_ids: list[str | None]) -> tuple[list[str], list[str | None]]:
+    """Each column's variable name and its other identifier, so that every name is unique.
+
+    A column is identified by its ImportId: one whose export tag is unique keeps the tag as its name (the
+    name a mapping entry or the study's item map uses), with the ImportId beside it as question name; the
+    columns that repeat a tag (Qualtrics allows it) are named by their ImportId and keep the tag as
+    question name. Without an ImportId (the legacy form), a repeated tag is numbered: `Q1 (2)`."""
+    counts: dict[str, int] = {}
+    for tag in tags:
+        counts[tag] = counts.get(tag, 0) + 1
+    id_counts: dict[str | None, int] = {}
+    for import_id in import_ids:
+        id_counts[import_id] = id_counts.get(import_id, 0) + 1
+    names, others, seen, taken = [], [], {}, set()
+    for tag, import_id in zip(tags, import_ids, strict=True):
+        seen[tag] = seen.get(tag, 0) + 1
+        if counts[tag] == 1:
+            name, other = tag, import_id
+        elif import_id and id_counts[import_id] == 1:
+            name, other = import_id, tag
+        else:
+            name, other = f"{tag} ({seen[tag]})", import_id or tag
+        while name in taken:
+            name += "'"
+        taken.add(name)
+        names.append(name)
+        others.append(other)
+    return names, others
 
 
 def read_qualtrics_csv(path: Path) -> SurveyExport:
@@ -105,20 +144,21 @@ def read_qualtrics_csv(path: Path) -> SurveyExport:
             "folder of its own with dataset.csv, structure.csv and labels.csv",
             row=1,
         )
-    delimiter = sniff_delimiter(text, ("\t", ","))
-    names = [name.strip() for name in first_record(text, delimiter)]
+    delimiter = sniff_delimiter(text, DELIMITERS)
+    tags = [name.strip() for name in first_record(text, delimiter)]
     records = first_records(text, delimiter, 3)
     texts = records[1] if len(records) > 1 else []
-    legacy = "ResponseID" in texts and "ResponseId" not in names
+    legacy = "ResponseID" in [cell.strip() for cell in texts] and not any(name in tags for name in ID_COLUMNS)
     if legacy:
         # Qualtrics' own columns are V1, V2, ... in row 1; row 2 names them.
-        names = [
-            texts[index] if name.startswith("V") and name[1:].isdigit() else name for index, name in enumerate(names)
+        tags = [
+            texts[index].strip() if name.startswith("V") and name[1:].isdigit() else name
+            for index, name in enumerate(tags)
         ]
-        header_rows, import_ids = 2, [None] * len(names)
+        header_rows, import_ids = 2, [None] * len(tags)
     else:
         third = records[2] if len(records) > 2 else []
-        import_ids = [_import_id(cell) for cell in third] + [None] * (len(names) - len(third))
+        import_ids = [_import_id(cell) for cell in third] + [None] * (len(tags) - len(third))
         if not any(import_ids):
             raise LandingFileError(
                 path,
@@ -126,20 +166,32 @@ def read_qualtrics_csv(path: Path) -> SurveyExport:
                 row=3,
             )
         header_rows = 3
-    while names and not names[-1]:  # legacy exports end every row with a separator
-        names.pop()
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    if duplicated:
-        raise LandingFileError(path, f"names the columns {', '.join(duplicated)} twice in row 1", row=1)
+    while tags and not tags[-1]:  # legacy exports end every row with a separator
+        tags.pop()
+    import_ids = import_ids[: len(tags)]
+    if "" in tags:
+        raise LandingFileError(path, f"row 1 leaves column {tags.index('') + 1} without a name", row=1)
+    names, question_names = column_names(tags, import_ids)
     parsed = parse_delimited(text, path, delimiter=delimiter, header=True, header_rows=header_rows)
     if parsed.n_rows == 0:
         raise LandingFileError(path, "has its header rows but no responses (no data rows)")
     data = pa.table({name: blank_to_null(parsed.table.column(index)) for index, name in enumerate(names)})
-    kinds = [_kind(name, data.column(name), import_id) for name, import_id in zip(names, import_ids, strict=False)]
-    labels = [texts[index] if index < len(texts) and texts[index] else None for index in range(len(names))]
-    variables = plain_codebook(path, names, labels, kinds, question_names=import_ids[: len(names)], source_row=1)
+    columns = zip(tags, names, import_ids, strict=True)
+    kinds = [_kind(tag, data.column(name), import_id) for tag, name, import_id in columns]
+    labels = [texts[index].strip() or None if index < len(texts) else None for index in range(len(names))]
+    variables = plain_codebook(path, names, labels, kinds, question_names=question_names, source_row=1)
     rejects = [_bad_row(path, row, expected, found) for row, expected, found in parsed.bad_rows]
     form = "legacy two-row" if legacy else "three-row"
+    repeated = sorted({tag for tag in tags if tags.count(tag) > 1})
+    notes = (
+        [
+            f"{len(repeated)} export tags name more than one column ({', '.join(repeated[:5])}"
+            f"{', ...' if len(repeated) > 5 else ''}); those columns are named by their ImportId (or numbered, in "
+            "the legacy form) and keep the tag as their question name"
+        ]
+        if repeated
+        else []
+    )
     return SurveyExport(
         format="qualtrics-csv",
         shape=f"Qualtrics CSV ({form} header), {DELIMITER_NAMES[delimiter]}-separated, {decoded.encoding}",
@@ -151,6 +203,7 @@ def read_qualtrics_csv(path: Path) -> SurveyExport:
         conventions=QUALTRICS,
         files=[path],
         rejects=rejects,
+        notes=notes,
     )
 
 

@@ -42,7 +42,14 @@ from flows.sources.survey.export import (
     SurveyExport,
     format_numbers,
 )
-from flows.sources.text_files import DELIMITER_NAMES, first_record, parse_delimited, read_text, sniff_delimiter
+from flows.sources.text_files import (
+    DELIMITER_NAMES,
+    first_record,
+    parse_delimited,
+    parse_records,
+    read_text,
+    sniff_delimiter,
+)
 
 SOURCE = "survey"
 EXPORT_FILES = ("dataset.csv", "structure.csv", "labels.csv")
@@ -114,9 +121,9 @@ def read_export_folder(folder: Path) -> SurveyExport:
         require_file(path, f"the export's {name}")
     structure_text = read_text(paths[1])
     structure_delimiter = _structure_delimiter(structure_text.text, paths[1])
-    structure = _sheet(paths[1], structure_text.text, structure_text.encoding, structure_delimiter, header=True)
+    structure = _codebook_sheet(paths[1], structure_text.text, structure_text.encoding, structure_delimiter)
     labels_text = read_text(paths[2])
-    labels = _sheet(paths[2], labels_text.text, labels_text.encoding, sniff_delimiter(labels_text.text), header=False)
+    labels = _codebook_sheet(paths[2], labels_text.text, labels_text.encoding, _labels_delimiter(labels_text.text))
     dataset_text = read_text(paths[0])
     dataset_delimiter = _dataset_delimiter(dataset_text.text, structure)
     dataset = _sheet(paths[0], dataset_text.text, dataset_text.encoding, dataset_delimiter, header=True)
@@ -141,6 +148,25 @@ def _dataset_delimiter(text: str, structure: Sheet) -> str:
     """The separator under which the dataset's header names the most of the structure's variables."""
     known = {name for name in structure.column(1) if name} | {name for name in structure.column(0) if name}
     return max(DELIMITER_NAMES, key=lambda delimiter: len(known.intersection(first_record(text, delimiter))))
+
+
+def _labels_delimiter(text: str) -> str:
+    """The separator that splits the labels file's first row into a variable, a value and a label."""
+    for delimiter in DELIMITER_NAMES:
+        fields = first_record(text, delimiter)
+        while len(fields) > 3 and not fields[-1].strip():
+            fields.pop()
+        if len(fields) == 3:
+            return delimiter
+    return sniff_delimiter(text)
+
+
+def _codebook_sheet(path: Path, text: str, encoding: str, delimiter: str) -> Sheet:
+    """The structure (with its header) or the labels (three fields, no header), trailing separators forgiven."""
+    is_structure = text.startswith("questionName")
+    parsed = parse_records(text, path, delimiter=delimiter, header=is_structure, width=None if is_structure else 3)
+    shape = f"{DELIMITER_NAMES[delimiter]}-separated, {encoding}"
+    return Sheet(path, None, parsed.header, parsed.table, parsed.rows, parsed.bad_rows, shape)
 
 
 def _sheet(path: Path, text: str, encoding: str, delimiter: str, *, header: bool) -> Sheet:

@@ -62,13 +62,56 @@ BACKGROUND, STATUS, TIMESTAMP, SYSTEM, ANSWER, OPEN_TEXT = (
     "open_text",
 )
 COMPLETED, PARTIAL, DISTRIBUTED = 4, 3, 2
+NOT_A_MOMENT = (
+    "is not a date and time in a form the platform reads (an American m/d/y date whose day and month "
+    "cannot be told apart, because every date of the column reads both ways, is not guessed)"
+)
+
+
+# Names an id variable has when neither the mapping entry nor the export's format names one (compared
+# without case, spaces, hyphens or underscores). Such a variable is the respondent id only when every
+# respondent has one and no two share it.
+ID_LIKE_NAMES = frozenset(
+    {
+        "id",
+        "respondentid",
+        "respondent",
+        "respid",
+        "responseid",
+        "caseid",
+        "case",
+        "casenumber",
+        "lbnr",
+        "løbenr",
+        "løbenummer",
+        "loebenr",
+        "loebenummer",
+        "lobenr",
+        "idnr",
+        "serial",
+        "serialno",
+        "serialnumber",
+        "recordid",
+        "participantid",
+        "subjectid",
+        "interviewid",
+        "intnr",
+        "pid",
+    }
+)
+# The rule by which an export's respondents got their ids (raw.survey_exports.respondent_id_rule).
+NUMBERED = "numbered in file order"
+
+
+def _folded(name: str) -> str:
+    return "".join(character for character in name.casefold() if character not in " -_.")
 
 
 @dataclass
 class Plan:
     """The role of every variable of one export."""
 
-    respondent_id: str
+    respondent_id: str | None  # None: the export has no id variable; respondents are numbered in file order
     names: list[str]
     emails: list[str]
     timestamps: dict[str, str]  # raw column -> variable
@@ -77,6 +120,7 @@ class Plan:
     status_name: str | None
     municipality: str | None
     sector_area: str | None
+    respondent_id_rule: str = ""
     roles: dict[str, str] = field(default_factory=dict)
 
 
@@ -95,24 +139,23 @@ def plan_roles(export: SurveyExport, mapping: Mapping | None) -> Plan:
             )
         return variable
 
-    def first(candidates: tuple[str, ...]) -> str | None:
-        return next((name for name in candidates if name in present), None)
+    folded = {}
+    for name in names:  # a format's variable names are matched without regard to case
+        folded.setdefault(name.casefold(), name)
 
-    respondent_id = named(mapping and mapping.respondent_id_variable, "respondent id") or first(
-        conventions.respondent_id
-    )
-    if respondent_id is None:
-        raise LandingFileError(
-            reason=f"has no respondent id variable ({', '.join(conventions.respondent_id)}); export it with the "
-            "respondent ids, or name the variable in the mapping entry",
-            **where,
-        )
+    def first(candidates: tuple[str, ...]) -> str | None:
+        return next((folded[name.casefold()] for name in candidates if name.casefold() in folded), None)
+
+    def every(candidates: tuple[str, ...]) -> list[str]:
+        return [folded[name.casefold()] for name in candidates if name.casefold() in folded]
+
+    respondent_id, id_rule = _respondent_id(export, mapping, named, first)
     name_variable = named(mapping and mapping.name_variable, "respondent's name")
     email_variable = named(mapping and mapping.email_variable, "respondent's e-mail")
     plan = Plan(
         respondent_id=respondent_id,
-        names=[name_variable] if name_variable else [name for name in conventions.names if name in present],
-        emails=[email_variable] if email_variable else [name for name in conventions.emails if name in present],
+        names=[name_variable] if name_variable else every(conventions.names),
+        emails=[email_variable] if email_variable else every(conventions.emails),
         timestamps={
             column: variable
             for column, variable in (
@@ -128,16 +171,18 @@ def plan_roles(export: SurveyExport, mapping: Mapping | None) -> Plan:
         status_name=None,
         municipality=named(mapping and mapping.municipality_variable, "municipality"),
         sector_area=named(mapping and mapping.sector_area_variable, "sector area"),
+        respondent_id_rule=id_rule,
     )
     plan.status, plan.status_name = _status_block(export, mapping.status_variable if mapping else None)
     kinds = dict(zip(export.variables["variable_name"], export.variables["value_kind"], strict=True))
     questions = dict(zip(export.variables["variable_name"], export.variables["question_name"], strict=True))
+    dropped, system = set(every(conventions.dropped)), set(every(tuple(conventions.system)))
     for name in names:
         if name == plan.respondent_id:
             role = RESPONDENT_ID
         elif name in plan.names or name in plan.emails:
             role = IDENTIFIER
-        elif name in conventions.dropped:
+        elif name in dropped:
             role = DROPPED
         elif name in (plan.municipality, plan.sector_area):
             role = BACKGROUND
@@ -145,7 +190,7 @@ def plan_roles(export: SurveyExport, mapping: Mapping | None) -> Plan:
             role = STATUS
         elif name in plan.timestamps.values():
             role = TIMESTAMP
-        elif name in conventions.system or name == plan.finished or str(questions.get(name) or "").startswith("stat"):
+        elif name in system or name == plan.finished or str(questions.get(name) or "").startswith("stat"):
             role = SYSTEM
         elif kinds.get(name) == TEXT:
             role = OPEN_TEXT
@@ -153,6 +198,27 @@ def plan_roles(export: SurveyExport, mapping: Mapping | None) -> Plan:
             role = ANSWER
         plan.roles[name] = role
     return plan
+
+
+def _respondent_id(export: SurveyExport, mapping: Mapping | None, named, first) -> tuple[str | None, str]:
+    """The respondent id variable and the rule that found it: the mapping entry's, the format's own
+    (ResponseId, responde, ...), or a variable named like an id whose values are all present and unique.
+    None when there is none: the respondents are then numbered in file order."""
+    chosen = named(mapping and mapping.respondent_id_variable, "respondent id")
+    if chosen:
+        return chosen, f"variable {chosen} (named in the mapping entry)"
+    chosen = first(export.conventions.respondent_id)
+    if chosen:
+        return chosen, f"variable {chosen} ({export.format}'s respondent id)"
+    for name in export.data.column_names:
+        if _folded(name) in ID_LIKE_NAMES and _is_key(export.data.column(name)):
+            return name, f"variable {name} (named like an id, every value present and unique)"
+    return None, NUMBERED
+
+
+def _is_key(values: pa.ChunkedArray) -> bool:
+    cells = blank_to_null(values)
+    return cells.null_count == 0 and len(cells) > 0 and len(pc.unique(cells)) == len(cells)
 
 
 def _status_block(export: SurveyExport, question: str | None) -> tuple[dict[str, int], str | None]:
@@ -199,8 +265,19 @@ def survey_batch(export: SurveyExport, export_id: str, pseudonymise: Pseudonymis
     rejects = _Rejects(export)
     notes = list(export.notes)
 
-    ids = _numbers_canonical(blank_to_null(data.column(plan.respondent_id)))
-    keep = _check_ids(ids, plan.respondent_id, export, rejects)
+    if plan.respondent_id is None:
+        ids = pd.Series([str(number) for number in range(1, n + 1)], dtype=object)
+        keep = np.ones(n, dtype=bool)
+        notes.append(
+            f"{export_id} has no respondent id variable (none named in the mapping entry, none of its format's, "
+            "none named like an id with a unique value in every row): its respondents are numbered 1, 2, ... in "
+            "file order. A new version of this export replaces it whole; answers are never matched across "
+            "versions by these numbers. To keep ids across versions, export it with the respondent id, or name "
+            "the id variable in dbt_project/seeds/survey_exports.csv"
+        )
+    else:
+        ids = _numbers_canonical(blank_to_null(data.column(plan.respondent_id)))
+        keep = _check_ids(ids, plan.respondent_id, export, rejects)
     for name in data.column_names:
         has_nul = _mask(pc.match_substring(data.column(name), "\x00")) & keep
         if has_nul.any():
@@ -210,7 +287,7 @@ def survey_batch(export: SurveyExport, export_id: str, pseudonymise: Pseudonymis
     respondents = pd.DataFrame({"export_id": export_id, "respondent_id": ids, "source_row": export.rows})
     for column, variable in plan.timestamps.items():
         parsed, invalid = parse_timestamps(blank_to_null(data.column(variable)))
-        rejects.add(np.flatnonzero(invalid & keep), variable, "is not a date and time (the cell is left empty)")
+        rejects.add(np.flatnonzero(invalid & keep), variable, NOT_A_MOMENT + " (the cell is left empty)")
         respondents[column] = parsed.where(~invalid)
     for column in ("created_at", "started_at", "closed_at", "modified_at"):
         if column not in respondents:
@@ -409,7 +486,7 @@ def _answers(export: SurveyExport, plan: Plan, ids: pd.Series, keep: np.ndarray,
         if kinds.get(name) == DATE:
             text, invalid = canonical_timestamps(values)
             numbers = pa.nulls(len(text), pa.float64())
-            reason = "is not a date and time; the answer is not loaded"
+            reason = NOT_A_MOMENT + "; the answer is not loaded"
         elif kinds.get(name) in (TEXT, CHOICE_TEXT):  # answers in words, or a system variable (a language)
             text, numbers, invalid = values, pa.nulls(len(values), pa.float64()), np.zeros(len(values), dtype=bool)
             reason = ""
@@ -420,8 +497,12 @@ def _answers(export: SurveyExport, plan: Plan, ids: pd.Series, keep: np.ndarray,
         else:
             text, numbers, invalid = canonical_numbers(values)
             reason = "is not a number; the answer is not loaded"
+            if name in export.declared_missing:  # Stata's .a-.z: declared missing, an answer with no number
+                invalid &= ~_mask(pc.is_in(values, value_set=pa.array(sorted(export.declared_missing[name]))))
+                text = pc.if_else(pa.array(invalid | ~_mask(pc.is_valid(numbers))), values, text)
         invalid &= keep
-        rejects.add(np.flatnonzero(invalid), name, reason)
+        if role != TIMESTAMP:  # a respondent's time that does not read was rejected once already, above
+            rejects.add(np.flatnonzero(invalid), name, reason)
         usable = pc.and_(pc.and_(pc.is_valid(text), keep_array), pa.array(~invalid))
         if name in closed and name in label_sets.index and role != BACKGROUND:
             outside = _mask(pc.and_(usable, pc.invert(pc.is_in(text, value_set=label_sets[name]))))
@@ -534,6 +615,9 @@ def _export_row(
                 "survey_id": export.survey_id,
                 "wave_id": mapping.wave_id if mapping else None,
                 "questionnaire": mapping.questionnaire if mapping else None,
+                "mapping_entry": mapping.entry if mapping else None,
+                "matched_by": mapping.matched_by if mapping else None,
+                "respondent_id_rule": plan.respondent_id_rule,
                 "n_respondents": n_respondents,
                 "n_variables": export.data.num_columns,
                 "n_answers": n_answers,

@@ -1,0 +1,557 @@
+"""Real exports as researchers have them (tests/fixtures/real/, see its PROVENANCE.md): every one lands.
+
+Each corpus delivery is dropped alone into a fresh landing zone and ingested into a fresh raw store; what
+landed is compared with an independent read of the same file written here (the csv module, or pyreadstat
+called directly), never the platform's readers: respondents, answer cells per variable, variables and
+value labels for a survey export; records for a Statbank answer or a classification, to the count.
+Every non-blank cell of an export is accounted for: an answer, an open answer (raw only), an identifier
+turned pseudonym, or a rejected cell named with its row and reason. Damaged copies (cut, emptied,
+re-encoded) are refused with a reason. One end-to-end refresh takes the whole corpus together.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from flows.ingest import ingest_landing_zone
+from flows.pseudonyms import Pseudonymiser
+from flows.settings import Settings
+from tests.conftest import copy_lake, using_lake
+
+REAL = Path(__file__).resolve().parent / "fixtures" / "real"
+PSEUDONYMISE = Pseudonymiser(b"r" * 32)
+SURVEY_KINDS = ("surveyxact", "qualtrics", "spss", "stata")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One corpus delivery: its kind, the file or folder, and what goes beside it in the landing zone."""
+
+    kind: str
+    path: Path
+    beside: tuple[Path, ...] = ()
+
+    @property
+    def folder(self) -> str:
+        return {"classifications": "classifications", "statbank": "statbank"}.get(self.kind, "survey")
+
+    @property
+    def name(self) -> str:
+        return f"{self.folder}/{self.path.name}"
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.path.name}"
+
+
+def corpus() -> list[Item]:
+    items = [Item("surveyxact", path) for path in sorted((REAL / "surveyxact").iterdir()) if path.is_dir()]
+    for kind in ("qualtrics", "spss", "stata", "classifications"):
+        items += [Item(kind, path) for path in sorted((REAL / kind).iterdir()) if path.suffix != ".md"]
+    for path in sorted((REAL / "statbank").iterdir()):
+        if path.suffix == ".md" or path.name.endswith(".tableinfo.json"):
+            continue
+        tableinfo = sorted((REAL / "statbank").glob(f"{path.name.split('_')[0]}_*.tableinfo.json"))
+        items.append(Item("statbank", path, tuple(tableinfo)))
+    return items
+
+
+CORPUS = corpus()
+
+
+def deliver(item: Item, landing: Path) -> None:
+    folder = landing / item.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    if item.path.is_dir():
+        shutil.copytree(item.path, folder / item.path.name)
+    else:
+        shutil.copy(item.path, folder / item.path.name)
+    for extra in item.beside:
+        shutil.copy(extra, folder / extra.name)
+
+
+def query(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        return connection.execute(sql, parameters or []).fetchall()
+    finally:
+        connection.close()
+
+
+# --- independent reads ------------------------------------------------------------------------------------
+
+
+def decode(raw: bytes) -> str:
+    if raw.startswith(b"\xff\xfe"):
+        return raw[2:].decode("utf-16-le")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")  # only to count: every byte is one character
+
+
+def records(path: Path, delimiter: str | None = None) -> list[list[str]]:
+    text = decode(path.read_bytes())
+    first = text.split("\n", 1)[0]
+    delimiter = delimiter or max("\t;,", key=first.count)
+    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
+
+
+@dataclass
+class Expected:
+    """What an independent read of an export finds."""
+
+    n_respondents: int
+    variables: list[str]
+    cells: dict[str, list[int]]  # variable -> the file rows (1-based, as the platform numbers them) with a value
+    n_value_labels: int
+
+
+def trimmed_header(header: list[str]) -> list[str]:
+    names = [name.strip() for name in header]
+    while names and not names[-1]:
+        names.pop()
+    return names
+
+
+def expected_surveyxact(folder: Path) -> Expected:
+    dataset = records(folder / "dataset.csv")
+    header = trimmed_header(dataset[0])
+    cells = {name: [] for name in header}
+    for number, row in enumerate(dataset[1:], start=2):
+        for name, cell in zip(header, row, strict=False):
+            if cell.strip():
+                cells[name].append(number)
+    labels = [row for row in records(folder / "labels.csv") if len(row) > 1 and row[0].strip() and row[1].strip()]
+    return Expected(len(dataset) - 1, header, cells, len(labels))
+
+
+def expected_qualtrics(path: Path) -> Expected:
+    rows = records(path, "\t" if path.suffix == ".tsv" else None)
+    legacy = rows[0][0].strip() == "V1"
+    header = trimmed_header(rows[1] if legacy else rows[0])
+    if legacy:  # Qualtrics' own columns are V1..V10 in row 1 and named in row 2
+        header = [
+            text.strip() if tag.strip().startswith("V") and tag.strip()[1:].isdigit() else tag.strip()
+            for tag, text in zip(rows[0], rows[1], strict=False)
+        ][: len(header)]
+    start = 2 if legacy else 3
+    positions = Counter()
+    names = []
+    for tag in header:  # repeated tags are counted apart, by position
+        positions[tag] += 1
+        names.append(f"{tag}#{positions[tag]}")
+    cells = {name: [] for name in names}
+    for number, row in enumerate(rows[start:], start=start + 1):
+        for name, cell in zip(names, row, strict=False):
+            if cell.strip():
+                cells[name].append(number)
+    return Expected(len(rows) - start, names, cells, 0)
+
+
+def expected_readstat(path: Path) -> Expected:
+    import pyreadstat
+
+    if path.suffix == ".dta":
+        frame, meta = pyreadstat.read_dta(str(path), encoding="latin1", user_missing=True)
+    elif path.suffix == ".por":
+        frame, meta = pyreadstat.read_por(str(path))
+    else:
+        frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    cells = {}
+    for name in frame.columns:
+        present = [
+            index + 1
+            for index, value in enumerate(frame[name].tolist())
+            if value is not None
+            and not (isinstance(value, float) and math.isnan(value))
+            and not (isinstance(value, str) and not value.strip())
+        ]
+        cells[str(name)] = present
+    n_labels = sum(len(labels) for labels in (meta.variable_value_labels or {}).values())
+    return Expected(len(frame), [str(name) for name in frame.columns], cells, n_labels)
+
+
+def expected_export(item: Item) -> Expected:
+    if item.kind == "surveyxact":
+        return expected_surveyxact(item.path)
+    if item.kind == "qualtrics":
+        return expected_qualtrics(item.path)
+    return expected_readstat(item.path)
+
+
+# --- what landed ------------------------------------------------------------------------------------------
+
+
+def landed_cells(database: Path, export_id: str) -> tuple[dict[str, list[int]], dict[str, str]]:
+    """Per variable (by its position in the export) the file rows with a value in raw, and each role."""
+    variables = query(
+        database,
+        "select position, variable_name, role, question_name from raw.survey_variables where export_id = ? "
+        "order by position",
+        [export_id],
+    )
+    rows: dict[str, list[int]] = {}
+    for table, column in (("survey_answers", "variable_name"), ("survey_open_answers", "variable_name")):
+        for variable, source_row in query(
+            database, f"select {column}, source_row from raw.{table} where export_id = ?", [export_id]
+        ):
+            rows.setdefault(variable, []).append(source_row)
+    for variable, line in query(
+        database,
+        "select column_name, line from raw.rejected_rows where delivery = ? and column_name is not null "
+        "and reason not like '%row not loaded%'",
+        [f"survey/{export_id}"],
+    ):
+        rows.setdefault(variable, []).append(line)
+    identified = query(
+        database,
+        "select source_row, respondent_name_pseudonym is not null, email_pseudonym is not null "
+        "from raw.survey_respondents where export_id = ?",
+        [export_id],
+    )
+    roles = {name: role for _, name, role, _ in variables}
+    for _, name, role, _ in variables:
+        if role == "respondent_id":
+            rows[name] = [row for row, _, _ in identified]
+    return {name: sorted(rows.get(name, [])) for _, name, _, _ in variables}, roles
+
+
+def rows_not_loaded(database: Path, delivery: str) -> set[int]:
+    return {
+        line
+        for (line,) in query(
+            database,
+            "select line from raw.rejected_rows where delivery = ? and reason like '%row not loaded%'",
+            [delivery],
+        )
+    }
+
+
+@pytest.mark.parametrize("item", CORPUS, ids=str)
+def test_every_real_export_lands_and_matches_an_independent_read(item: Item, tmp_path):
+    lake = tmp_path / "data_lake"
+    deliver(item, lake / "landing")
+    settings = Settings(data_lake=lake)
+    report = ingest_landing_zone(settings, "corpus", PSEUDONYMISE)
+    states = {load.delivery: load.state for load in report.loads}
+    assert states[item.name] == "loaded", [load.describe() for load in report.loads if load.delivery == item.name]
+    assert [finding for finding in report.findings if finding.state != "ignored"] == []
+    database = settings.warehouse_path
+    if item.kind in SURVEY_KINDS:
+        check_survey_export(item, database, report)
+    elif item.kind == "statbank":
+        check_statbank_answer(item, database)
+    else:
+        check_classification(item, database)
+
+
+def check_survey_export(item: Item, database: Path, report) -> None:
+    export_id = item.path.name
+    expected = expected_export(item)
+    ((n_respondents, n_variables, wave_id, id_rule),) = query(
+        database,
+        "select n_respondents, n_variables, wave_id, respondent_id_rule from raw.survey_exports where export_id = ?",
+        [export_id],
+    )
+    not_loaded = rows_not_loaded(database, item.name)
+    assert n_respondents + len(not_loaded) == expected.n_respondents
+    assert n_variables == len(expected.variables)
+    assert wave_id is None  # an unmapped questionnaire lands whole and is reported as unmapped
+    (load,) = [load for load in report.loads if load.delivery == item.name]
+    assert any("no mapping entry" in note for note in load.notes)
+    if id_rule == "numbered in file order":
+        assert any("numbered 1, 2, ... in file order" in note for note in load.notes)
+    landed, roles = landed_cells(database, export_id)
+    assert len(landed) == len(expected.variables)
+    # Variables in export order; each variable's non-blank cells, row by row, in rows that were loaded.
+    for (name, rows), independent in zip(landed.items(), expected.variables, strict=True):
+        wanted = [row for row in expected.cells[independent] if row not in not_loaded]
+        if roles[name] in ("identifier", "dropped"):
+            assert rows == [], f"{name} is identifying: pseudonymised or not stored, never an answer"
+            continue
+        assert rows == wanted, f"{name} ({independent}): {len(rows)} cells landed, {len(wanted)} in the file"
+    ((n_labels,),) = query(database, "select count(*) from raw.survey_value_labels where export_id = ?", [export_id])
+    label_rejects = query(
+        database,
+        "select count(*) from raw.rejected_rows where delivery = ? and reason like 'a label row needs%'",
+        [item.name],
+    )[0][0]
+    assert n_labels + label_rejects == expected.n_value_labels
+
+
+def check_statbank_answer(item: Item, database: Path) -> None:
+    file = f"statbank/{item.path.name}"
+    ((n_rows,),) = query(database, "select count(*) from raw.statbank_observations where source_file = ?", [file])
+    ((n_rejected,),) = query(database, "select count(*) from raw.rejected_rows where file = ?", [file])
+    if item.path.suffix == ".json":
+        document = json.loads(item.path.read_bytes().decode("utf-8-sig"))
+        dataset = document.get("dataset", document)
+        sizes = dataset["dimension"].get("size") or dataset["size"]
+        assert n_rows + n_rejected == math.prod(sizes)
+        assert query(database, "select count(*) from raw.statbank_observations where value is null")[0][0] == sum(
+            1 for value in dataset["value"] if value is None
+        )
+        return
+    lines = records(item.path, ";")
+    assert n_rows + n_rejected == len(lines) - 1
+    if n_rejected == 0:
+        time = [name.strip().casefold() for name in lines[0]].index("tid")
+        periods = {row[time] for row in lines[1:]}
+        assert query(database, "select count(distinct time_code) from raw.statbank_observations")[0][0] == len(periods)
+
+
+def check_classification(item: Item, database: Path) -> None:
+    lines = records(item.path, ";")
+    ((n_rows, n_levels),) = query(database, "select count(*), count(distinct level) from raw.classification_codes")
+    ((n_rejected,),) = query(database, "select count(*) from raw.rejected_rows")
+    assert n_rows + n_rejected == len(lines) - 1
+    assert n_levels == len({row[2] for row in lines[1:]})
+
+
+# --- the cases that refused real exports before: each named ------------------------------------------------
+
+ID_RULES = {
+    # A SurveyXact export made without the respondent id: its dataset starts with the first question.
+    "surveyxact/privacy_la_en_comma_noid": "numbered in file order",
+    "surveyxact/klima_da_utf16_tab": "numbered in file order",
+    "surveyxact/laravel_sx_de_latin1_semicolon": "variable responde (surveyxact-csv's respondent id)",
+    # SPSS and Stata files whose case id is a variable called id.
+    "spss/id_with_missing99_longstring.sav": "variable id (named like an id, every value present and unique)",
+    "spss/zlib_compressed_named_sav.sav": "variable id (named like an id, every value present and unique)",
+    "stata/notes_id_115.dta": "variable id (named like an id, every value present and unique)",
+    "spss/electric_spss6_cp1252.sav": "variable CASEID (named like an id, every value present and unique)",
+    # An id variable whose values repeat is no id: the file is numbered, and the variable kept as data.
+    "stata/statacar_dup_id_118.dta": "numbered in file order",
+    "qualtrics/stats_demo_numeric.csv": "variable ResponseId (qualtrics-csv's respondent id)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ID_RULES))
+def test_the_respondent_id_is_found_by_rule_or_the_respondents_are_numbered(name, tmp_path):
+    (item,) = [item for item in CORPUS if str(item) == name]
+    lake = tmp_path / "data_lake"
+    deliver(item, lake / "landing")
+    settings = Settings(data_lake=lake)
+    ingest_landing_zone(settings, "ids", PSEUDONYMISE)
+    ((rule, n_respondents),) = query(
+        settings.warehouse_path, "select respondent_id_rule, n_respondents from raw.survey_exports"
+    )
+    assert rule == ID_RULES[name]
+    if rule == "numbered in file order":
+        ids = [row[0] for row in query(settings.warehouse_path, "select respondent_id from raw.survey_respondents")]
+        assert sorted(ids, key=int) == [str(number) for number in range(1, n_respondents + 1)]
+
+
+def test_repeated_qualtrics_export_tags_are_told_apart_by_their_import_ids(tmp_path):
+    (item,) = [item for item in CORPUS if item.path.name == "qualtricstools_long_exhaustive_repeated_tags.csv"]
+    lake = tmp_path / "data_lake"
+    deliver(item, lake / "landing")
+    settings = Settings(data_lake=lake)
+    report = ingest_landing_zone(settings, "tags", PSEUDONYMISE)
+    repeated = query(
+        settings.warehouse_path,
+        "select question_name, count(*), count(distinct variable_name) from raw.survey_variables "
+        "where question_name = 'Q44#2_red_pandas_4' group by 1",
+    )
+    assert repeated == [("Q44#2_red_pandas_4", 5, 5)]  # five columns, one tag, five names (their ImportIds)
+    (load,) = report.loads
+    assert any("9 export tags name more than one column" in note for note in load.notes)
+
+
+def test_a_qualtrics_export_re_saved_by_a_danish_excel_lands_like_the_original(tmp_path):
+    """Re-created from a real export as Excel in Denmark re-saves it: ';' between fields, Windows-1252,
+    CRLF, and dates rewritten day first (14-07-2021 03:29)."""
+    original = REAL / "qualtrics" / "stats_demo_numeric.csv"
+    rows = list(csv.reader(io.StringIO(original.read_bytes().decode("utf-8-sig"))))
+    for row in rows[3:]:
+        for index in (0, 1, 6):  # StartDate, EndDate, RecordedDate
+            day, time = row[index].split(" ")
+            year, month, date = day.split("-")
+            row[index] = f"{date}-{month}-{year} {time[:5]}"
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
+    resaved = tmp_path / "excel" / "stats_demo_excel.csv"
+    resaved.parent.mkdir()
+    resaved.write_bytes(buffer.getvalue().encode("cp1252"))
+    counts = {}
+    for path in (original, resaved):
+        lake = tmp_path / path.stem / "data_lake"
+        deliver(Item("qualtrics", path), lake / "landing")
+        settings = Settings(data_lake=lake)
+        report = ingest_landing_zone(settings, "excel", PSEUDONYMISE)
+        assert [load.state for load in report.loads] == ["loaded"], [load.describe() for load in report.loads]
+        counts[path.name] = query(
+            settings.warehouse_path,
+            "select (select count(*) from raw.survey_respondents), (select count(*) from raw.survey_answers), "
+            "(select count(*) from raw.survey_open_answers), (select count(*) from raw.rejected_rows), "
+            "(select count(started_at) from raw.survey_respondents)",
+        )
+    assert counts[original.name] == counts[resaved.name]
+    assert counts[resaved.name][0][4] == counts[resaved.name][0][0]  # every start time read
+
+
+# --- damaged copies: refused with a reason, as any delivery ----------------------------------------------
+
+
+def cut(raw: bytes) -> bytes:
+    """The first 60 % of a file, mid-row (an even number of bytes: a UTF-16 file stays decodable)."""
+    end = int(len(raw) * 0.6)
+    return raw[: end - end % 2]
+
+
+DAMAGES = [
+    ("surveyxact/klima_da_utf16_tab", "dataset.csv", cut, "cut short"),
+    ("surveyxact/klima_da_utf16_tab", "structure.csv", lambda raw: b"", "is empty (0 bytes)"),
+    (
+        "surveyxact/klima_da_utf16_tab",
+        "dataset.csv",
+        lambda raw: raw[2:],  # the byte-order mark lost
+        "looks like UTF-16 without a byte-order mark",
+    ),
+    ("qualtrics/eur_open_science_survey_2022.csv", None, cut, "cut short"),
+    ("qualtrics/eur_open_science_survey_2022.csv", None, lambda raw: b"", "is empty (0 bytes)"),
+    (
+        "qualtrics/eur_open_science_survey_2022.csv",
+        None,
+        lambda raw: raw.decode("utf-8").encode("utf-32"),
+        "is UTF-32, an unexpected encoding",
+    ),
+    ("spss/electric_spss6_cp1252.sav", None, cut, "is not a readable SPSS .sav file"),
+    ("spss/sample_dates.zsav", None, lambda raw: b"", "is empty (0 bytes)"),
+    ("stata/trening_no_118.dta", None, cut, "is not a readable Stata .dta file"),
+    ("classifications/disco08_da.csv", None, cut, "cut short"),
+    ("statbank/STRAF42_herkomst_2023_en.csv", None, lambda raw: b"", "is empty (0 bytes)"),
+]
+
+
+@pytest.mark.parametrize(("name", "file", "damage", "reason"), DAMAGES, ids=[f"{d[0]}-{d[3]}" for d in DAMAGES])
+def test_a_damaged_copy_of_a_real_export_is_refused_with_its_reason(name, file, damage, reason, tmp_path):
+    (item,) = [item for item in CORPUS if str(item) == name]
+    landing = tmp_path / "data_lake" / "landing"
+    deliver(item, landing)
+    target = landing / item.name / file if file else landing / item.name
+    target.write_bytes(damage(target.read_bytes()))
+    report = ingest_landing_zone(Settings(data_lake=tmp_path / "data_lake"), "damaged", PSEUDONYMISE)
+    (load,) = [load for load in report.loads if load.delivery == item.name]
+    assert load.state == "refused" and reason in load.reason, load.reason
+    assert load.reason.startswith(f"{item.name}{'/' + file if file else ''}")
+
+
+def test_a_danish_export_re_encoded_for_dos_or_mac_lands_with_the_same_letters(tmp_path):
+    """Windows-1252, cp850 and Mac Roman put æ, ø and å on different bytes: each is told from the others."""
+    folder = REAL / "surveyxact" / "klima_da_latin1_comma_lf"
+    labels = {}
+    for codec in ("cp1252", "cp850", "mac_roman"):
+        landing = tmp_path / codec / "data_lake" / "landing"
+        target = landing / "survey" / "klima"
+        target.mkdir(parents=True)
+        for file in folder.iterdir():
+            (target / file.name).write_bytes(file.read_bytes().decode("cp1252").encode(codec))
+        settings = Settings(data_lake=landing.parent)
+        report = ingest_landing_zone(settings, codec, PSEUDONYMISE)
+        assert [load.state for load in report.loads] == ["loaded"], [load.describe() for load in report.loads]
+        labels[codec] = query(
+            settings.warehouse_path, "select variable_name, value, label from raw.survey_value_labels order by all"
+        )
+    assert labels["cp850"] == labels["cp1252"] == labels["mac_roman"]
+    assert any("ø" in label or "æ" in label or "å" in label for _, _, label in labels["cp1252"])
+
+
+# --- the whole corpus in one nightly refresh ----------------------------------------------------------------
+
+
+@pytest.fixture()
+def research_key(monkeypatch):
+    """Real exports are not the embedded sample, so the refresh needs a real pseudonym key."""
+    monkeypatch.setenv("SAMSKAB_PSEUDONYM_KEY", "a-corpus-test-key-that-is-not-in-any-log-0123456789")
+
+
+@pytest.mark.end_to_end
+def test_the_whole_corpus_lands_in_one_refresh_beside_the_sample(refreshed_lake, tmp_path, research_key, capsys):
+    """Every corpus file dropped beside the embedded sample: each ends loaded, the unmapped exports leave the
+    survey and case marts exactly as they were, the classifications are published, and what needs
+    attention (FOLK1A downloads older than the tableinfo the connector landed) is named with the fix."""
+    from flows.cli import EXIT_NEEDS_ATTENTION, main
+    from tests.test_nightly_refresh import published_tables
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    marts = ["survey_coverage", "partner_collaboration", "motives", "case_fieldwork", "municipality_profile"]
+    before = published_tables(published, marts)
+    for item in CORPUS:
+        deliver(item, lake / "landing")
+    with using_lake(lake):
+        code = main(["refresh"])
+    out = capsys.readouterr().out
+    assert code == EXIT_NEEDS_ATTENTION, out
+    assert "REJECTED ROWS statbank/FOLK1A_" in out and "fetch FOLK1A's tableinfo again" in out
+
+    meta = published_tables(
+        published, ["meta.landing_files", "meta.input_files", "meta.survey_exports", "classification_codes"]
+    )
+    states = meta["meta.landing_files"].set_index("file")["state"].to_dict()
+    corpus_files = {
+        f"{item.folder}/{path.relative_to(item.path.parent).as_posix()}": path
+        for item in CORPUS
+        for path in ([*sorted(item.path.iterdir())] if item.path.is_dir() else [item.path])
+    }
+    assert {file: states.get(file) for file in corpus_files} == dict.fromkeys(corpus_files, "loaded")
+    # The published lineage names every file with the sha256 of its bytes.
+    hashes = meta["meta.input_files"].set_index("file")["sha256"].to_dict()
+    assert {file: hashes.get(file) for file in corpus_files} == {
+        file: hashlib.sha256(path.read_bytes()).hexdigest() for file, path in corpus_files.items()
+    }
+    exports = meta["meta.survey_exports"].set_index("export_id")
+    corpus_exports = [item.path.name for item in CORPUS if item.kind in SURVEY_KINDS]
+    assert exports.loc[corpus_exports, "wave_id"].isna().all()
+    assert set(meta["classification_codes"]["classification"]) == {
+        item.path.stem for item in CORPUS if item.kind == "classifications"
+    }
+    after = published_tables(published, marts)
+    for mart in marts:
+        ordered = [
+            frame.sort_values(list(frame.columns)).reset_index(drop=True) for frame in (after[mart], before[mart])
+        ]
+        if mart == "municipality_profile":  # the real FOLK1A downloads are newer answers of the population
+            ordered = [frame.drop(columns=["population", "population_density"], errors="ignore") for frame in ordered]
+        pd.testing.assert_frame_equal(*ordered, obj=mart)
+
+
+def test_question_texts_with_line_breaks_read_as_one_export(tmp_path):
+    """A structure file whose quoted question texts hold line breaks (SurveyXact keeps them as typed)."""
+    source = REAL / "surveyxact" / "laravel_sx_de_latin1_semicolon"
+    landing = tmp_path / "data_lake" / "landing"
+    export = landing / "survey" / "broken_lines"
+    shutil.copytree(source, export)
+    structure = export / "structure.csv"
+    text = structure.read_bytes().decode("latin-1")
+    lines = text.split("\r\n")
+    for number in (1, 5, 9):  # a line break inside the question text (field 5, quoted) of three variables
+        fields = lines[number].split(";")
+        assert fields[4].startswith('"') and fields[4].endswith('"')
+        fields[4] = fields[4][:-1] + '\r\n(fortsat)"'
+        lines[number] = ";".join(fields)
+    structure.write_bytes("\r\n".join(lines).encode("latin-1"))
+    settings = Settings(data_lake=landing.parent)
+    report = ingest_landing_zone(settings, "lines", PSEUDONYMISE)
+    assert [load.state for load in report.loads] == ["loaded"], [load.describe() for load in report.loads]
+    expected = expected_surveyxact(source)
+    assert query(settings.warehouse_path, "select count(*) from raw.survey_variables")[0][0] == len(expected.variables)
+    continued = query(
+        settings.warehouse_path, "select count(*) from raw.survey_variables where variable_label like '%(fortsat)%'"
+    )
+    assert continued == [(3,)]
