@@ -275,6 +275,16 @@ def check_survey_export(item: Item, database: Path, report) -> None:
     assert any("no mapping entry" in note for note in load.notes)
     if id_rule == "numbered in file order":
         assert any("numbered 1, 2, ... in file order" in note for note in load.notes)
+    if item.kind == "qualtrics" and "Finished#1" in expected.cells:
+        # Finished reads 1, True or TRUE (numeric values, choice text, an Excel re-save): completed either way.
+        finished = [row for row in records(item.path, "\t" if item.path.suffix == ".tsv" else None)]
+        column = trimmed_header(finished[1] if finished[0][0].strip() == "V1" else finished[0]).index("Finished")
+        start = 2 if finished[0][0].strip() == "V1" else 3
+        yes = sum(row[column].strip().casefold() in ("1", "true") for row in finished[start:])
+        ((completed,),) = query(
+            database, "select count(*) from raw.survey_respondents where export_id = ? and status_code = 4", [export_id]
+        )
+        assert completed == yes
     landed, roles = landed_cells(database, export_id)
     assert len(landed) == len(expected.variables)
     # Variables in export order; each variable's non-blank cells, row by row, in rows that were loaded.
