@@ -34,7 +34,7 @@ WEIGHTS = [0.3, 0.25, 0.15, 0.1, 0.05, 0.15]
 
 def write_large_export(folder: Path, n_respondents: int, n_items: int, seed: int = 2016) -> int:
     """A SurveyXact export (UTF-16, tab) of the given size; returns the number of item answer cells."""
-    from flows.reference import seed_rows
+    from samskab.common.reference import seed_rows
 
     rng = np.random.default_rng(seed)
     names = {row["kommunekode"]: row["navn"] for row in seed_rows("municipalities")}
@@ -116,9 +116,9 @@ def ingest_in_child(lake: Path) -> dict:
     code = (
         "import json, time, os;"
         "from benchmarks.ingest_survey import peak_kib;"
-        "from flows.settings import Settings;"
-        "from flows.ingest import ingest_landing_zone;"
-        "from flows.pseudonyms import Pseudonymiser;"
+        "from samskab.common.settings import Settings;"
+        "from samskab.ingest.deliveries import ingest_landing_zone;"
+        "from samskab.ingest.pseudonyms import Pseudonymiser;"
         "started = time.perf_counter();"
         f"report = ingest_landing_zone(Settings(data_lake={str(lake)!r}), 'bench', Pseudonymiser(b'b' * 32));"
         "seconds = time.perf_counter() - started;"
@@ -161,8 +161,8 @@ def bench_large(work: Path, n_respondents: int, n_items: int) -> dict:
 
 def bench_shapes(work: Path, scale: int) -> list[dict]:
     """The embedded sample's two waves, every head answering each `scale` times, in every shape; one ingest each."""
-    from flows.sample.generate import generate_sample
-    from flows.sample.survey_shapes import SHAPES
+    from samskab.sample.generate import generate_sample
+    from samskab.sample.survey_shapes import SHAPES
 
     rows = []
     for shape in SHAPES:

@@ -18,14 +18,20 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Completed
 
-from flows import failures, ingest, lineage, notices, publish, run_journal, statbank_api, transform
-from flows.fingerprint import Decision, decide
-from flows.landing import NEEDS_ATTENTION, REFUSED, Delivery, Inventory
-from flows.locking import refresh_lock
-from flows.progress import Progress
-from flows.pseudonyms import Pseudonymiser, resolve_pseudonym_key
-from flows.raw_store import LoadSummary, Withdrawal
-from flows.settings import Settings, get_settings
+from samskab.build import dbt as transform
+from samskab.common import failures
+from samskab.common.progress import Progress
+from samskab.common.settings import Settings, get_settings
+from samskab.ingest import deliveries as ingest
+from samskab.ingest import statbank_api
+from samskab.ingest.landing import NEEDS_ATTENTION, REFUSED, Delivery, Inventory
+from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
+from samskab.ingest.raw_store import LoadSummary, Withdrawal
+from samskab.operate import notices, run_journal
+from samskab.operate.fingerprint import Decision, decide
+from samskab.operate.locking import refresh_lock
+from samskab.publish import lineage
+from samskab.publish import swap as publish
 
 PSEUDONYM_SECRET_BLOCK = "samskab-pseudonym-key"
 PUBLISHED_NAME = "published/analytics.duckdb"  # in the data lake; logs never name a path of the server
@@ -234,9 +240,9 @@ def review_raw_task(settings: Settings) -> ingest.Review:
 def check_raw_task(settings: Settings) -> list:
     """Great Expectations on the raw layer, and the case register's consent gate, before dbt; raises if a
     blocking check fails."""
-    from flows.quality.consent import consent_verdict
-    from flows.quality.gate import describe_failures
-    from flows.quality.stages import describe_deliveries, validate_stage
+    from samskab.gate.consent import consent_verdict
+    from samskab.gate.stages import describe_deliveries, validate_stage
+    from samskab.gate.suites import describe_failures
 
     verdicts = validate_stage("raw", settings.warehouse_path, progress_log=get_run_logger().info)
     consent, without_consent = consent_verdict(settings.warehouse_path)
@@ -286,8 +292,8 @@ def check_marts_task(settings: Settings, candidate: publish.Candidate) -> list:
     """Drift of the candidate from the file analysts read now (Great Expectations suites drift_row_counts
     and drift_shares): a mart emptied blocks, a row count or share moving more than its bound warns.
     Discards the candidate and raises on a blocking failure. (The marts' structure is dbt's to test.)"""
-    from flows.quality.drift import drift_verdicts
-    from flows.quality.gate import describe_failures
+    from samskab.gate.drift import drift_verdicts
+    from samskab.gate.suites import describe_failures
 
     verdicts = drift_verdicts(candidate.path, settings.published_path, settings.drift_threshold)
     _report_verdicts("marts", verdicts)
@@ -303,7 +309,7 @@ def check_marts_task(settings: Settings, candidate: publish.Candidate) -> list:
 def publish_task(settings: Settings, candidate: publish.Candidate, meta: dict[str, pd.DataFrame]) -> str:
     """Write lineage and the file's own documentation (comments, data dictionary, value labels) into the
     candidate, keep its dated snapshot and swap it in atomically; returns the published path."""
-    from flows import catalog, snapshots
+    from samskab.publish import catalog, snapshots
 
     logger = get_run_logger()
     publish.write_meta(candidate.path, meta)
@@ -316,7 +322,7 @@ def publish_task(settings: Settings, candidate: publish.Candidate, meta: dict[st
     if documented.undocumented:
         logger.warning(
             "%d published tables or columns have no description, so no comment: %s. Describe them in the "
-            "marts' YAML (dbt_project/models/marts/) or in flows/meta_descriptions.py.",
+            "marts' YAML (dbt_project/models/marts/) or in samskab/publish/meta_descriptions.py.",
             len(documented.undocumented),
             ", ".join(documented.undocumented),
         )
@@ -413,7 +419,7 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
     the Completed state "Published, needs attention", naming them, so it never looks like a clean run.
     When nothing changed since the last publish (or since a rollback), it ends "Unchanged" (or "Held
     after rollback") within seconds, without dbt or the gate; `force=True` runs every stage anyway.
-    Every run is recorded in the run journal before it starts and when it ends (flows/run_journal.py).
+    Every run is recorded in the run journal before it starts and when it ends (samskab/operate/run_journal.py).
     """
     settings = _with_key_from_prefect_secret(get_settings())
     flow_run_id = str(flow_run.get_id() or "")
@@ -522,7 +528,7 @@ def _tag_flow_run(flow_run_id: str, tag: str) -> None:
 
 
 def _record_failure(settings: Settings, entry: run_journal.RunEntry, report: RefreshReport, error: Exception) -> None:
-    """Close the journal record as failed and send the notice; the words come from flows.failures, so no
+    """Close the journal record as failed and send the notice; the words come from samskab.common.failures, so no
     cell value reaches status or a notice."""
     verdict = "FAILED: " + failures.describe(error)
     published = publish.published_run(settings.published_path)
@@ -574,7 +580,7 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport,
     candidate = build_candidate_task(settings, report.run_id)
     mart_verdicts = check_marts_task(settings, candidate)
 
-    from flows.quality.stages import checks_frame
+    from samskab.gate.stages import checks_frame
 
     quality = pd.concat([checks_frame("raw", raw_verdicts), checks_frame("drift", mart_verdicts)], ignore_index=True)
     n_met = int(quality["success"].sum())
@@ -610,7 +616,7 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport,
     publish_task(settings, candidate, meta)
     _lift_rollback_hold(settings)
     report.verdict, report.row_counts = verdict, candidate.row_counts
-    report.row_changes = _row_changes(candidate.row_counts, before)
+    report.row_changes = publish.row_changes(candidate.row_counts, before)
     create_table_artifact(
         key="row-counts",
         table=report.row_changes,
@@ -670,23 +676,9 @@ def _dbt_checks(outcome: transform.DbtOutcome) -> pd.DataFrame:
         for node in outcome.nodes
         if node.resource_type in ("test", "unit_test")
     ]
-    from flows.quality.stages import QUALITY_COLUMNS
+    from samskab.gate.stages import QUALITY_COLUMNS
 
     return pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
-
-
-def _row_changes(now: dict[str, int], before: dict[str, int] | None) -> list[dict]:
-    rows = []
-    for table, n in now.items():
-        previous = None if before is None else before.get(table)
-        if previous is None:
-            change = "first publish" if before is None else "new table"
-        else:
-            change = f"{n - previous:+,}" + (f" ({(n - previous) / previous:+.1%})" if previous else "")
-        rows.append({"table": table, "rows": n, "rows before": "" if previous is None else previous, "change": change})
-    for table in sorted(set(before or {}) - set(now)):
-        rows.append({"table": table, "rows": 0, "rows before": before[table], "change": "no longer published"})
-    return rows
 
 
 @task(name="build documentation", cache_policy=NO_CACHE)
@@ -694,14 +686,16 @@ def build_docs_task(settings: Settings, run_name: str, verdicts: list) -> dict[s
     """dbt's static docs (the lineage graph), Great Expectations' Data Docs and the study report beside the
     published file.
     The data is published by now: documentation that cannot be built is an error in the log, not a failed run."""
-    from flows import docs
+    from samskab.analysts.report import build_study_report
+    from samskab.build.docs import build_dbt_docs
+    from samskab.gate.data_docs import build_gx_data_docs
 
     built = {}
     logger = get_run_logger()
     for name, build in (
-        ("dbt docs (lineage graph)", lambda: docs.build_dbt_docs(settings, settings.docs_dir)),
-        ("Great Expectations Data Docs", lambda: docs.build_gx_data_docs(verdicts, settings.docs_dir, run_name)),
-        ("study report (charts)", lambda: docs.build_study_report(settings, settings.docs_dir)),
+        ("dbt docs (lineage graph)", lambda: build_dbt_docs(settings, settings.docs_dir)),
+        ("Great Expectations Data Docs", lambda: build_gx_data_docs(verdicts, settings.docs_dir, run_name)),
+        ("study report (charts)", lambda: build_study_report(settings, settings.docs_dir)),
     ):
         try:
             built[name] = str(build())

@@ -8,10 +8,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from flows.ingest import ingest_landing_zone
-from flows.pseudonyms import Pseudonymiser
-from flows.settings import Settings
-from tests.conftest import make_sample_lake
+from samskab.common.settings import Settings
+from samskab.ingest.deliveries import ingest_landing_zone
+from samskab.ingest.pseudonyms import Pseudonymiser
+from tests.lakes import make_sample_lake
 
 PSEUDONYMISE = Pseudonymiser(b"a" * 32)
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"

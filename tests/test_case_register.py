@@ -12,11 +12,11 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from flows.ingest import ingest_landing_zone
-from flows.pseudonyms import Pseudonymiser
-from flows.sample.case_register import build_register, write_case_csv_form, write_case_workbook
-from flows.settings import Settings
-from flows.sources.case_register import read_case_register, read_case_workbook
+from samskab.common.settings import Settings
+from samskab.ingest.deliveries import ingest_landing_zone
+from samskab.ingest.pseudonyms import Pseudonymiser
+from samskab.ingest.sources.case_register import read_case_register, read_case_workbook
+from samskab.sample.case_register import build_register, write_case_csv_form, write_case_workbook
 
 PSEUDONYMISE = Pseudonymiser(b"c" * 32)
 WORKBOOK = "cases/case_register.xlsx"

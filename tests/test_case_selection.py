@@ -8,7 +8,7 @@ independent implementation of those documented rules. It reads
 - the published `survey_answers_labelled` (every answer of every responding head, itself proven equal
   to the landing files by test_study_marts_recomputed.py), `municipality_population` (FOLK1A per
   quarter) and `case_fieldwork` (one row per case of the case register),
-- the reference seeds (`dbt_project/seeds/*.csv`, through `flows.reference.seed_rows`),
+- the reference seeds (`dbt_project/seeds/*.csv`, through `samskab.common.reference.seed_rows`),
 never the dbt SQL or an intermediate model, and compares every figure with the published mart.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.reference import seed_rows
+from samskab.common.reference import seed_rows
 
 pytestmark = pytest.mark.end_to_end
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import snapshots
-from flows.catalog import QUESTION_PREFIX
-from flows.settings import Settings
+from samskab.common.settings import Settings
+from samskab.publish import snapshots
+from samskab.publish.catalog import QUESTION_PREFIX
 
 pytestmark = pytest.mark.end_to_end
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flows import statbank_api
-from flows.cli import main
-from tests.conftest import FETCHED_AT, FOLK1A_ANSWER, using_lake
+from samskab.cli import main
+from samskab.ingest import statbank_api
+from tests.lakes import FETCHED_AT, FOLK1A_ANSWER, using_lake
 
 
 def test_sample_writes_the_embedded_sample_and_can_be_written_again(tmp_path, capsys):

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.analysts import cookbook
+from samskab.analysts import cookbook
 
 pytestmark = pytest.mark.end_to_end
 
@@ -42,7 +42,7 @@ def test_every_recipe_prints_its_written_result(published: duckdb.DuckDBPyConnec
     assert not problems, (
         f"{len(problems)} problem(s) in docs/cookbook.md:\n"
         + "\n".join(problems)
-        + "\nRun `python -m flows.analysts.cookbook --write` (on the sample's published file) to print the"
+        + "\nRun `python -m samskab.analysts.cookbook --write` (on the sample's published file) to print the"
         " current results into it, and read the differences before you commit them."
     )
 

@@ -23,12 +23,15 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows import docs, ingest, transform
-from flows.pseudonyms import Pseudonymiser, resolve_pseudonym_key
-from flows.quality import gate
-from flows.quality.stages import validate_stage
-from flows.sample.generate import SampleManifest
-from tests.conftest import make_sample_lake, using_lake, using_setting
+from samskab.build import dbt as transform
+from samskab.build import docs as dbt_docs
+from samskab.gate import data_docs
+from samskab.gate import suites as gate
+from samskab.gate.stages import validate_stage
+from samskab.ingest import deliveries as ingest
+from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
+from samskab.sample.generate import SampleManifest
+from tests.lakes import make_sample_lake, using_lake, using_setting
 
 pytestmark = pytest.mark.end_to_end
 
@@ -111,8 +114,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltLake:
         outcome = transform.build_marts(settings)
         site = lake / "docs"
         with no_network() as tried:
-            dbt_page = docs.build_dbt_docs(settings, site)
-            gx_index = docs.build_gx_data_docs(raw_verdicts, site)
+            dbt_page = dbt_docs.build_dbt_docs(settings, site)
+            gx_index = data_docs.build_gx_data_docs(raw_verdicts, site)
     return BuiltLake(
         lake,
         manifest,
@@ -233,12 +236,12 @@ def test_dbt_catalog_holds_column_names_and_types_but_no_statistics(built):
 
 
 def test_docs_reuse_the_build_only_when_the_target_holds_a_build(tmp_path):
-    assert not docs._last_invocation_built(tmp_path)
+    assert not dbt_docs.last_invocation_built(tmp_path)
     (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")
     (tmp_path / "run_results.json").write_text(json.dumps({"args": {"which": "generate"}}), encoding="utf-8")
-    assert not docs._last_invocation_built(tmp_path)
+    assert not dbt_docs.last_invocation_built(tmp_path)
     (tmp_path / "run_results.json").write_text(json.dumps({"args": {"which": "build"}}), encoding="utf-8")
-    assert docs._last_invocation_built(tmp_path)
+    assert dbt_docs.last_invocation_built(tmp_path)
 
 
 # --- Great Expectations' Data Docs ----------------------------------------------------------------
@@ -304,7 +307,7 @@ def test_data_docs_would_show_cell_values_without_the_scrub_and_do_not_with_it(t
         unscrubbed = gate.validate_frame("people_probe", frame)
 
     def shown(verdict: gate.SuiteVerdict, name: str) -> str:
-        index = docs.build_gx_data_docs([verdict], tmp_path / name)
+        index = data_docs.build_gx_data_docs([verdict], tmp_path / name)
         return html.unescape("".join(page.read_text("utf-8") for page in index.parent.rglob("*.html")))
 
     raw_text = shown(unscrubbed, "unscrubbed")

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.quality import gate
-from flows.quality.drift import ROW_COUNTS, SHARES, compared_marts, comparison_frames, drift_verdicts
+from samskab.gate import suites as gate
+from samskab.gate.drift import ROW_COUNTS, SHARES, compared_marts, comparison_frames, drift_verdicts
 
 MOTIVES = """
 create table motives as select * from (values
@@ -233,7 +233,7 @@ def test_a_new_table_has_nothing_to_compare_and_one_no_longer_published_warns(tm
 
 
 def test_drift_verdicts_keep_gx_results_scrubbed_to_counts_for_data_docs(tmp_path, published):
-    from flows import docs
+    from samskab.gate.data_docs import build_gx_data_docs
 
     candidate = marts_file(tmp_path / "candidate.duckdb", motives=MOTIVES.format(a=0.62, b=0.31, c="null"))
     verdicts = drift_verdicts(candidate, published, threshold=0.10)
@@ -242,7 +242,7 @@ def test_drift_verdicts_keep_gx_results_scrubbed_to_counts_for_data_docs(tmp_pat
         assert result is not None and result["suite_name"] == verdict.suite
         for item in result["results"]:
             assert set(item["result"]) <= COUNT_KEYS
-    index = docs.build_gx_data_docs(verdicts, tmp_path / "docs", "drift-test")
+    index = build_gx_data_docs(verdicts, tmp_path / "docs", "drift-test")
     site = index.parent
     pages = {page.parent.parent.parent.name: page for page in (site / "validations").rglob("*.html")}
     assert set(pages) == {ROW_COUNTS, SHARES}

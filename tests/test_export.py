@@ -1,4 +1,4 @@
-"""Exports for analysts' tools (flows/analysts/export.py) from the published file of the refreshed sample.
+"""Exports for analysts' tools (samskab/analysts/export.py) from the published file of the refreshed sample.
 
 Every table is exported in every format once per module, into a copy of the published file (never the
 published file itself, which is opened read-only only). The copy gets meta.data_dictionary and
@@ -26,8 +26,8 @@ import pyreadstat
 import pytest
 import yaml
 
-from flows.analysts import export
-from flows.analysts.export import FORMATS, Exported, ExportRefused, export_tables, shorten
+from samskab.analysts import export
+from samskab.analysts.export import FORMATS, Exported, ExportRefused, export_tables, shorten
 
 pytestmark = pytest.mark.end_to_end
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.ingest import ingest_landing_zone, landing_inventory
-from flows.pseudonyms import Pseudonymiser
-from flows.raw_store import ensure_raw_schema
-from flows.settings import Settings
-from tests.conftest import ARE207_ANSWER, FOLK1A_ANSWER, make_sample_lake
+from samskab.common.settings import Settings
+from samskab.ingest.deliveries import ingest_landing_zone, landing_inventory
+from samskab.ingest.pseudonyms import Pseudonymiser
+from samskab.ingest.raw_store import ensure_raw_schema
+from tests.lakes import ARE207_ANSWER, FOLK1A_ANSWER, make_sample_lake
 
 ONE_WAVE = ("2016",)  # ingest's mechanics on one survey export (the sample's first wave)
 
@@ -310,7 +310,7 @@ def test_a_survey_export_replaced_by_a_truncated_copy_is_refused_and_its_last_go
 def test_an_unexpected_reader_error_refuses_the_delivery_without_its_text(tmp_path, monkeypatch, caplog):
     """A fault in a reader (here one that quotes the file, as a decoding error does) refuses the delivery;
     neither the reject nor the log carries the exception's text."""
-    from flows.sources import registry
+    from samskab.ingest.sources import registry
 
     settings = sample_settings(tmp_path)
     survey = registry.source_named("survey")

@@ -6,11 +6,11 @@ import ast
 import inspect
 import re
 
-from flows import meta_descriptions
-from flows.meta_descriptions import META_TABLES
+from samskab.publish import meta_descriptions
+from samskab.publish.meta_descriptions import META_TABLES
 
 NAME = re.compile(r"[a-z][a-z0-9_]*")
-# Tables written into `meta` (flows/lineage.py) and the data dictionary with its value labels.
+# Tables written into `meta` (samskab/publish/lineage.py) and the data dictionary with its value labels.
 EXPECTED_TABLES = {
     "runs",
     "input_files",

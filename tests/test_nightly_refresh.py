@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import using_lake
+from tests.lakes import using_lake
 
 pytestmark = pytest.mark.end_to_end
 
@@ -109,7 +109,7 @@ def test_published_file_answers_98_municipalities(refreshed_lake):
 
 
 def test_first_query_printed_for_analysts_runs_on_the_published_file(refreshed_lake):
-    from flows.cli import FIRST_QUERY
+    from samskab.cli import FIRST_QUERY
 
     lake, _, _ = refreshed_lake
     connection = duckdb.connect(str(lake / "published" / "analytics.duckdb"), read_only=True)
@@ -236,7 +236,7 @@ def test_lineage_names_run_code_inputs_counts_and_verdict(refreshed_lake):
 
 
 def test_status_says_when_and_from_what_the_file_was_built(refreshed_lake, capsys):
-    from flows.cli import main
+    from samskab.cli import main
 
     lake, _, report = refreshed_lake
     with using_lake(lake):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flows.progress import Progress
+from samskab.common.progress import Progress
 
 
 class TerminalStream(io.StringIO):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from flows.pseudonyms import DEMO_PSEUDONYM_KEY, MissingPseudonymKey, Pseudonymiser, resolve_pseudonym_key
-from flows.sample.generate import generate_sample
-from flows.settings import Settings
-from tests.conftest import FOLK1A_ANSWER, make_sample_lake
+from samskab.common.settings import Settings
+from samskab.ingest.pseudonyms import DEMO_PSEUDONYM_KEY, MissingPseudonymKey, Pseudonymiser, resolve_pseudonym_key
+from samskab.sample.generate import generate_sample
+from tests.lakes import FOLK1A_ANSWER, make_sample_lake
 
 
 def test_same_person_gets_same_pseudonym_whatever_the_spacing_or_case():

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.locking import RefreshAlreadyRunning, refresh_lock
-from flows.publish import build_candidate, rollback, swap_in
-from flows.settings import Settings
+from samskab.common.settings import Settings
+from samskab.operate.locking import RefreshAlreadyRunning, refresh_lock
+from samskab.publish.swap import build_candidate, rollback, swap_in
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPAT_PYTHON = ROOT / ".venv-duckdb-1.2" / "bin" / "python"
@@ -150,7 +150,7 @@ class Killed(BaseException):
 
 def kill_after(monkeypatch, calls: int) -> None:
     """Let the rollback's first `calls` file-system renames and links happen, then kill it."""
-    import flows.publish as publish
+    import samskab.publish.swap as publish
 
     done = []
 
@@ -195,7 +195,7 @@ def test_an_interrupted_rollback_retried_never_loses_the_newest_snapshot(tmp_pat
 
 
 def test_an_interrupted_publish_leaves_leftovers_the_next_run_removes(tmp_path, monkeypatch):
-    from flows.publish import candidate_path, recover_files
+    from samskab.publish.swap import candidate_path, recover_files
 
     settings = Settings(data_lake=tmp_path)
     publish_version(settings, 1)
@@ -223,7 +223,7 @@ def test_a_rollback_that_changes_nothing_says_so(tmp_path):
 
 
 def test_an_empty_meta_table_keeps_its_text_columns_as_text(tmp_path):
-    from flows.publish import write_meta
+    from samskab.publish.swap import write_meta
 
     path = tmp_path / "candidate.duckdb"
     duckdb.connect(str(path)).close()

@@ -22,11 +22,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from flows.quality import gate
-from flows.quality.stages import validate_stage
-from flows.reference import seed_column
-from flows.sources.statbank import OBSERVATIONS
-from flows.sources.statbank_format import MISSING_MARKERS
+from samskab.common.reference import seed_column
+from samskab.gate import suites as gate
+from samskab.gate.stages import validate_stage
+from samskab.ingest.sources.statbank import OBSERVATIONS
+from samskab.ingest.sources.statbank_format import MISSING_MARKERS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO_ROOT / "dbt_project"
@@ -233,7 +233,7 @@ def all_words(verdicts: list[gate.SuiteVerdict]) -> str:
 
 
 def test_importing_the_gate_does_not_import_great_expectations():
-    code = "import sys, flows.quality.gate; sys.exit('great_expectations' in sys.modules)"
+    code = "import sys, samskab.gate.suites; sys.exit('great_expectations' in sys.modules)"
     completed = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=False)
     assert completed.returncode == 0
 
@@ -692,7 +692,7 @@ def test_gx_results_in_the_gates_result_format_hold_counts_but_no_cell_value():
         municipality_code=[UNKNOWN_MUNICIPALITY, 101, 147],
         status_code=[6203, 1, 2],
     )
-    batch = gate._batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    batch = gate.batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(gate.load_suite("raw_survey_respondents"), result_format=gate.RESULT_FORMAT)
     assert not result.success
     # The expectation configs hold the suite's own value sets; the data-derived part is `result`.

@@ -25,10 +25,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows.ingest import ingest_landing_zone
-from flows.pseudonyms import Pseudonymiser
-from flows.settings import Settings
-from tests.conftest import copy_lake, using_lake
+from samskab.common.settings import Settings
+from samskab.ingest.deliveries import ingest_landing_zone
+from samskab.ingest.pseudonyms import Pseudonymiser
+from tests.lakes import copy_lake, using_lake
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"
 PSEUDONYMISE = Pseudonymiser(b"r" * 32)
@@ -495,7 +495,7 @@ def test_the_whole_corpus_lands_in_one_refresh_beside_the_sample(refreshed_lake,
     """Every corpus file dropped beside the embedded sample: each ends loaded, the unmapped exports leave the
     survey and case marts exactly as they were, the classifications are published, and what needs
     attention (FOLK1A downloads older than the tableinfo the connector landed) is named with the fix."""
-    from flows.cli import EXIT_NEEDS_ATTENTION, main
+    from samskab.cli import EXIT_NEEDS_ATTENTION, main
     from tests.test_nightly_refresh import published_tables
 
     lake = copy_lake(refreshed_lake[0], tmp_path)

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import copy_lake, using_lake
+from tests.lakes import copy_lake, using_lake
 
 pytestmark = pytest.mark.end_to_end
 
@@ -43,9 +43,9 @@ def task_names(flow_run_id) -> set[str]:
 
 
 def test_a_refresh_with_nothing_changed_stops_without_dbt_or_the_gate(refreshed_lake, tmp_path, capsys):
-    from flows import run_journal
-    from flows.cli import main
     from flows.nightly_refresh import UNCHANGED_STATE, nightly_refresh
+    from samskab.cli import main
+    from samskab.operate import run_journal
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
@@ -74,7 +74,7 @@ def test_a_forced_refresh_loads_nothing_again_and_a_rollback_holds_until_the_inp
     nothing moved. Rollback then publishes the previous snapshot, and a refresh with the same inputs keeps
     it (it used to publish the rolled-away data again and overwrite the snapshot); a new file in the
     landing zone ends the hold, saying so."""
-    from flows.cli import EXIT_NEEDS_ATTENTION, describe_status, main
+    from samskab.cli import EXIT_NEEDS_ATTENTION, describe_status, main
 
     # A landing zone with more than the embedded sample needs a real key; set from the start, so the
     # change that ends the hold below is the new file alone.
@@ -123,16 +123,16 @@ def test_a_killed_refresh_is_told_as_such_and_the_next_run_cleans_up_after_it(re
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
-    from flows import run_journal
-    from flows.cli import EXIT_GATE_FAILED, describe_status
     from flows.nightly_refresh import nightly_refresh
+    from samskab.cli import EXIT_GATE_FAILED, describe_status
+    from samskab.operate import run_journal
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
     before = published.read_bytes()
     env = {**os.environ, "SAMSKAB_DATA_LAKE": str(lake), "PREFECT_API_URL": str(PREFECT_API_URL.value())}
     refresh = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "refresh", "--force"],
+        [sys.executable, "-m", "samskab.cli", "refresh", "--force"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -171,8 +171,8 @@ def test_a_killed_refresh_is_told_as_such_and_the_next_run_cleans_up_after_it(re
 def test_a_refresh_refused_for_want_of_a_key_is_a_failed_run_in_status(tmp_path, prefect_server, capsys):
     """Status used to repeat the last PASSED after a refresh refused for a missing key: now the refusal is
     a failed run of its own, with its reason, and its notice."""
-    from flows import run_journal
-    from flows.cli import EXIT_GATE_FAILED, EXIT_NOT_STARTED, describe_status, main
+    from samskab.cli import EXIT_GATE_FAILED, EXIT_NOT_STARTED, describe_status, main
+    from samskab.operate import run_journal
 
     lake = tmp_path / "data_lake"
     (lake / "landing" / "survey").mkdir(parents=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FOLK1A_ANSWER, copy_lake, using_lake, using_setting
+from tests.lakes import FOLK1A_ANSWER, copy_lake, using_lake, using_setting
 from tests.test_nightly_refresh import published_tables
 
 pytestmark = pytest.mark.end_to_end
@@ -103,7 +103,7 @@ def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(refreshed_lak
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.sorting import FlowRunSort
 
-    from flows.cli import main
+    from samskab.cli import main
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
@@ -168,8 +168,8 @@ def test_unreadable_row_is_rejected_with_file_line_and_reason_and_the_rest_is_pu
 
 
 def test_second_refresh_while_one_runs_exits_and_changes_nothing(refreshed_lake, tmp_path, capsys):
-    from flows.cli import main
-    from flows.locking import refresh_lock
+    from samskab.cli import main
+    from samskab.operate.locking import refresh_lock
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
@@ -188,7 +188,7 @@ def test_a_delivery_that_empties_a_mart_fails_the_drift_gate_and_nothing_is_publ
     yesterday and would have none: the blocking drift check discards the candidate, and the published file
     stays byte-identical."""
     from flows.nightly_refresh import nightly_refresh
-    from flows.reference import seed_rows
+    from samskab.common.reference import seed_rows
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
@@ -234,9 +234,9 @@ def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_c
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.sorting import FlowRunSort
 
-    from flows.cli import EXIT_NEEDS_ATTENTION, main
-    from flows.ingest import ingest_landing_zone
-    from flows.pseudonyms import Pseudonymiser
+    from samskab.cli import EXIT_NEEDS_ATTENTION, main
+    from samskab.ingest.deliveries import ingest_landing_zone
+    from samskab.ingest.pseudonyms import Pseudonymiser
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     landing = lake / "landing"

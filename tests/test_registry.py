@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows.quality import gate
-from flows.sources.registry import SOURCES, raw_only_tables, raw_tables
+from samskab.gate import suites as gate
+from samskab.ingest.sources.registry import SOURCES, raw_only_tables, raw_tables
 
 DBT_MODELS = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
 LINEAGE_COLUMNS = ["source_file", "source_row"]

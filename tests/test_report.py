@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.analysts.report import CHARTS, build_report
+from samskab.analysts.report import CHARTS, build_report
 
 pytestmark = pytest.mark.end_to_end
 
@@ -241,7 +241,7 @@ def test_samskab_report_opens_the_published_report_in_the_browser_and_draws_a_sn
     import sys
     from datetime import UTC, datetime
 
-    from flows import snapshots
+    from samskab.publish import snapshots
 
     lake, _, refresh = refreshed_lake
     opened = tmp_path / "opened.txt"
@@ -252,7 +252,7 @@ def test_samskab_report_opens_the_published_report_in_the_browser_and_draws_a_sn
     root = Path(__file__).resolve().parents[1]
 
     def samskab(*args: str) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "flows.cli", "report", *args]
+        command = [sys.executable, "-m", "samskab.cli", "report", *args]
         return subprocess.run(command, capture_output=True, text=True, cwd=root, env=environment, timeout=120)
 
     published = samskab()

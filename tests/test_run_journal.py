@@ -16,11 +16,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import failures, notices, run_journal
-from flows.cli import EXIT_GATE_FAILED, EXIT_PUBLISHED, EXIT_STALE, describe_status
-from flows.fingerprint import HELD, UNCHANGED, decide, fingerprint
-from flows.publish import write_hold
-from flows.settings import Settings
+from samskab.cli import EXIT_GATE_FAILED, EXIT_PUBLISHED, EXIT_STALE, describe_status
+from samskab.common import failures
+from samskab.common.settings import Settings
+from samskab.operate import notices, run_journal
+from samskab.operate.fingerprint import HELD, UNCHANGED, decide, fingerprint
+from samskab.publish.swap import write_hold
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILT = datetime(2026, 11, 26, 2, 45, tzinfo=UTC)
@@ -52,8 +53,8 @@ def run_in_a_process_that_dies(settings: Settings, run_id: str) -> None:
     script = textwrap.dedent(
         f"""
         import os
-        from flows.run_journal import open_run, REFRESH
-        from flows.settings import Settings
+        from samskab.operate.run_journal import open_run, REFRESH
+        from samskab.common.settings import Settings
         open_run(Settings(data_lake={str(settings.data_lake)!r}), {run_id!r}, REFRESH, "killed-run")
         os._exit(0)
         """
@@ -100,8 +101,8 @@ def test_a_run_that_cannot_record_its_end_stays_open_and_one_that_cannot_start_d
     script = textwrap.dedent(
         f"""
         import resource, signal
-        from flows import run_journal
-        from flows.settings import Settings
+        from samskab.operate import run_journal
+        from samskab.common.settings import Settings
         settings = Settings(data_lake={str(tmp_path)!r})
         entry = run_journal.open_run(settings, "r1", run_journal.REFRESH)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -216,10 +217,11 @@ def test_a_full_disk_during_ingest_names_the_real_cause(tmp_path):
         f"""
         import resource, signal
         from pathlib import Path
-        from flows import failures, ingest
-        from flows.pseudonyms import Pseudonymiser
-        from flows.sample.generate import generate_sample
-        from flows.settings import Settings
+        from samskab.common import failures
+        from samskab.ingest import deliveries as ingest
+        from samskab.ingest.pseudonyms import Pseudonymiser
+        from samskab.sample.generate import generate_sample
+        from samskab.common.settings import Settings
         lake = Path({str(tmp_path / "lake")!r})
         generate_sample(lake / "landing")
         settings = Settings(data_lake=lake)
@@ -345,7 +347,7 @@ def test_help_and_status_import_nothing_heavy(tmp_path, argv):
     script = textwrap.dedent(
         f"""
         import sys
-        from flows.cli import main
+        from samskab.cli import main
         try:
             main({argv!r})
         except SystemExit:
@@ -361,11 +363,11 @@ def test_help_and_status_import_nothing_heavy(tmp_path, argv):
 
 
 def test_row_counts_say_the_change_since_the_last_publish():
-    from flows.nightly_refresh import _row_changes
+    from samskab.publish.swap import row_changes
 
-    first = _row_changes({"motives": 252}, None)
+    first = row_changes({"motives": 252}, None)
     assert first == [{"table": "motives", "rows": 252, "rows before": "", "change": "first publish"}]
-    rows = {row["table"]: row for row in _row_changes({"motives": 240, "new_mart": 5}, {"motives": 252, "gone": 9})}
+    rows = {row["table"]: row for row in row_changes({"motives": 240, "new_mart": 5}, {"motives": 252, "gone": 9})}
     assert rows["motives"]["change"] == "-12 (-4.8%)" and rows["motives"]["rows before"] == 252
     assert rows["new_mart"]["change"] == "new table" and rows["gone"]["change"] == "no longer published"
 
@@ -374,10 +376,10 @@ def test_dbt_messages_that_may_quote_data_stay_in_dbts_log():
     """A failing data test's message counts rows and is shown; a database error may quote a cell, and is not."""
     from types import SimpleNamespace
 
-    from flows.transform import _safe_message
+    from samskab.build.dbt import safe_message
 
     counted = SimpleNamespace(message="Got 3 results, configured to fail if != 0")
-    assert _safe_message(counted) == "Got 3 results, configured to fail if != 0"
+    assert safe_message(counted) == "Got 3 results, configured to fail if != 0"
     quoting = SimpleNamespace(message="Conversion Error: Could not convert string 'Jensine Mikkelsen' to INT32")
-    said = _safe_message(quoting)
+    said = safe_message(quoting)
     assert "Jensine" not in said and "dbt_logs/dbt.log" in said

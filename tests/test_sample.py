@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.sample.generate import generate_sample
-from tests.conftest import ARE207_ANSWER, FOLK1A_ANSWER, make_sample_lake
+from samskab.sample.generate import generate_sample
+from tests.lakes import ARE207_ANSWER, FOLK1A_ANSWER, make_sample_lake
 
 
 def _recordings(lake: Path) -> dict[str, bytes]:

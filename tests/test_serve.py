@@ -15,8 +15,8 @@ import httpx
 import pytest
 import yaml
 
-from flows.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
-from tests.conftest import make_sample_lake
+from samskab.operate.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
+from tests.lakes import make_sample_lake
 
 ROOT = Path(__file__).resolve().parents[1]
 UI_ADDRESS = re.compile(r"Prefect server runs at (http://127\.0\.0\.1:\d+)")
@@ -81,7 +81,7 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.prefect_server import refresh_server
+    from samskab.operate.prefect_server import refresh_server
 
     declared = next(
         deployment
@@ -197,7 +197,7 @@ def test_an_announcement_names_a_server_only_while_one_answers(tmp_path):
 def test_a_killed_parent_takes_its_prefect_server_with_it(tmp_path):
     parent_script = (
         "import time\n"
-        "from flows.prefect_server import start_local_server\n"
+        "from samskab.operate.prefect_server import start_local_server\n"
         "server = start_local_server()\n"
         "print(server.pid, server.port, flush=True)\n"
         "time.sleep(600)\n"

@@ -13,11 +13,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows import publish, snapshots
-from flows.settings import Settings
+from samskab.common.settings import Settings
+from samskab.publish import snapshots
+from samskab.publish import swap as publish
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMSKAB = [sys.executable, "-m", "flows.cli"]
+SAMSKAB = [sys.executable, "-m", "samskab.cli"]
 # 02:31 Danish time on 20 and 21 November (UTC+1 in winter).
 FIRST_NIGHT = datetime(2026, 11, 20, 1, 31, 14, tzinfo=UTC)
 SECOND_NIGHT = datetime(2026, 11, 21, 1, 30, 52, tzinfo=UTC)

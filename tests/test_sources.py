@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.pseudonyms import Pseudonymiser
-from flows.sample.generate import generate_sample
-from flows.sources.municipalities import MunicipalityResolver, reference_resolver
-from flows.sources.statbank import read_data_delivery
-from tests.conftest import FOLK1A_ANSWER, make_sample_lake
+from samskab.ingest.pseudonyms import Pseudonymiser
+from samskab.ingest.sources.municipalities import MunicipalityResolver, reference_resolver
+from samskab.ingest.sources.statbank import read_data_delivery
+from samskab.sample.generate import generate_sample
+from tests.lakes import FOLK1A_ANSWER, make_sample_lake
 
 PSEUDONYMISE = Pseudonymiser(b"t" * 32)
 

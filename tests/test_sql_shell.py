@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flows.settings import Settings
+from samskab.common.settings import Settings
 from tests.test_snapshots import FIRST_NIGHT, ROOT, SAMSKAB, publish_version, samskab
 
 RUN_ID = "1a1a1a1a-0000-4000-8000-000000000001"

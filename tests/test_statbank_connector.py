@@ -1,6 +1,6 @@
 """The Statbank API connector against a real loopback replay server, with recordings written per test.
 
-Every test speaks HTTP to `flows/sample/statbank_replay.py` on 127.0.0.1 and checks what really
+Every test speaks HTTP to `samskab/ingest/statbank_replay.py` on 127.0.0.1 and checks what really
 happened: the files under the landing zone, their bytes against the recorded bodies, the request
 records, and how many requests the server received.
 """
@@ -17,10 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flows import reference
-from flows.sample.statbank_replay import NO_RECORDING, ReplayServer, record_interaction
-from flows.settings import Settings
-from flows.statbank_api import (
+from samskab.common import reference
+from samskab.common.settings import Settings
+from samskab.ingest.statbank_api import (
     BULK,
     FAILED,
     LANDED,
@@ -33,6 +32,7 @@ from flows.statbank_api import (
     fetch_table,
     total_value,
 )
+from samskab.ingest.statbank_replay import NO_RECORDING, ReplayServer, record_interaction
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats" / "statbank"
 NIGHT_1 = datetime(2026, 11, 26, 3, 15, 2, tzinfo=UTC)
@@ -713,8 +713,8 @@ def test_an_interrupted_download_leaves_no_file_under_a_final_name(tmp_path, cli
 
 
 def test_registry_fetch_by_hand_lands_then_says_unchanged_and_names_what_failed(tmp_path, capsys):
-    from flows.cli import main
-    from tests.conftest import make_sample_lake, using_lake, using_setting
+    from samskab.cli import main
+    from tests.lakes import make_sample_lake, using_lake, using_setting
 
     lake, _ = make_sample_lake(tmp_path, waves=("2016",), fetch_registry=False)
     with using_lake(lake):

@@ -10,19 +10,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.ingest import ingest_landing_zone
-from flows.pseudonyms import Pseudonymiser
-from flows.reference import seed_rows
-from flows.sample.statbank_recordings import are207_tableinfo, folk1a_tableinfo
-from flows.settings import Settings
-from flows.sources.common import LandingFileError, RowError
-from flows.sources.statbank_format import (
+from samskab.common.reference import seed_rows
+from samskab.common.settings import Settings
+from samskab.ingest.deliveries import ingest_landing_zone
+from samskab.ingest.pseudonyms import Pseudonymiser
+from samskab.ingest.sources.common import LandingFileError, RowError
+from samskab.ingest.sources.statbank_format import (
     read_figure,
     read_period,
     read_statbank_csv,
     read_statbank_json_stat,
     read_tableinfo,
 )
+from samskab.sample.statbank_recordings import are207_tableinfo, folk1a_tableinfo
 
 FORMATS = Path(__file__).parent / "fixtures" / "formats" / "statbank"
 PSEUDONYMISE = Pseudonymiser(b"s" * 32)

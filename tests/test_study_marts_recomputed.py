@@ -2,7 +2,7 @@
 
 This is an independent second implementation of the documented survey rules. It reads only
 - the SurveyXact exports as delivered (`landing/survey/<export>/dataset.csv`), never the warehouse,
-- the reference seeds (`dbt_project/seeds/*.csv`, through `flows.reference.seed_rows`),
+- the reference seeds (`dbt_project/seeds/*.csv`, through `samskab.common.reference.seed_rows`),
 and rebuilds, weighted and unweighted, what the published marts hold: response rates
 (`survey_coverage`), the resubmission rule (`survey_resubmissions`), non-response weights
 (`survey_weights`), every concept mart (shares per wave, sector area, item and answer category), the
@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.reference import seed_rows
+from samskab.common.reference import seed_rows
 
 HEAD = ["wave_id", "municipality_code", "sector_area_code"]
 MIN_CELL_RESPONDING = 3

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from flows.settings import REPO_ROOT
-from tests.conftest import make_sample_lake, using_lake, using_setting
+from samskab.common.settings import REPO_ROOT
+from tests.lakes import make_sample_lake, using_lake, using_setting
 
 CONCEPT_MARTS = ["collaboration_focus", "partner_collaboration", "motives", "collaboration_phases", "barriers"]
 
@@ -119,8 +119,8 @@ def test_a_new_wave_dropped_under_the_first_waves_pattern_is_held_back_and_the_f
     """A second wave delivered as survey/samskabelse_2021 matches the 2016 entry's pattern samskabelse_*.
     It once replaced the 2016 answers in the published figures through the resubmission rule; now it is
     held back, named as needing attention, and every figure of 2016 stays as it was."""
-    from flows.cli import EXIT_NEEDS_ATTENTION, main
-    from tests.conftest import copy_lake
+    from samskab.cli import EXIT_NEEDS_ATTENTION, main
+    from tests.lakes import copy_lake
     from tests.test_refresh_gate import rewrite_dataset
 
     monkeypatch.setenv("SAMSKAB_PSEUDONYM_KEY", "a-test-key-that-is-not-in-any-log-0123456789")

@@ -11,13 +11,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flows.landing import Delivery, Inventory
-from flows.pseudonyms import Pseudonymiser
-from flows.sample.generate import generate_sample
-from flows.sample.survey_shapes import SHAPES
-from flows.settings import get_settings, reset_settings
-from flows.sources.common import LandingFileError
-from flows.sources.survey import discover, read
+from samskab.common.settings import get_settings, reset_settings
+from samskab.ingest.landing import Delivery, Inventory
+from samskab.ingest.pseudonyms import Pseudonymiser
+from samskab.ingest.sources.common import LandingFileError
+from samskab.ingest.sources.survey import discover, read
+from samskab.sample.generate import generate_sample
+from samskab.sample.survey_shapes import SHAPES
 
 FORMATS = Path(__file__).resolve().parent / "fixtures" / "formats"
 PSEUDONYMISE = Pseudonymiser(b"s" * 32)

@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.ingest import ingest_landing_zone
-from flows.pseudonyms import Pseudonymiser
-from flows.settings import Settings
-from tests.conftest import make_sample_lake, using_setting
+from samskab.common.settings import Settings
+from samskab.ingest.deliveries import ingest_landing_zone
+from samskab.ingest.pseudonyms import Pseudonymiser
+from tests.lakes import make_sample_lake, using_setting
 
 PSEUDONYMISE = Pseudonymiser(b"w" * 32)
 

@@ -1,0 +1,85 @@
+"""Which file an analyst's command reads: the published file, or the snapshot published on a given day.
+
+Every output of `samskab sql`, `samskab export` and `samskab report` names its source (the run that built
+the file, when, and which snapshot it is), so a figure can be traced and reproduced later. Files are
+always opened read-only: an analyst's command never takes DuckDB's write lock, so it never blocks a
+refresh, and a refresh never blocks it (the refresh renames a new file in; an open reader keeps its own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from samskab.common.settings import Settings
+from samskab.publish import snapshots
+
+
+class SourceMissing(LookupError):
+    """Nothing to read; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    run_id: str | None
+    built_at: str | None  # "2026-11-20 01:31 UTC", from the file's meta.runs
+    snapshot: snapshots.Snapshot | None
+    as_of: date | None = None
+
+    def describe(self) -> str:
+        """One line naming the file: e.g. "snapshot of 2026-11-20 02:31 (Danish time): run 52bad03e-..., built
+        2026-11-20 01:31 UTC"."""
+        run = f"run {self.run_id}, built {self.built_at}" if self.run_id else "a file that names no run"
+        if self.as_of is not None:
+            return f"{self.snapshot.label}, as of {self.as_of:%Y-%m-%d}: {run}"
+        kept = f" (kept as the {self.snapshot.label})" if self.snapshot else ""
+        return f"the published file: {run}{kept}"
+
+
+def _run_of(path: Path) -> tuple[str | None, str | None]:
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = connection.execute("select run_id, strftime(finished_at, '%Y-%m-%d %H:%M') from meta.runs").fetchall()
+    except duckdb.Error:
+        return None, None
+    finally:
+        connection.close()
+    return (str(rows[0][0]), f"{rows[0][1]} UTC") if rows else (None, None)
+
+
+def resolve(settings: Settings, as_of: date | None = None) -> Source:
+    """The published file, or with `as_of` the snapshot analysts read at the end of that day (Danish time)."""
+    if as_of is not None:
+        try:
+            snapshot = snapshots.as_of(settings, as_of)
+        except snapshots.NoSnapshot as missing:
+            raise SourceMissing(str(missing)) from None
+        run_id, built_at = _run_of(snapshot.path)
+        return Source(snapshot.path, run_id, built_at, snapshot, as_of)
+    path = settings.published_path
+    if not path.is_file():
+        raise SourceMissing("Nothing is published yet: run `samskab refresh` (or `make demo` for the sample) first.")
+    run_id, built_at = _run_of(path)
+    return Source(path, run_id, built_at, snapshots.for_run(settings, run_id) if run_id else None)
+
+
+def connect(source: Source, sandboxed: bool = True) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the source. Sandboxed (the SQL shell), it also cannot attach other files
+    or write any file, and the analyst cannot switch that off; exports need file access to write."""
+    connection = duckdb.connect(str(source.path), read_only=True)
+    if sandboxed:
+        connection.execute("set enable_external_access = false")
+        connection.execute("set lock_configuration = true")
+    return connection
+
+
+def parse_day(text: str) -> date:
+    """A day given on the command line (2026-11-20); a ValueError that says the form otherwise."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--as-of takes a day as YYYY-MM-DD (for example 2026-11-20), not '{text}'.") from None

@@ -1,0 +1,228 @@
+"""Raw -> marts: one in-process `dbt build` of the dbt project (models, seeds and dbt tests together).
+
+dbt is invoked once per run, in this process, through dbt's own runner; its per-node results are turned
+into words for the run's log and into one row per node for a table artifact. dbt-duckdb keeps the
+warehouse open for the life of the process, so the connection is closed here before publish opens the
+file again.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from samskab.common.settings import Settings
+
+BLOCKING = "blocking"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class DbtNode:
+    """One node dbt ran (or skipped), in names and numbers only.
+
+    dbt's message for a node is left out on purpose: for a failing data test it only counts rows ("Got 3
+    results, configured to fail if != 0"), but for a failing unit test it is a diff of rows and for a node
+    that errored it is the database's error text, which may quote a value.
+    """
+
+    name: str
+    resource_type: str  # seed, model, test, unit_test (snapshot, ... if the project grows them)
+    status: str  # as dbt says it: success, error, skipped for models and seeds; pass, warn, fail, error for tests
+    seconds: float  # dbt's execution time, rounded to 0.01 s
+    severity: str  # blocking, or warning for a test configured `severity: warn`
+    relation: str  # schema.alias of a model or seed; empty for tests
+    failures: int | None  # failing rows dbt counted for a data test (1 for a failed unit test); None if none ran
+
+
+@dataclass
+class DbtOutcome:
+    """The verdict of one `dbt build`: which nodes ran, and in words what failed."""
+
+    success: bool
+    seconds: float
+    n_models: int = 0
+    n_tests_passed: int = 0
+    n_skipped: int = 0
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    nodes: list[DbtNode] = field(default_factory=list)
+
+    def node_rows(self) -> list[dict[str, str | int | float]]:
+        """One row per node for `prefect.artifacts.create_table_artifact`: names, statuses and counts,
+        never a value from the data (an unknown failure count is an empty cell)."""
+        return [
+            {
+                "name": node.name,
+                "resource_type": node.resource_type,
+                "status": node.status,
+                "seconds": node.seconds,
+                "severity": node.severity,
+                "relation": node.relation,
+                "failures": "" if node.failures is None else node.failures,
+            }
+            for node in self.nodes
+        ]
+
+    def describe(self) -> str:
+        text = (
+            f"dbt build {'passed' if self.success else 'FAILED'} in {self.seconds:.1f} s: "
+            f"{self.n_models} models and seeds built, {self.n_tests_passed} dbt tests passed"
+        )
+        if self.failures:
+            text += f", {len(self.failures)} failed: " + "; ".join(self.failures)
+        if self.n_skipped:
+            text += f"; {self.n_skipped} nodes skipped because something they depend on failed"
+        return text
+
+
+def close_dbt_duckdb_connection() -> None:
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
+def release_dbt_log_file() -> None:
+    """Close dbt's log file handlers: dbt replaces them on the next run without closing them."""
+    from dbt_common.events.event_manager_client import cleanup_event_logger, get_event_manager
+
+    for dbt_logger in get_event_manager().loggers:
+        python_logger = getattr(dbt_logger, "_python_logger", None)
+        for handler in list(python_logger.handlers if python_logger else []):
+            if isinstance(handler, logging.FileHandler):
+                handler.close()
+                python_logger.removeHandler(handler)
+    cleanup_event_logger()
+
+
+class _NodeProgress:
+    """dbt's events as progress (samskab/common/progress.py): its start lines give the number of nodes, and each
+    finished node is a step."""
+
+    def __init__(self, log: Callable[[str], None] | None) -> None:
+        self.log = log
+        self.progress = None
+        # dbt calls back from its worker threads, which do not carry this thread's context (Prefect's
+        # run logger and API address live in context variables; without them a log line would start a
+        # temporary Prefect server). Run each callback in a copy of this context, one at a time.
+        self.context = contextvars.copy_context()
+        self.lock = threading.Lock()
+
+    def __call__(self, event) -> None:
+        with self.lock:
+            self.context.run(self._on_event, event)
+
+    def _on_event(self, event) -> None:
+        name = event.info.name
+        if name == "LogStartLine" and self.progress is None and event.data.total:
+            from samskab.common.progress import Progress
+
+            self.progress = Progress("dbt build", int(event.data.total), "nodes", log=self.log)
+        elif name == "NodeFinished" and self.progress is not None:
+            self.progress.advance()
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress.finish()
+
+
+def build_marts(settings: Settings, progress_log: Callable[[str], None] | None = None) -> DbtOutcome:
+    """Run `dbt build` against the warehouse; returns the outcome, never raises on test failures.
+    Progress per node goes to the terminal, or as a few lines to `progress_log` (samskab/common/progress.py)."""
+    os.environ["SAMSKAB_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    from dbt.cli.main import dbtRunner
+
+    project = str(settings.dbt_project_dir)
+    started = time.perf_counter()
+    progress = _NodeProgress(progress_log)
+    try:
+        result = dbtRunner(callbacks=[progress]).invoke(
+            [
+                "build",
+                "--project-dir",
+                project,
+                "--profiles-dir",
+                project,
+                "--target-path",
+                str(settings.dbt_target_dir),
+                "--log-path",
+                str(settings.data_lake / "warehouse" / "dbt_logs"),
+                "--no-use-colors",
+                "--quiet",
+            ]
+        )
+    finally:
+        progress.finish()
+        close_dbt_duckdb_connection()
+        release_dbt_log_file()
+    outcome = DbtOutcome(success=bool(result.success), seconds=time.perf_counter() - started)
+    if result.exception is not None:
+        outcome.success = False
+        outcome.failures.append(f"dbt could not run: {result.exception}")
+        return outcome
+    for node_result in result.result or []:
+        node = node_result.node
+        status = str(node_result.status)
+        outcome.nodes.append(_node_of(node_result))
+        said = safe_message(node_result)
+        if status == "skipped":
+            outcome.n_skipped += 1
+        elif node.resource_type in ("model", "seed"):
+            if status == "success":
+                outcome.n_models += 1
+            else:
+                outcome.failures.append(f"{node.resource_type} {node.name} {status}: {said}")
+        elif node.resource_type in ("test", "unit_test"):
+            if status == "pass":
+                outcome.n_tests_passed += 1
+            elif status == "warn":
+                outcome.warnings.append(f"dbt test {node.name} warned: {said}")
+            else:
+                outcome.failures.append(f"dbt test {node.name} {status}: {said}")
+    outcome.success = outcome.success and not outcome.failures
+    return outcome
+
+
+# dbt's own wording for a data test, which counts rows and quotes none.
+_COUNTING_MESSAGE = re.compile(r"^Got \d+ results?, configured to (fail|warn) if [^\n]{1,40}$")
+
+
+def safe_message(node_result) -> str:
+    """dbt's message when it only counts rows; otherwise (a database error, a unit test's diff of rows),
+    where to read it: those texts may quote a value, so they stay in dbt's log beside the warehouse."""
+    message = str(node_result.message or "")
+    if _COUNTING_MESSAGE.match(message):
+        return message
+    return (
+        "dbt's message is kept in data_lake/warehouse/dbt_logs/dbt.log (it may quote the data, so it is not shown here)"
+    )
+
+
+def _node_of(node_result) -> DbtNode:
+    node = node_result.node
+    resource_type = str(node.resource_type)
+    is_test = resource_type in ("test", "unit_test")
+    severity = str(getattr(node.config, "severity", None) or "error").lower()
+    relation = ""
+    if not is_test and getattr(node, "schema", None):
+        relation = f"{node.schema}.{getattr(node, 'alias', None) or node.name}"
+    failures = getattr(node_result, "failures", None)
+    return DbtNode(
+        name=node.name,
+        resource_type=resource_type,
+        status=str(node_result.status),
+        seconds=round(float(node_result.execution_time or 0.0), 2),
+        severity=WARNING if is_test and severity == "warn" else BLOCKING,
+        relation=relation,
+        failures=int(failures) if is_test and failures is not None else None,
+    )

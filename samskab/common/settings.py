@@ -1,0 +1,217 @@
+"""One typed settings object for the platform, read once through `get_settings()`.
+
+Every path the platform touches is computed here, so a reader of any other module knows where the
+data lake lives without chasing environment variables. Settings come from `SAMSKAB_*` environment
+variables, then a `.env` file in the working directory, then the defaults below.
+
+Plain Python on purpose: `samskab status` and `samskab --help` read the settings, and must answer in
+well under a second, so nothing heavy (pydantic-settings alone takes most of a second) is imported here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV_PREFIX = "SAMSKAB_"
+
+
+class Secret:
+    """A value that never shows itself in a repr, a log line or a traceback."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class SettingsError(ValueError):
+    """A setting that does not read as its kind; names the variable, never a secret's value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The platform's settings. `Settings(data_lake=...)` takes the rest from the environment."""
+
+    data_lake: Path = REPO_ROOT / "data_lake"
+    dbt_project_dir: Path = REPO_ROOT / "dbt_project"
+    # The HMAC key for pseudonyms: from the environment or .env, never from the repository.
+    pseudonym_key: Secret | None = None
+    # A share that moves more than this between two publishes warns (samskab/gate/drift.py).
+    drift_threshold: float = 0.10
+    # Statistics Denmark's Statbank API: "recorded" replays the responses recorded beside the lake
+    # (data_lake/recorded_api/statbank, served on 127.0.0.1), so no run needs the network; a URL such as
+    # https://api.statbank.dk/v1/ asks the live API.
+    statbank_api: str = "recorded"
+    statbank_timeout_seconds: float = 30.0
+    # Attempts per request on network errors and 5xx answers, with backoff doubling from this many seconds.
+    statbank_attempts: int = 4
+    statbank_backoff_seconds: float = 2.0
+    # `samskab status` warns when the last successful publish is older than this.
+    freshness_hours: float = 26.0
+    # Where a failed run's notice goes: Apprise URLs separated by spaces or commas (mailto://, a chat
+    # webhook, ...). Empty: appended to data_lake/notices.log (see samskab/operate/notices.py).
+    notify_urls: str = ""
+    # Every publish keeps a dated, read-only snapshot of the file (published/snapshots/); snapshots older
+    # than this many nights are removed when a new one is kept (the newest is always kept).
+    snapshot_retention_days: int = 60
+    # A delivery that loaded, but whose rejected rows and cells are more than this share of what it
+    # loaded, needs attention like a refused file (exit code 4, `samskab status`, a notice) until it is
+    # corrected or withdrawn. Every rejected row is listed in meta.rejected_rows whatever the share.
+    attention_rejected_share: float = 0.02
+
+    @classmethod
+    def from_environment(cls, _env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+        """Each setting from `overrides`, else `SAMSKAB_<NAME>` in the environment, else `.env`, else its default."""
+        from_file = _read_env_file(Path(_env_file)) if _env_file else {}
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            variable = ENV_PREFIX + spec.name.upper()
+            if spec.name in overrides:
+                raw = overrides[spec.name]
+            elif variable in os.environ:
+                raw = os.environ[variable]
+            elif variable in from_file:
+                raw = from_file[variable]
+            else:
+                continue
+            values[spec.name] = raw
+        unknown = set(overrides) - {spec.name for spec in fields(cls)}
+        if unknown:
+            raise TypeError(f"Unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            object.__setattr__(self, spec.name, _coerce(spec.name, spec.default, getattr(self, spec.name)))
+
+    def replace(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_lake / "landing"
+
+    @property
+    def statbank_recordings_dir(self) -> Path:
+        """Recorded Statbank API answers that stand for the API when `statbank_api` is "recorded"."""
+        return self.data_lake / "recorded_api" / "statbank"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_lake / "warehouse" / "warehouse.duckdb"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's artifacts of the last build (manifest.json holds every model's and column's description)."""
+        return self.data_lake / "warehouse" / "dbt_target"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_lake / "published"
+
+    @property
+    def published_path(self) -> Path:
+        return self.published_dir / "analytics.duckdb"
+
+    @property
+    def previous_path(self) -> Path:
+        return self.published_dir / "analytics.previous.duckdb"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        """Every published file, dated and read-only, for `--as-of` (samskab/publish/snapshots.py)."""
+        return self.published_dir / "snapshots"
+
+    @property
+    def docs_dir(self) -> Path:
+        """dbt's docs and Great Expectations' Data Docs of the published file, rebuilt on every publish."""
+        return self.published_dir / "docs"
+
+    @property
+    def runs_dir(self) -> Path:
+        """The run journal: one record per refresh or rollback, opened before it starts
+        (samskab/operate/run_journal.py)."""
+        return self.data_lake / "runs"
+
+    @property
+    def rollback_hold_path(self) -> Path:
+        """Present while a rollback holds: the refresh does not publish the same inputs again."""
+        return self.published_dir / "rollback_hold.json"
+
+    @property
+    def notices_path(self) -> Path:
+        return self.data_lake / "notices.log"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_lake / ".refresh.lock"
+
+
+def _coerce(name: str, default: Any, raw: Any) -> Any:
+    """A setting's value as its kind (the kind of its default; the key is a Secret)."""
+    if name == "pseudonym_key":
+        if raw is None or isinstance(raw, Secret):
+            return raw
+        return Secret(str(raw)) if str(raw) else None
+    if raw is None or isinstance(raw, type(default)) or default is None:
+        return raw
+    kind = type(default)
+    if isinstance(default, Path):
+        return Path(raw).expanduser()
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"The setting {ENV_PREFIX}{name.upper()} must be a {kind.__name__}; correct it in the environment "
+            "or in .env"
+        ) from None
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    """`NAME=value` lines of a .env file (comments and blank lines skipped, quotes taken off)."""
+    if not path.is_file():
+        return {}
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, value = line.split("=", 1)
+        name, value = name.strip().removeprefix("export ").strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_environment()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests point the platform at a temporary data lake)."""
+    get_settings.cache_clear()
+
+
+def quiet_third_party_telemetry() -> None:
+    """Switch off usage reporting of the stack before any of it is imported."""
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -1,0 +1,243 @@
+"""Landing -> raw: what is in the landing zone, each delivery read by its source's reader, the raw layer
+brought in line with it.
+
+Every file in the landing zone ends in one state, and the researcher is told which: loaded (or
+unchanged since it was loaded), refused with its reason (the rows of its last good version stay), not
+recognised, withdrawn, or ignored (operating-system clutter). Plain functions, so the flow's tasks stay
+thin and the same steps can be run and tested without Prefect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from samskab.common.hashing import sha256_of
+from samskab.common.reference import seeds_digest
+from samskab.common.settings import Settings
+from samskab.ingest.landing import (
+    NEEDS_ATTENTION,
+    REFUSED,
+    UNCHANGED,
+    WITHDRAWN,
+    Delivery,
+    Finding,
+    Inventory,
+    relative_to_landing,
+    take_inventory,
+)
+from samskab.ingest.raw_store import (
+    CURRENT,
+    RULES_CHANGED,
+    LoadSummary,
+    Rejection,
+    Withdrawal,
+    current_files,
+    delivery_state,
+    ensure_raw_schema,
+    heavy_rejections,
+    load_batch,
+    record_refusal,
+    withdraw,
+)
+from samskab.ingest.sources.common import LandingFileError, Pseudonymise, Reject, Source
+from samskab.ingest.sources.recognise import belongs_in
+from samskab.ingest.sources.registry import SOURCES, source_named
+
+log = logging.getLogger(__name__)
+
+
+def open_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(settings.warehouse_path))
+
+
+def prepare_raw_layer(settings: Settings) -> bool:
+    """Create the raw layer the sources declare; True when an older layout was dropped (all is read again)."""
+    connection = open_warehouse(settings)
+    try:
+        return ensure_raw_schema(connection)
+    finally:
+        connection.close()
+
+
+def landing_inventory(settings: Settings) -> Inventory:
+    """Every delivery of every registered source in the landing zone, and every file that is none."""
+    folders = {source.folder: (source.name, source.discover) for source in SOURCES}
+    return take_inventory(settings.landing_dir, folders, belongs_in)
+
+
+def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudonymise: Pseudonymise) -> LoadSummary:
+    """Read one delivery with its source's reader and load it; a delivery that cannot be read is refused
+    (recorded with its reason) and the rows of its last good version stay. Never raises for bad input."""
+    landing = settings.landing_dir
+    relative = {path: relative_to_landing(path, landing) for path in delivery.files}
+    hashes = {relative[path]: sha256_of(path) for path in delivery.files if path.is_file()}
+    reading_rules = reading_rules_of(source_named(delivery.source), landing)
+    connection = open_warehouse(settings)
+    try:
+        state = delivery_state(connection, hashes, reading_rules) if len(hashes) == len(delivery.files) else None
+        if state == CURRENT:
+            return LoadSummary(delivery.source, delivery.name, UNCHANGED, files=list(hashes))
+        try:
+            batch = source_named(delivery.source).read(delivery, pseudonymise)
+        except LandingFileError as error:
+            reject = Reject(delivery.source, str(error.file), error.row, None, error.reason, error.sheet)
+        except Exception as error:  # a fault of the reader: refuse the delivery, never stop the run
+            reject = Reject(delivery.source, delivery.name, None, None, _unexpected(error))
+            log.error("Reading %s failed in the platform's code:\n%s", delivery.name, _code_location(error))
+        else:
+            if state == RULES_CHANGED:
+                source = source_named(delivery.source)
+                seeds = ", ".join(f"{name}.csv" for name in source.reading_seeds)
+                what = "a reference seed or a tableinfo answer" if source.reading_files else "a reference seed"
+                also = ", or a table's .tableinfo.json in the landing zone" if source.reading_files else ""
+                batch.notes.insert(
+                    0,
+                    f"{delivery.name} was read again, unchanged: {what} its reader uses changed "
+                    f"since it was loaded (one of {seeds} in dbt_project/seeds{also})",
+                )
+            return load_batch(connection, batch, run_id, landing, delivery.name, hashes, reading_rules)
+        described = record_refusal(connection, run_id, delivery.name, list(relative.values()), reject, landing)
+        return LoadSummary(
+            delivery.source,
+            delivery.name,
+            REFUSED,
+            files=list(relative.values()),
+            n_rejected=1,
+            rejects=[described],
+            reason=described,
+        )
+    finally:
+        connection.close()
+
+
+def reading_rules_of(source: Source, landing_dir: Path) -> str:
+    """A digest of what a source's reader reads beside a delivery: its seeds and its reading files."""
+    digest = seeds_digest(source.reading_seeds)
+    if source.reading_files is None:
+        return digest
+    files = [
+        f"{relative_to_landing(path, landing_dir)}={sha256_of(path)}" for path in source.reading_files(landing_dir)
+    ]
+    return hashlib.sha256("\n".join([digest, *files]).encode("utf-8")).hexdigest()
+
+
+def _unexpected(error: Exception) -> str:
+    # The exception's own text is left out on purpose: it may quote the file's content.
+    return (
+        f"could not be read: the reader stopped with {type(error).__name__}. This is a fault in the platform, "
+        "not necessarily in the file; the log names the place in the code. Please report it"
+    )
+
+
+def _code_location(error: Exception) -> str:
+    """Where in the code an error happened: file, line and function of each frame, never the message."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return "\n".join(f"  {Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in frames)
+
+
+def withdraw_removed(
+    settings: Settings, run_id: str, inventory: Inventory, loads: list[LoadSummary]
+) -> list[Withdrawal]:
+    """Remove from raw the rows of files that left the landing zone (deleted, or moved to withdrawn/).
+
+    A file that is gone but whose delivery was refused this run stays: the last good version holds."""
+    present = {
+        inventory.relative(path) for delivery in inventory.deliveries for path in delivery.files if path.is_file()
+    }
+    refused = {load.delivery for load in loads if load.state == REFUSED}
+    connection = open_warehouse(settings)
+    try:
+        gone = [
+            (source, delivery, file)
+            for source, delivery, file in current_files(connection)
+            if file not in present and delivery not in refused
+        ]
+        return withdraw(connection, run_id, gone) if gone else []
+    finally:
+        connection.close()
+
+
+@dataclass
+class Review:
+    """What a look over the whole raw layer after ingest found needing attention."""
+
+    rejections: list[Rejection] = field(default_factory=list)
+    holds: list = field(default_factory=list)  # deliveries a source held back, each with describe()
+
+
+def review_raw_layer(settings: Settings) -> Review:
+    """After every delivery is in: each source's check across its deliveries (such as the survey exports
+    that claim one wave), and the deliveries, loaded this run or before, that rejected more of their rows
+    and cells than `settings.attention_rejected_share`. What it finds needs attention until put right."""
+    connection = open_warehouse(settings)
+    try:
+        holds = [hold for source in SOURCES if source.review for hold in source.review(connection)]
+        return Review(heavy_rejections(connection, settings.attention_rejected_share), holds)
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """What became of one landing file in a run (published in meta.landing_files)."""
+
+    file: str
+    source: str | None
+    delivery: str | None
+    state: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What ingest found in the landing zone and did with it."""
+
+    loads: list[LoadSummary] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    withdrawals: list[Withdrawal] = field(default_factory=list)
+    raw_layer_rebuilt: bool = False
+    review: Review = field(default_factory=lambda: Review())
+
+    def landing_files(self) -> list[LandingFile]:
+        rows = []
+        for load in self.loads:
+            for file in load.files:
+                reason = load.reason if load.state == REFUSED else ""
+                rows.append(LandingFile(file, load.source, load.delivery, load.state, reason))
+        rows += [
+            LandingFile(finding.path, finding.source, None, finding.state, finding.reason) for finding in self.findings
+        ]
+        rows += [
+            LandingFile(w.file, w.source, w.delivery, WITHDRAWN, "no longer in the landing zone; its rows were removed")
+            for w in self.withdrawals
+        ]
+        return sorted(rows, key=lambda row: row.file)
+
+    def needing_attention(self) -> list[str]:
+        """One line per refused delivery, per refused or unrecognised file, and per delivery that rejected
+        more than the limit of its rows, and per delivery a source held back, for the researcher."""
+        lines = [f"REFUSED {load.reason}" for load in self.loads if load.state == REFUSED]
+        lines += [
+            f"{finding.state.upper()} {finding.path}: {finding.reason}"
+            for finding in self.findings
+            if finding.state in NEEDS_ATTENTION
+        ]
+        lines += [hold.describe() for hold in self.review.holds]
+        lines += [f"REJECTED ROWS {rejection.describe()}" for rejection in self.review.rejections]
+        return lines
+
+
+def ingest_landing_zone(settings: Settings, run_id: str, pseudonymise: Pseudonymise) -> IngestReport:
+    """Everything ingest does in a run, in order, without Prefect (the flow runs the same steps as tasks)."""
+    rebuilt = prepare_raw_layer(settings)
+    inventory = landing_inventory(settings)
+    loads = [ingest_delivery(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
+    withdrawals = withdraw_removed(settings, run_id, inventory, loads)
+    return IngestReport(loads, inventory.findings, withdrawals, rebuilt, review_raw_layer(settings))

@@ -1,0 +1,305 @@
+"""`samskab serve`: the Prefect UI and the nightly schedule, kept running by the platform itself.
+
+Starts the platform's own Prefect server on loopback, registers the `nightly-refresh` deployment exactly
+as prefect.yaml declares it (name, description, tags, schedules, concurrency), and runs its schedule in
+this process: each run, scheduled or started from the UI, executes as a child process here. Ctrl-C (or
+SIGTERM) stops the schedule and the server and leaves nothing running.
+
+Prefect is imported inside the functions that need it, so `samskab --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from samskab.operate.prefect_server import (
+    LocalServer,
+    ServerDidNotStart,
+    announce,
+    port_is_free,
+    running_server_url,
+    send_queued_logs_and_events,
+    start_local_server,
+    withdraw_announcement,
+)
+
+DEFAULT_PORT = 4200
+DEPLOYMENT_NAME = "nightly-refresh"
+# How often the runner asks the server for runs that are due. Prefect's default (10 s) makes a run
+# started from the UI or `samskab refresh` wait for no reason; a question every 2 s costs nothing here.
+POLL_SECONDS = 2
+EXIT_STOPPED, EXIT_COULD_NOT_START = 0, 3
+
+WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WEEKDAY_NAMES = {name[:3].lower(): number for number, name in enumerate(WEEKDAYS[:7])}
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of `samskab serve`, for whichever parser holds the command."""
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help=f"the loopback port of the Prefect server and its UI (default {DEFAULT_PORT})",
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from samskab.common.settings import REPO_ROOT, get_settings
+
+    return serve(args.port, get_settings().data_lake, REPO_ROOT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m samskab.operate.serve [--port N]`: the same command without the rest of the CLI."""
+    from samskab.common.settings import quiet_third_party_telemetry
+
+    quiet_third_party_telemetry()
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    parser = argparse.ArgumentParser(
+        prog="samskab serve", description="Run the Prefect UI and the nightly refresh's schedule until Ctrl-C."
+    )
+    add_serve_arguments(parser)
+    return cmd_serve(parser.parse_args(argv))
+
+
+def serve(port: int | None, lake_dir: Path, repo_root: Path) -> int:
+    """Run the server and the nightly schedule until Ctrl-C or SIGTERM; returns the exit code.
+
+    0 when stopped on request; 3 when it could not start (the port is taken, this lake already has a
+    server, prefect.yaml lacks the deployment, or the server did not come up), with the reason printed.
+    """
+    port = DEFAULT_PORT if port is None else port
+    announced = running_server_url(lake_dir)
+    if announced is not None:
+        _say(
+            f"`samskab serve` already runs for this data lake: its UI is at {announced.removesuffix('/api')}.\n"
+            "Use that one, or stop it (Ctrl-C in its terminal) before starting another."
+        )
+        return EXIT_COULD_NOT_START
+    if not port_is_free(port):
+        _say(
+            f"Port {port} on this machine is already in use (another `samskab serve`, a Prefect server or another "
+            f"program). Stop that program, or choose another port: samskab serve --port {_suggest_port(port)}"
+        )
+        return EXIT_COULD_NOT_START
+    try:
+        declared = read_deployment(repo_root / "prefect.yaml", DEPLOYMENT_NAME)
+    except (OSError, LookupError, ValueError) as error:
+        _say(f"Could not read the {DEPLOYMENT_NAME} deployment from prefect.yaml: {error}")
+        return EXIT_COULD_NOT_START
+
+    _say(f"Starting the platform's Prefect server on port {port} (this takes about half a minute) ...")
+    previous_handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # Ctrl-C stops the command even when whoever started it asked this process to ignore SIGINT
+    # (as a shell does for a command started with `&`).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    server: LocalServer | None = None
+    try:
+        server = start_local_server(port)
+        announce(server, lake_dir)
+        _run_schedule(server, declared, repo_root)
+    except KeyboardInterrupt:
+        pass
+    except ServerDidNotStart as error:
+        _say(str(error))
+        return EXIT_COULD_NOT_START
+    finally:
+        # A second Ctrl-C must not cut the clean-up short and leave the server behind.
+        for sig in previous_handlers:
+            signal.signal(sig, signal.SIG_IGN)
+        if server is not None:
+            withdraw_announcement(lake_dir)
+            server.stop()
+        for sig, handler in previous_handlers.items():
+            signal.signal(sig, handler)
+    _say("Stopped: the Prefect server and the nightly schedule no longer run.")
+    return EXIT_STOPPED
+
+
+def read_deployment(prefect_yaml: Path, name: str) -> dict[str, Any]:
+    """The deployment called `name` as prefect.yaml declares it (prefect.yaml is the one source of truth)."""
+    import yaml
+
+    config = yaml.safe_load(prefect_yaml.read_text(encoding="utf-8")) or {}
+    for deployment in config.get("deployments") or []:
+        if deployment.get("name") == name:
+            if not deployment.get("entrypoint"):
+                raise ValueError(f"the deployment {name} names no entrypoint")
+            return deployment
+    raise LookupError(f"no deployment named {name}")
+
+
+def _run_schedule(server: LocalServer, declared: dict[str, Any], repo_root: Path) -> None:
+    """Register the deployment with the server and run its schedule here until interrupted."""
+    from prefect import serve as prefect_serve
+    from prefect.flows import load_flow_from_entrypoint
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # The runner hands this setting on to every run's child process.
+    with temporary_settings(updates={PREFECT_API_URL: server.url}):
+        flow = load_flow_from_entrypoint(str(repo_root / declared["entrypoint"]))
+        # The work pool in prefect.yaml is for `prefect deploy` with a worker; here this process runs the flow.
+        deployment = flow.to_deployment(
+            name=declared["name"],
+            description=declared.get("description"),
+            tags=declared.get("tags"),
+            parameters=declared.get("parameters"),
+            schedules=[_schedule(schedule) for schedule in declared.get("schedules") or []],
+            concurrency_limit=_concurrency_limit(declared.get("concurrency_limit")),
+        )
+        # Registered before the welcome, so what it promises is true when it is read; serving registers it
+        # again, which changes nothing.
+        deployment_id = deployment.apply()
+        _say(_welcome(server, f"{server.ui_url}/deployments/deployment/{deployment_id}", declared))
+        try:
+            prefect_serve(deployment, print_starting_message=False, query_seconds=POLL_SECONDS)
+            _close_interrupted_runs(f"{flow.name}/{declared['name']}")
+        finally:
+            send_queued_logs_and_events()  # while the server still listens
+
+
+def _close_interrupted_runs(deployment: str) -> None:
+    """A run this process executed when it was stopped would show as Running for ever: mark it Crashed."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterDeploymentId,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    try:
+        with get_client(sync_client=True) as client:
+            deployment_id = client.read_deployment_by_name(deployment).id
+            unfinished = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]),
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING])),
+                )
+            )
+            for run in unfinished:
+                message = (
+                    "`samskab serve` was stopped during this run. Publishing is all or nothing: "
+                    "`samskab status` says whether analysts read this run's file or the one before it."
+                )
+                client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+                _say(f"The run {run.name} was stopped before it finished; it is marked Crashed.")
+    except Exception as error:  # the server is about to stop anyway; say so and go on
+        _say(f"Could not mark unfinished runs as stopped ({type(error).__name__}: {error}).")
+
+
+def _schedule(declared: dict[str, Any]) -> dict[str, Any]:
+    """One entry of prefect.yaml's `schedules`, as Prefect's deployment schedule."""
+    from datetime import timedelta
+
+    from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule, RRuleSchedule
+
+    timezone = {"timezone": declared["timezone"]} if declared.get("timezone") else {}
+    if declared.get("cron"):
+        day_or = {"day_or": declared["day_or"]} if "day_or" in declared else {}
+        schedule = CronSchedule(cron=declared["cron"], **timezone, **day_or)
+    elif declared.get("interval"):
+        interval = declared["interval"]
+        seconds = timedelta(seconds=interval) if isinstance(interval, int | float) else interval
+        schedule = IntervalSchedule(interval=seconds, **timezone)
+    elif declared.get("rrule"):
+        schedule = RRuleSchedule(rrule=declared["rrule"], **timezone)
+    else:
+        raise ValueError(f"a schedule with neither cron, interval nor rrule: {declared}")
+    entry: dict[str, Any] = {"schedule": schedule, "active": declared.get("active", True)}
+    if declared.get("parameters"):
+        entry["parameters"] = declared["parameters"]
+    return entry
+
+
+def _concurrency_limit(declared: int | dict[str, Any] | None):
+    if declared is None or isinstance(declared, int):
+        return declared
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig
+
+    return ConcurrencyLimitConfig.model_validate(declared)
+
+
+def _welcome(server: LocalServer, deployment_page: str, declared: dict[str, Any]) -> str:
+    lines = [
+        f"The platform's Prefect server runs at {server.ui_url} (open it in a browser).",
+        f"  Its log: {server.log_path}",
+    ]
+    active = [schedule for schedule in declared.get("schedules") or [] if schedule.get("active", True)]
+    for schedule in active:
+        lines.append(f"The nightly refresh is scheduled and active: {describe_schedule(schedule)}.")
+    if not active:
+        lines.append("The nightly refresh has no active schedule in prefect.yaml: it runs only when started.")
+    lines += [
+        'To run it now: `samskab refresh` in another terminal, or press "Run" on the deployment\'s page:',
+        f"  {deployment_page}",
+        "Ctrl-C stops the server and the schedule.",
+    ]
+    return "\n".join(lines)
+
+
+def describe_schedule(schedule: dict[str, Any]) -> str:
+    """A prefect.yaml schedule in words: "every day at 02:30, Europe/Copenhagen time (cron 30 2 * * *)"."""
+    zone = f", {schedule['timezone']} time" if schedule.get("timezone") else " (UTC)"
+    if schedule.get("cron"):
+        return f"{describe_cron(schedule['cron'])}{zone} (cron {schedule['cron']})"
+    if schedule.get("interval"):
+        return f"every {schedule['interval']} seconds{zone}"
+    return f"by the rule {schedule.get('rrule')}{zone}"
+
+
+def describe_cron(cron: str) -> str:
+    """Daily and weekly cron lines in words; any other line as itself."""
+    fields = cron.split()
+    if len(fields) != 5:
+        return f"on the cron schedule {cron}"
+    minute, hour, day_of_month, month, day_of_week = fields
+    if not (minute.isdigit() and hour.isdigit() and day_of_month == "*" and month == "*"):
+        return f"on the cron schedule {cron}"
+    at = f"at {int(hour):02d}:{int(minute):02d}"
+    if day_of_week == "*":
+        return f"every day {at}"
+    days = [_weekday(part) for part in day_of_week.split(",")]
+    if None in days:
+        return f"on the cron schedule {cron}"
+    return "every " + " and ".join(str(day) for day in days) + f" {at}"
+
+
+def _weekday(part: str) -> str | None:
+    if part.isdigit() and int(part) < len(WEEKDAYS):
+        return WEEKDAYS[int(part)]
+    number = WEEKDAY_NAMES.get(part.lower())
+    return None if number is None else WEEKDAYS[number]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM before the runner takes over stops the command as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is no port number (1 to 65535)")
+    return port
+
+
+def _suggest_port(taken: int) -> int:
+    return next((port for port in range(taken + 1, min(taken + 50, 65536)) if port_is_free(port)), taken + 1)
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

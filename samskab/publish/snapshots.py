@@ -1,0 +1,159 @@
+"""Snapshots: every file that becomes the published one is also kept, dated and read-only.
+
+A figure in a report can then be reproduced months later: `samskab sql --as-of 2026-11-20 "..."` reads
+the file analysts had on that day. A snapshot is kept when a publish swaps a file in, and when a rollback
+puts an older one back (then the older file is what analysts read from that day on).
+
+Names carry the moment the file became the published one, in Danish time (the study's and the nightly
+schedule's clock), and the first 8 characters of the run that built it:
+`published/snapshots/2026-11-20_023114_52bad03e.duckdb`. The file itself names its run in `meta.runs`.
+Snapshots older than `snapshot_retention_days` nights are removed when a new one is kept; the newest is
+never removed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from samskab.common.atomic_files import fsync_directory
+from samskab.common.settings import Settings
+
+DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{6})_([0-9A-Za-z-]{1,8})\.duckdb$")
+READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+
+class NoSnapshot(LookupError):
+    """No snapshot answers the question; the message says which snapshots there are."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    published_at: datetime  # aware, Danish time
+    run_prefix: str
+
+    @property
+    def published_on(self) -> date:
+        return self.published_at.date()
+
+    @property
+    def label(self) -> str:
+        return f"snapshot of {self.published_at:%Y-%m-%d %H:%M} (Danish time)"
+
+
+def snapshot_name(published_at: datetime, run_id: str) -> str:
+    local = published_at.astimezone(DANISH_TIME)
+    return f"{local:%Y-%m-%d_%H%M%S}_{run_id.replace('-', '')[:8]}.duckdb"
+
+
+def _parse(path: Path) -> Snapshot | None:
+    match = _NAME.match(path.name)
+    if not match:
+        return None
+    moment = datetime.strptime(f"{match[1]} {match[2]}", "%Y-%m-%d %H%M%S").replace(tzinfo=DANISH_TIME)
+    return Snapshot(path=path, published_at=moment, run_prefix=match[3])
+
+
+def listed(settings: Settings) -> list[Snapshot]:
+    """Every kept snapshot, oldest first."""
+    folder = settings.snapshots_dir
+    if not folder.is_dir():
+        return []
+    found = [snapshot for path in folder.iterdir() if (snapshot := _parse(path)) is not None]
+    return sorted(found, key=lambda snapshot: (snapshot.published_at, snapshot.path.name))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A snapshot copied and flushed under a temporary name, not yet kept (see `prepare`)."""
+
+    partial: Path
+    final: Path
+    published_at: datetime
+
+
+def prepare(settings: Settings, source: Path, run_id: str, published_at: datetime) -> Prepared:
+    """Copy `source` (a complete, checkpointed file) beside the snapshots under a temporary name, flushed
+    to disk and read-only. `commit` gives it its snapshot name once the file is published; a kill before
+    that leaves only the temporary name, which the next run's clean-up removes, so no snapshot ever holds
+    a file that was not published."""
+    folder = settings.snapshots_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / snapshot_name(published_at, run_id)
+    partial = folder / (final.name + ".tmp")
+    partial.unlink(missing_ok=True)
+    shutil.copyfile(source, partial)
+    with partial.open("rb") as written:
+        os.fsync(written.fileno())
+    partial.chmod(READ_ONLY)
+    return Prepared(partial, final, published_at)
+
+
+def commit(settings: Settings, prepared: Prepared) -> Snapshot:
+    """Give a prepared snapshot its name (one rename), then remove snapshots past the retention."""
+    os.replace(prepared.partial, prepared.final)
+    fsync_directory(prepared.final.parent)
+    prune(settings, prepared.published_at)
+    return _parse(prepared.final)
+
+
+def keep(settings: Settings, source: Path, run_id: str, published_at: datetime) -> Snapshot:
+    """Keep `source`, already the published file, as the snapshot of `published_at`."""
+    return commit(settings, prepare(settings, source, run_id, published_at))
+
+
+def keep_published_if_missing(settings: Settings, run_id: str) -> Snapshot | None:
+    """A publish killed between its swap and its snapshot's rename leaves the published file without a
+    snapshot: keep one now (dated now, a little after the file was published). None when none was missing."""
+    if not settings.published_path.is_file() or for_run(settings, run_id) is not None:
+        return None
+    return keep(settings, settings.published_path, run_id, datetime.now(DANISH_TIME))
+
+
+def prune(settings: Settings, now: datetime) -> list[Path]:
+    """Remove snapshots published more than `snapshot_retention_days` nights before `now`; keep the newest."""
+    kept = listed(settings)
+    cutoff = now.astimezone(DANISH_TIME).date() - timedelta(days=settings.snapshot_retention_days)
+    removed = []
+    for snapshot in kept[:-1]:
+        if snapshot.published_on < cutoff:
+            snapshot.path.unlink(missing_ok=True)
+            removed.append(snapshot.path)
+    return removed
+
+
+def discard(prepared: Prepared) -> None:
+    """Remove a prepared snapshot whose file never became the published one (its swap failed)."""
+    prepared.partial.unlink(missing_ok=True)
+
+
+def as_of(settings: Settings, day: date) -> Snapshot:
+    """The file analysts read at the end of `day` (Danish time): the last snapshot kept on or before it."""
+    kept = listed(settings)
+    earlier = [snapshot for snapshot in kept if snapshot.published_on <= day]
+    if earlier:
+        return earlier[-1]
+    if not kept:
+        raise NoSnapshot(
+            "No snapshots are kept yet: each publish keeps one from now on (published/snapshots in the data lake)."
+        )
+    raise NoSnapshot(
+        f"No snapshot was published on or before {day:%Y-%m-%d}: the oldest kept is of "
+        f"{kept[0].published_at:%Y-%m-%d %H:%M}. Snapshots are kept {settings.snapshot_retention_days} nights "
+        "(SAMSKAB_SNAPSHOT_RETENTION_DAYS)."
+    )
+
+
+def for_run(settings: Settings, run_id: str) -> Snapshot | None:
+    """The newest snapshot of the file built by `run_id` (the published file's own snapshot)."""
+    prefix = run_id.replace("-", "")[:8]
+    matching = [snapshot for snapshot in listed(settings) if snapshot.run_prefix == prefix]
+    return matching[-1] if matching else None

@@ -1,0 +1,330 @@
+"""Publish: build the analysts' DuckDB file beside the old one, record lineage, swap it in atomically.
+
+Analysts keep reading the published file while this runs: it is never opened for writing. A new file is
+built from the marts, checked, then renamed over the old one (a reader open during the rename keeps its
+snapshot). The previous file is kept beside it for `samskab rollback`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from samskab.common.atomic_files import fsync_directory, write_atomically
+from samskab.common.settings import Settings
+from samskab.publish import snapshots
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Files readable by DuckDB 1.2 and newer, whatever DuckDB version builds them.
+STORAGE_VERSION = "v1.2.0"
+MART_SCHEMA = "marts"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A fully written analysts' file that is not yet published."""
+
+    path: Path
+    row_counts: dict[str, int]
+    run_id: str
+
+
+def candidate_path(settings: Settings, run_id: str) -> Path:
+    return settings.published_dir / f".candidate-{run_id}.duckdb"
+
+
+def build_candidate(settings: Settings, run_id: str) -> Candidate:
+    """Copy every mart table of the warehouse into a new file in the published folder."""
+    settings.published_dir.mkdir(parents=True, exist_ok=True)
+    path = candidate_path(settings, run_id)
+    path.unlink(missing_ok=True)
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"attach '{settings.warehouse_path}' as warehouse (read_only)")
+        connection.execute(f"attach '{path}' as candidate (storage_version '{STORAGE_VERSION}')")
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? "
+                "order by table_name",
+                [MART_SCHEMA],
+            ).fetchall()
+        ]
+        if not tables:
+            raise RuntimeError(f"The warehouse has no tables in schema '{MART_SCHEMA}': dbt built no marts.")
+        row_counts = {}
+        for table in tables:
+            connection.execute(
+                f'create table candidate.main."{table}" as select * from warehouse.{MART_SCHEMA}."{table}"'
+            )
+            row_counts[table] = connection.execute(f'select count(*) from candidate.main."{table}"').fetchall()[0][0]
+        connection.execute("checkpoint candidate")
+    finally:
+        connection.close()
+    return Candidate(path=path, row_counts=row_counts, run_id=run_id)
+
+
+def write_meta(path: Path, meta_tables: dict[str, pd.DataFrame]) -> None:
+    """Write the lineage tables into the candidate's `meta` schema and checkpoint it."""
+    connection = duckdb.connect(str(path))
+    try:
+        connection.execute("create schema if not exists meta")
+        for name, frame in meta_tables.items():
+            if frame.empty:  # an empty text column reads as INTEGER: say it is text
+                frame = frame.astype({column: "string" for column in frame.columns if frame[column].dtype == object})
+            connection.register("incoming", frame)
+            connection.execute(f"create or replace table meta.{name} as select * from incoming")
+            connection.unregister("incoming")
+        connection.execute("checkpoint")
+    finally:
+        connection.close()
+
+
+def swap_in(settings: Settings, candidate: Candidate, published_at: datetime | None = None) -> Path:
+    """Make the candidate the published file in one rename; keep the old one as the previous file for a
+    rollback, and a dated read-only snapshot of the new one (samskab/publish/snapshots.py) for `--as-of`.
+
+    The snapshot is copied before the swap and named after it: a snapshot never holds a file that was not
+    published. A kill between the swap and the naming is put right by the next run (`recover_files`)."""
+    published, previous = settings.published_path, settings.previous_path
+    prepared = snapshots.prepare(settings, candidate.path, candidate.run_id, published_at or datetime.now(UTC))
+    try:
+        if published.exists():
+            keep = previous.with_name(previous.name + ".tmp")
+            keep.unlink(missing_ok=True)
+            os.link(published, keep)  # the same bytes under a second name, for rollback
+            os.replace(keep, previous)
+        os.replace(candidate.path, published)
+        fsync_directory(settings.published_dir)
+    except BaseException:
+        snapshots.discard(prepared)
+        raise
+    snapshots.commit(settings, prepared)
+    return published
+
+
+def discard(candidate_file: Path) -> None:
+    """Remove a candidate that did not pass the gate (and its write-ahead log, if any)."""
+    for path in (candidate_file, candidate_file.with_name(candidate_file.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
+# The one name a rollback adds while it runs: its presence after a kill says how far the rollback got.
+ROLLBACK_SWAP = ".rollback-swap.duckdb"
+
+
+@dataclass(frozen=True)
+class RollbackOutcome:
+    """What a rollback did: `changed` is False when it changed nothing, and `message` says why."""
+
+    changed: bool
+    message: str
+
+
+def published_run(path: Path) -> tuple[str, str] | None:
+    """(run id, when it finished) of the run that built the file at `path`, from its `meta.runs`."""
+    if not path.is_file():
+        return None
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        row = connection.execute("select run_id, strftime(finished_at, '%Y-%m-%d %H:%M') from meta.runs").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        connection.close()
+    return (str(row[0]), f"{row[1]} UTC") if row else None
+
+
+def published_row_counts(path: Path) -> dict[str, int] | None:
+    """Rows per table of the published file (its `meta.row_counts`); None when nothing is published."""
+    if not path.is_file():
+        return None
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        return dict(connection.execute("select table_name, n_rows from meta.row_counts").fetchall())
+    except duckdb.Error:
+        return None
+    finally:
+        connection.close()
+
+
+def _named(path: Path) -> str:
+    run = published_run(path)
+    return f"run {run[0]} (built {run[1]})" if run else "a file that names no run"
+
+
+def recover_interrupted_rollback(settings: Settings) -> RollbackOutcome | None:
+    """Finish or undo a rollback that was killed half way; None when there is none to recover.
+
+    A rollback (1) links the published file to ROLLBACK_SWAP, (2) renames the previous snapshot over
+    the published name, (3) renames ROLLBACK_SWAP to the previous name. Each step is one atomic call,
+    so after a kill the names alone tell the state: with the previous name still there, step 2 never
+    happened (undo); without it, step 3 is left to do (finish). No snapshot is ever deleted.
+    """
+    published, previous = settings.published_path, settings.previous_path
+    swap = settings.published_dir / ROLLBACK_SWAP
+    if not swap.exists():
+        return None
+    if previous.exists():
+        swap.unlink()
+        fsync_directory(settings.published_dir)
+        return RollbackOutcome(False, "An earlier rollback was interrupted before it changed anything; cleared.")
+    os.replace(swap, previous)
+    fsync_directory(settings.published_dir)
+    return _kept_as_snapshot(
+        settings,
+        RollbackOutcome(
+            True,
+            f"An earlier rollback was interrupted half way and is now complete: {_named(published)} is published, "
+            f"{_named(previous)} is kept as the previous snapshot.",
+        ),
+    )
+
+
+def rollback(settings: Settings) -> RollbackOutcome:
+    """Swap the published file and the previous snapshot, so the previous one is published again.
+
+    A rollback that was interrupted earlier is finished first, and counts as this one (running it again
+    would undo it). A rollback that would change nothing says so and changes nothing.
+    """
+    recovered = recover_interrupted_rollback(settings)
+    if recovered is not None and recovered.changed:
+        return recovered
+    published, previous = settings.published_path, settings.previous_path
+    if not previous.exists():
+        return RollbackOutcome(False, "Nothing to roll back to: there is no previous snapshot. Nothing was changed.")
+    if not published.exists():
+        os.link(previous, published)
+        fsync_directory(settings.published_dir)
+        return _kept_as_snapshot(
+            settings, RollbackOutcome(True, f"Nothing was published; {_named(published)} is published again.")
+        )
+    runs = published_run(published), published_run(previous)
+    if os.path.samefile(published, previous) or (runs[0] is not None and runs[0] == runs[1]):
+        return RollbackOutcome(
+            False,
+            f"Nothing to roll back: the previous snapshot is the file already published ({_named(published)}). "
+            "Nothing was changed.",
+        )
+    swap = settings.published_dir / ROLLBACK_SWAP
+    os.link(published, swap)  # (1) the newest file under a second name
+    os.replace(previous, published)  # (2) the published name now points at the previous file
+    os.replace(swap, previous)  # (3) the newest file becomes the previous snapshot
+    fsync_directory(settings.published_dir)
+    return _kept_as_snapshot(
+        settings,
+        RollbackOutcome(
+            True, f"Rolled back: {_named(published)} is published again; {_named(previous)} is kept as previous."
+        ),
+    )
+
+
+def _kept_as_snapshot(settings: Settings, outcome: RollbackOutcome) -> RollbackOutcome:
+    """After a rollback, the file published again is what analysts read from now on: keep it as a dated
+    snapshot too, so `--as-of` a later day finds it (and not the file rolled away from)."""
+    run = published_run(settings.published_path)
+    try:
+        snapshot = snapshots.keep(settings, settings.published_path, run[0] if run else "unknown", datetime.now(UTC))
+    except OSError as error:
+        return RollbackOutcome(
+            outcome.changed,
+            f"{outcome.message} The dated snapshot of it could not be kept ({error.strerror or type(error).__name__});"
+            " `--as-of` today still finds the file rolled away from.",
+        )
+    return RollbackOutcome(outcome.changed, f"{outcome.message} Kept as {snapshot.label}.")
+
+
+def leftovers(settings: Settings) -> list[Path]:
+    """Files a killed run leaves in the published folder: candidates (and their write-ahead logs) and
+    half-written temporary names. Only safe to remove while holding the refresh lock."""
+    folder = settings.published_dir
+    if not folder.is_dir():
+        return []
+    found = [
+        *folder.glob(".candidate-*.duckdb"),
+        *folder.glob(".candidate-*.duckdb.wal"),
+        *folder.glob("*.tmp"),
+        *settings.snapshots_dir.glob("*.tmp"),
+    ]
+    return sorted(set(found))
+
+
+def remove_leftovers(settings: Settings) -> list[str]:
+    """Remove what killed runs left (see `leftovers`); returns each removed name with its size."""
+    removed = []
+    for path in leftovers(settings):
+        size = path.stat().st_size if path.exists() else 0
+        path.unlink(missing_ok=True)
+        removed.append(f"{path.name} ({size / 1e6:.1f} MB)")
+    return removed
+
+
+def recover_files(settings: Settings) -> list[str]:
+    """What interrupted runs left in the published folder, put right; returns what was done, in words.
+    Only while holding the refresh lock."""
+    done = []
+    recovered = recover_interrupted_rollback(settings)
+    if recovered is not None:
+        done.append(recovered.message)
+    removed = remove_leftovers(settings)
+    if removed:
+        done.append("Removed files an interrupted run left in the published folder: " + ", ".join(removed))
+    run = published_run(settings.published_path)
+    kept = snapshots.keep_published_if_missing(settings, run[0]) if run else None
+    if kept is not None:
+        done.append(
+            f"The published file (run {run[0]}) had no dated snapshot (it was published before snapshots were kept, "
+            f"or its run was interrupted after publishing): kept it now as the {kept.label}."
+        )
+    return done
+
+
+# --- A rollback holds until the inputs change ---------------------------------------------------------
+
+
+def write_hold(settings: Settings, inputs_fingerprint: str, rolled_back_to: str, rolled_away: str) -> None:
+    """After a rollback: the next refresh must not publish the rolled-away inputs again unless they change
+    (or it is forced). Holds the digest of the inputs as they were at the rollback."""
+    record = {
+        "rolled_back_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "inputs_fingerprint": inputs_fingerprint,
+        "rolled_back_to": rolled_back_to,
+        "rolled_away": rolled_away,
+    }
+    target = settings.rollback_hold_path
+    # `.tmp`: a name the next run's clean-up of the published folder removes if a kill leaves it
+    write_atomically(target, json.dumps(record, indent=2) + "\n", partial=target.with_name(target.name + ".tmp"))
+
+
+def read_hold(settings: Settings) -> dict | None:
+    try:
+        return json.loads(settings.rollback_hold_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def clear_hold(settings: Settings) -> None:
+    settings.rollback_hold_path.unlink(missing_ok=True)
+
+
+def row_changes(now: dict[str, int], before: dict[str, int] | None) -> list[dict]:
+    """Rows per published table beside the file published before, in words ("+12 (+4.8%)", "new table")."""
+    rows = []
+    for table, n in now.items():
+        previous = None if before is None else before.get(table)
+        if previous is None:
+            change = "first publish" if before is None else "new table"
+        else:
+            change = f"{n - previous:+,}" + (f" ({(n - previous) / previous:+.1%})" if previous else "")
+        rows.append({"table": table, "rows": n, "rows before": "" if previous is None else previous, "change": change})
+    for table in sorted(set(before or {}) - set(now)):
+        rows.append({"table": table, "rows": 0, "rows before": before[table], "change": "no longer published"})
+    return rows
