@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -22,19 +21,20 @@ from samskab.build import dbt as transform
 from samskab.common import failures
 from samskab.common.progress import Progress
 from samskab.common.settings import Settings, get_settings
+from samskab.gate import verdict as gate_verdict
+from samskab.gate.stages import checks_frame
+from samskab.gate.suites import BLOCKING
 from samskab.ingest import deliveries as ingest
 from samskab.ingest import statbank_api
 from samskab.ingest.landing import NEEDS_ATTENTION, REFUSED, Delivery, Inventory
 from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
 from samskab.ingest.raw_store import LoadSummary, Withdrawal
-from samskab.operate import notices, run_journal
+from samskab.operate import notices, prefect_runs, run_journal
 from samskab.operate.fingerprint import Decision, decide
 from samskab.operate.locking import refresh_lock
-from samskab.publish import lineage
+from samskab.publish import lineage, summary
 from samskab.publish import swap as publish
 
-PSEUDONYM_SECRET_BLOCK = "samskab-pseudonym-key"
-PUBLISHED_NAME = "published/analytics.duckdb"  # in the data lake; logs never name a path of the server
 # The final state of a run that published while some landing files were refused or not recognised.
 NEEDS_ATTENTION_STATE = "Published, needs attention"
 # The final states of a run that had nothing to do; with ATTENTION_SUFFIX while files still need attention.
@@ -43,24 +43,6 @@ HELD_STATE = "Held after rollback"
 ATTENTION_SUFFIX = ", needs attention"
 # The tag of a flow run that left landing files needing attention, so the UI can list those runs.
 ATTENTION_TAG = "needs-attention"
-
-
-class QualityGateFailed(failures.ReportedFailure):
-    """The run's data did not pass the gate; nothing was published."""
-
-
-FIX_DELIVERY = (
-    "Next: correct the delivery named above (deliver a new version, never edit the old one) and run "
-    "`samskab refresh` again."
-)
-FIX_INPUTS = (
-    "Next: compare the landing files with those the published file was built from (`samskab status` "
-    "lists them); deliver a corrected version and run `samskab refresh` again."
-)
-
-
-def _gate_failed(what: str, details: str, next_step: str) -> QualityGateFailed:
-    return QualityGateFailed(f"{what}\n{details}\nAnalysts keep the file published before this run. {next_step}")
 
 
 @dataclass
@@ -117,7 +99,7 @@ def recover_task(settings: Settings, run_id: str) -> list[str]:
     for dead in run_journal.dead_runs(settings):
         if dead.run_id == run_id:
             continue
-        marked = _mark_crashed(dead) if dead.kind == run_journal.REFRESH else ""
+        marked = prefect_runs.mark_crashed(dead.flow_run_id) if dead.kind == run_journal.REFRESH else ""
         run_journal.close_dead_run(settings, dead, run_id, cleaned)
         logger.warning(
             "Run %s (started %s) died before recording its end%s.", dead.flow_run_name, dead.started_at, marked
@@ -125,33 +107,6 @@ def recover_task(settings: Settings, run_id: str) -> list[str]:
     for line in cleaned:
         logger.warning(line)
     return cleaned
-
-
-def _mark_crashed(dead: run_journal.RunEntry) -> str:
-    """Set a dead run's Prefect flow run to Crashed (it would otherwise show Running for ever)."""
-    import uuid
-
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-    from prefect.states import Crashed
-
-    try:
-        flow_run_id = uuid.UUID(dead.flow_run_id)
-    except ValueError:
-        return ""
-    with get_client(sync_client=True) as client:
-        try:
-            state = client.read_flow_run(flow_run_id).state
-        except ObjectNotFound:
-            return " (its flow run is not on this Prefect server)"
-        if state is not None and state.is_final():
-            return f"; its flow run is {state.name}"
-        client.set_flow_run_state(
-            flow_run_id,
-            Crashed(message="The run's process died (killed or the machine stopped); found by a later run."),
-            force=True,
-        )
-    return "; its flow run is now marked Crashed"
 
 
 @task(name="look for changes", cache_policy=NO_CACHE)
@@ -250,10 +205,10 @@ def check_raw_task(settings: Settings) -> list:
     _report_verdicts("raw", verdicts)
     if not all(verdict.passed for verdict in verdicts):
         named = "".join(f"\n  {line}" for line in without_consent)
-        raise _gate_failed(
+        raise gate_verdict.gate_failed(
             "Raw data failed blocking checks; nothing was built or published.",
             describe_failures(verdicts) + named + "\n" + describe_deliveries(settings.warehouse_path, verdicts),
-            FIX_DELIVERY,
+            gate_verdict.FIX_DELIVERY,
         )
     return verdicts
 
@@ -273,7 +228,9 @@ def build_marts_task(settings: Settings) -> transform.DbtOutcome:
     for warning in outcome.warnings:
         logger.warning(warning)
     if not outcome.success:
-        raise _gate_failed("dbt build failed; nothing was published.", "\n".join(outcome.failures), FIX_INPUTS)
+        raise gate_verdict.gate_failed(
+            "dbt build failed; nothing was published.", "\n".join(outcome.failures), gate_verdict.FIX_INPUTS
+        )
     return outcome
 
 
@@ -299,8 +256,10 @@ def check_marts_task(settings: Settings, candidate: publish.Candidate) -> list:
     _report_verdicts("marts", verdicts)
     if not all(verdict.passed for verdict in verdicts):
         publish.discard(candidate.path)
-        raise _gate_failed(
-            "Marts failed blocking checks; the published file is unchanged.", describe_failures(verdicts), FIX_INPUTS
+        raise gate_verdict.gate_failed(
+            "Marts failed blocking checks; the published file is unchanged.",
+            describe_failures(verdicts),
+            gate_verdict.FIX_INPUTS,
         )
     return verdicts
 
@@ -332,49 +291,22 @@ def publish_task(settings: Settings, candidate: publish.Candidate, meta: dict[st
     snapshot = snapshots.for_run(settings, candidate.run_id)
     logger.info(
         "Published %s in the data lake, kept as the %s (published/snapshots)%s",
-        PUBLISHED_NAME,
+        summary.PUBLISHED_NAME,
         snapshot.label if snapshot else "snapshot",
         "; the previous file is kept for `samskab rollback`" if settings.previous_path.exists() else "",
     )
     return str(path)
 
 
-def _report_verdicts(stage: str, verdicts) -> None:
+def _report_verdicts(stage: str, verdicts: list) -> None:
     logger = get_run_logger()
-    rows = []
-    for verdict in verdicts:
-        for outcome in verdict.outcomes:
-            rows.append(
-                {
-                    "suite": verdict.suite,
-                    "table": verdict.table,
-                    "check": outcome.check,
-                    "column": outcome.column or "",
-                    "severity": outcome.severity,
-                    "result": "passed" if outcome.success else "FAILED",
-                    "observed": outcome.observed,
-                }
-            )
-            if not outcome.success:
-                log = logger.error if outcome.severity == "blocking" else logger.warning
-                log(
-                    "%s check failed on %s%s: %s (%s)",
-                    outcome.severity.capitalize(),
-                    verdict.table,
-                    f".{outcome.column}" if outcome.column else "",
-                    outcome.description,
-                    outcome.observed,
-                )
-        logger.info(
-            "Suite %s on %s (%d rows): %s",
-            verdict.suite,
-            verdict.table,
-            verdict.n_rows,
-            "passed" if verdict.passed else "FAILED",
-        )
+    for severity, line in gate_verdict.failed_check_lines(verdicts):
+        (logger.error if severity == BLOCKING else logger.warning)(line)
+    for checked in verdicts:
+        logger.info(gate_verdict.suite_line(checked))
     create_table_artifact(
         key=f"quality-{stage}",
-        table=rows,
+        table=gate_verdict.verdict_rows(verdicts),
         description="Great Expectations checks "
         + ("on the raw deliveries" if stage == "raw" else "of drift from the file analysts read now")
         + " (counts only, no values)",
@@ -382,31 +314,14 @@ def _report_verdicts(stage: str, verdicts) -> None:
 
 
 def _landing_artifact(report: ingest.IngestReport) -> None:
-    rows = [
-        {
-            "file": row.file,
-            "source": row.source or "",
-            "delivery": row.delivery or "",
-            "state": row.state,
-            "reason": row.reason,
-        }
-        for row in report.landing_files()
-    ]
     create_table_artifact(
-        key="landing-files", table=rows, description="Every file in the landing zone and what became of it"
+        key="landing-files",
+        table=report.landing_rows(),
+        description="Every file in the landing zone and what became of it",
     )
-    loads = [
-        {
-            "source": load.source,
-            "delivery": load.delivery,
-            "status": {"unchanged": "unchanged, skipped"}.get(load.state, load.state),
-            "rows loaded": sum(load.rows.values()),
-            "rows rejected": load.n_rejected if load.state != REFUSED else 0,
-            "first reject": load.rejects[0] if load.rejects else "",
-        }
-        for load in report.loads
-    ]
-    create_table_artifact(key="loads", table=loads, description="What this run loaded and rejected, per delivery")
+    create_table_artifact(
+        key="loads", table=report.load_rows(), description="What this run loaded and rejected, per delivery"
+    )
 
 
 @flow(name="nightly_refresh", log_prints=True)
@@ -421,7 +336,7 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
     after rollback") within seconds, without dbt or the gate; `force=True` runs every stage anyway.
     Every run is recorded in the run journal before it starts and when it ends (samskab/operate/run_journal.py).
     """
-    settings = _with_key_from_prefect_secret(get_settings())
+    settings = prefect_runs.with_key_from_prefect_secret(get_settings())
     flow_run_id = str(flow_run.get_id() or "")
     run_id = flow_run_id or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S")
     run_name = str(flow_run.get_name() or run_id)
@@ -493,7 +408,9 @@ def _nothing_to_do(settings: Settings, entry: run_journal.RunEntry, report: Refr
             + f". {decision.message}"
         )
     create_markdown_artifact(
-        key="refresh-summary", markdown=_nothing_to_do_markdown(report), description="What last night's refresh did"
+        key="refresh-summary",
+        markdown=summary.nothing_to_do_summary(report.run_id, report.verdict, report.needing_attention),
+        description="What last night's refresh did",
     )
     return Completed(name=name, message=message, data=report)
 
@@ -510,49 +427,28 @@ def _call_attention(settings: Settings, entry: run_journal.RunEntry, outcome: st
         logger.error("The notice could not be sent to: %s", ", ".join(undelivered))
     if entry.flow_run_id:
         try:
-            _tag_flow_run(entry.flow_run_id, ATTENTION_TAG)
+            prefect_runs.tag_flow_run(entry.flow_run_id, ATTENTION_TAG)
         except Exception as error:  # a tag is a convenience: the state's name and the notice say it already
             logger.warning("The flow run could not be tagged %s: %s", ATTENTION_TAG, failures.describe(error))
 
 
-def _tag_flow_run(flow_run_id: str, tag: str) -> None:
-    import uuid
-
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        run_id = uuid.UUID(flow_run_id)
-        tags = list(client.read_flow_run(run_id).tags or [])
-        if tag not in tags:
-            client.update_flow_run(run_id, tags=[*tags, tag])
-
-
 def _record_failure(settings: Settings, entry: run_journal.RunEntry, report: RefreshReport, error: Exception) -> None:
-    """Close the journal record as failed and send the notice; the words come from samskab.common.failures, so no
-    cell value reaches status or a notice."""
-    verdict = "FAILED: " + failures.describe(error)
+    """Close the journal record as failed and send the notice; the words come from samskab.common.failures,
+    so no cell value reaches status or a notice."""
+    failed = "FAILED: " + failures.describe(error)
     published = publish.published_run(settings.published_path)
     run_journal.close_run(
         settings,
         entry,
         run_journal.FAILED,
-        verdict,
+        failed,
         published_run_id=published[0] if published else "",
         attention=report.needing_attention,
         noted=report.cleaned_up,
     )
-    started = entry.started_at[:16].replace("T", " ") + " UTC"
-    body = [
-        f"Run {entry.flow_run_name} ({entry.run_id}) started {started} and FAILED.",
-        "",
-        verdict,
-        "",
-        f"Analysts read the file of run {published[0]} (built {published[1]})."
-        if published
-        else "Nothing is published yet.",
-        "`samskab status` shows the last runs.",
-    ]
-    undelivered = notices.send_notice(settings, f"samskab: nightly refresh FAILED ({started})", "\n".join(body))
+    undelivered = notices.send_failure_notice(
+        settings, f"{entry.flow_run_name} ({entry.run_id})", entry.started_at, failed, published
+    )
     if undelivered:
         get_run_logger().error("The failure notice could not be sent to: %s", ", ".join(undelivered))
 
@@ -580,24 +476,9 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport,
     candidate = build_candidate_task(settings, report.run_id)
     mart_verdicts = check_marts_task(settings, candidate)
 
-    from samskab.gate.stages import checks_frame
-
     quality = pd.concat([checks_frame("raw", raw_verdicts), checks_frame("drift", mart_verdicts)], ignore_index=True)
-    n_met = int(quality["success"].sum())
-    verdict = (
-        f"PASSED: all {dbt_outcome.n_tests_passed} dbt tests "
-        f"and {n_met} of {len(quality)} Great Expectations checks met"
-    )
-    if n_met < len(quality):
-        verdict += f"; {len(quality) - n_met} warning checks not met (see meta.quality_checks)"
-    if dbt_outcome.warnings:
-        verdict += f"; {len(dbt_outcome.warnings)} dbt tests warned"
-    if report.needing_attention:
-        verdict += (
-            f"; but {len(report.needing_attention)} landing files need attention "
-            "(refused, not recognised, held back, or too many rows rejected)"
-        )
-    checks = pd.concat([quality, _dbt_checks(dbt_outcome)], ignore_index=True)
+    passed = gate_verdict.passed_verdict(dbt_outcome, quality, len(report.needing_attention))
+    checks = pd.concat([quality, gate_verdict.dbt_checks(dbt_outcome)], ignore_index=True)
     before = publish.published_row_counts(settings.published_path)
     run = lineage.RunRecord(
         run_id=report.run_id,
@@ -606,7 +487,7 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport,
         finished_at=datetime.now(UTC).replace(tzinfo=None),
         code_version=lineage.code_version(),
         gate_passed=True,
-        verdict=verdict,
+        verdict=passed,
         inputs_fingerprint=decision.fingerprint.digest,
         inputs_parts=decision.fingerprint.parts(),
     )
@@ -614,8 +495,10 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport,
         run, lineage.warehouse_lineage(settings), report.ingest.landing_files(), candidate.row_counts, checks
     )
     publish_task(settings, candidate, meta)
-    _lift_rollback_hold(settings)
-    report.verdict, report.row_counts = verdict, candidate.row_counts
+    lifted = publish.lift_hold(settings)
+    if lifted:
+        get_run_logger().warning(lifted)
+    report.verdict, report.row_counts = passed, candidate.row_counts
     report.row_changes = publish.row_changes(candidate.row_counts, before)
     create_table_artifact(
         key="row-counts",
@@ -625,60 +508,18 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport,
     report.docs = build_docs_task(settings, run_name, raw_verdicts + mart_verdicts)
     create_markdown_artifact(
         key="refresh-summary",
-        markdown=_summary_markdown(report),
+        markdown=summary.published_summary(
+            report.run_id,
+            report.verdict,
+            report.needing_attention,
+            report.docs,
+            report.row_counts,
+            report.row_changes,
+            report.loads,
+        ),
         description="What last night's refresh published",
     )
-    get_run_logger().info("Quality gate %s. Published %s in the data lake.", verdict, PUBLISHED_NAME)
-
-
-def _lift_rollback_hold(settings: Settings) -> None:
-    hold = publish.read_hold(settings)
-    if hold is None:
-        return
-    get_run_logger().warning(
-        "This publish ends the rollback of %s (to %s): the inputs changed, or the refresh was forced. "
-        "The file rolled back to is now the previous snapshot.",
-        hold.get("rolled_back_at"),
-        hold.get("rolled_back_to"),
-    )
-    publish.clear_hold(settings)
-
-
-def _with_key_from_prefect_secret(settings: Settings) -> Settings:
-    """Without SAMSKAB_PSEUDONYM_KEY in the environment, take the key from the Prefect Secret block
-    `samskab-pseudonym-key` when the server has one (how a scheduled deployment gets it)."""
-    if settings.pseudonym_key is not None and settings.pseudonym_key.get_secret_value():
-        return settings
-    from prefect.blocks.system import Secret
-
-    try:
-        secret = Secret.load(PSEUDONYM_SECRET_BLOCK)
-    except ValueError:  # no such block on this server
-        return settings
-    return settings.replace(pseudonym_key=str(secret.get()))
-
-
-def _dbt_checks(outcome: transform.DbtOutcome) -> pd.DataFrame:
-    """One row per dbt test for meta.quality_checks, with the same severity field as the GX checks."""
-    rows = [
-        {
-            "stage": "dbt",
-            "suite": "dbt build",
-            "table_name": None,
-            "n_rows": None,
-            "check_name": node.name,
-            "column_name": None,
-            "severity": node.severity,
-            "success": node.status == "pass",
-            "observed": node.status if node.failures is None else f"{node.status}: {node.failures} failing rows",
-            "description": "a dbt unit test" if node.resource_type == "unit_test" else "a dbt data test",
-        }
-        for node in outcome.nodes
-        if node.resource_type in ("test", "unit_test")
-    ]
-    from samskab.gate.stages import QUALITY_COLUMNS
-
-    return pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
+    get_run_logger().info("Quality gate %s. Published %s in the data lake.", passed, summary.PUBLISHED_NAME)
 
 
 @task(name="build documentation", cache_policy=NO_CACHE)
@@ -702,38 +543,3 @@ def build_docs_task(settings: Settings, run_name: str, verdicts: list) -> dict[s
         except Exception as error:  # documentation never fails a published run
             logger.error("%s could not be built: %s", name, failures.describe(error))
     return built
-
-
-def _nothing_to_do_markdown(report: RefreshReport) -> str:
-    lines = [f"# Nightly refresh {report.run_id}", "", f"**{report.verdict}**", ""]
-    if report.needing_attention:
-        lines += ["**Still needs attention** (as found when these landing files were last read):", ""]
-        lines += [f"- {line}" for line in report.needing_attention]
-    else:
-        lines += ["Every file in the landing zone was read when it was last refreshed."]
-    return "\n".join(lines)
-
-
-def _summary_markdown(report: RefreshReport) -> str:
-    lines = [f"# Nightly refresh {report.run_id}", "", f"**Gate:** {report.verdict}", ""]
-    if report.needing_attention:
-        lines += ["**Needs attention** (the rest was published):", ""]
-        lines += [f"- {line}" for line in report.needing_attention]
-        lines += [""]
-    lines += [f"**Published:** `{PUBLISHED_NAME}` in the data lake", ""]
-    if report.docs:
-        links = [f"[{name}]({Path(path).resolve().as_uri()})" for name, path in report.docs.items()]
-        lines += ["**Documentation** of this file (static pages beside it): " + " · ".join(links), ""]
-    else:
-        lines += ["**Documentation** could not be built this time (see the log of 'build documentation').", ""]
-    lines += ["| table | rows | change since the last publish |", "| --- | --- | --- |"]
-    changes = {row["table"]: row["change"] for row in report.row_changes}
-    lines += [f"| {table} | {n:,} | {changes.get(table, '')} |" for table, n in report.row_counts.items()]
-    lines += ["", "| delivery | state | loaded | rejected |", "| --- | --- | --- | --- |"]
-    lines += [
-        f"| {load.delivery} | {load.state} | {sum(load.rows.values())} | {load.n_rejected} |" for load in report.loads
-    ]
-    notes = [f"- {load.delivery}: {note}" for load in report.loads for note in load.notes]
-    if notes:
-        lines += ["", "**Notes on deliveries:**", "", *notes]
-    return "\n".join(lines)

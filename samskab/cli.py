@@ -169,8 +169,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         code = _precheck(settings)
         if code is not None:
             return code
-    from flows.nightly_refresh import QualityGateFailed, nightly_refresh
+    from flows.nightly_refresh import nightly_refresh
     from samskab.common.failures import ReportedFailure
+    from samskab.gate.verdict import QualityGateFailed
     from samskab.ingest.pseudonyms import MissingPseudonymKey
     from samskab.operate.locking import RefreshAlreadyRunning
     from samskab.operate.run_journal import PUBLISHED, RunNotRecorded

@@ -139,7 +139,7 @@ def key_in_prefect_secret():
     """The pseudonym key kept as a Prefect Secret block, as a scheduled deployment would have it."""
     from prefect.blocks.system import Secret
 
-    from flows.nightly_refresh import PSEUDONYM_SECRET_BLOCK
+    from samskab.operate.prefect_runs import PSEUDONYM_SECRET_BLOCK
 
     Secret(value="a-key-kept-in-prefect-0123456789abcdef").save(PSEUDONYM_SECRET_BLOCK, overwrite=True)
     yield

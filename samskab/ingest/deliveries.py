@@ -220,6 +220,33 @@ class IngestReport:
         ]
         return sorted(rows, key=lambda row: row.file)
 
+    def landing_rows(self) -> list[dict]:
+        """Every file in the landing zone and what became of it, as rows of the run's artifact."""
+        return [
+            {
+                "file": row.file,
+                "source": row.source or "",
+                "delivery": row.delivery or "",
+                "state": row.state,
+                "reason": row.reason,
+            }
+            for row in self.landing_files()
+        ]
+
+    def load_rows(self) -> list[dict]:
+        """What each delivery loaded and rejected, as rows of the run's artifact."""
+        return [
+            {
+                "source": load.source,
+                "delivery": load.delivery,
+                "status": {UNCHANGED: "unchanged, skipped"}.get(load.state, load.state),
+                "rows loaded": sum(load.rows.values()),
+                "rows rejected": load.n_rejected if load.state != REFUSED else 0,
+                "first reject": load.rejects[0] if load.rejects else "",
+            }
+            for load in self.loads
+        ]
+
     def needing_attention(self) -> list[str]:
         """One line per refused delivery, per refused or unrecognised file, and per delivery that rejected
         more than the limit of its rows, and per delivery a source held back, for the researcher."""

@@ -75,6 +75,25 @@ def _send(settings: Settings, title: str, body: str) -> list[str]:
         _target.pop()
 
 
+def send_failure_notice(
+    settings: Settings, run: str, started_at: str, verdict: str, published: tuple[str, str] | None
+) -> list[str]:
+    """The notice of a run that failed: why, in words from samskab.common.failures (never a value), and
+    which file analysts read instead. Returns the destinations that did not take it."""
+    started = started_at[:16].replace("T", " ") + " UTC"
+    body = [
+        f"Run {run} started {started} and FAILED.",
+        "",
+        verdict,
+        "",
+        f"Analysts read the file of run {published[0]} (built {published[1]})."
+        if published
+        else "Nothing is published yet.",
+        "`samskab status` shows the last runs.",
+    ]
+    return send_notice(settings, f"samskab: nightly refresh FAILED ({started})", "\n".join(body))
+
+
 def send_attention_notice(settings: Settings, run: str, outcome: str, attention: list[str]) -> list[str]:
     """The notice of a night that published (or kept the file) while landing files need attention: sent
     every such night until they are put right. Returns the destinations that did not take it."""

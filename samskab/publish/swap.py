@@ -328,3 +328,15 @@ def row_changes(now: dict[str, int], before: dict[str, int] | None) -> list[dict
     for table in sorted(set(before or {}) - set(now)):
         rows.append({"table": table, "rows": 0, "rows before": before[table], "change": "no longer published"})
     return rows
+
+
+def lift_hold(settings: Settings) -> str | None:
+    """End a rollback's hold on this publish; returns what it ended, in words for the log (None: no hold)."""
+    hold = read_hold(settings)
+    if hold is None:
+        return None
+    clear_hold(settings)
+    return (
+        f"This publish ends the rollback of {hold.get('rolled_back_at')} (to {hold.get('rolled_back_to')}): the "
+        "inputs changed, or the refresh was forced. The file rolled back to is now the previous snapshot."
+    )

@@ -1,0 +1,72 @@
+"""The words a run ends with, tested at the functions that own them: the gate's verdict and its log
+lines (samskab/gate/verdict.py) and the run's summary in the Prefect UI (samskab/publish/summary.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from samskab.build.dbt import DbtNode, DbtOutcome
+from samskab.gate import verdict
+from samskab.gate.suites import CheckOutcome, SuiteVerdict
+from samskab.ingest.raw_store import LoadSummary
+from samskab.publish import summary
+
+
+def checks(successes: list[bool]) -> pd.DataFrame:
+    return pd.DataFrame({"success": successes})
+
+
+def test_a_passed_verdict_counts_what_was_met_and_says_what_needs_attention():
+    outcome = DbtOutcome(success=True, seconds=1.0, n_tests_passed=640, warnings=["a warning"])
+    said = verdict.passed_verdict(outcome, checks([True, True, False]), n_attention=2)
+    assert said.startswith("PASSED: all 640 dbt tests and 2 of 3 Great Expectations checks met")
+    assert "1 warning checks not met" in said and "1 dbt tests warned" in said
+    assert "but 2 landing files need attention" in said
+    assert verdict.passed_verdict(outcome, checks([True]), n_attention=0).count(";") == 1  # only the dbt warning
+
+
+def test_failed_checks_are_logged_by_severity_and_every_check_is_an_artifact_row():
+    failed = CheckOutcome("raw_x", "expect_column_values_to_not_be_null", "code", "blocking", False, "a code", "2 of 9")
+    warned = CheckOutcome("raw_x", "expect_table_row_count_to_be_between", None, "warning", False, "rows", "9 rows")
+    passed = CheckOutcome("raw_x", "expect_column_values_to_be_in_set", "level", "blocking", True, "a level", "0 of 9")
+    checked = SuiteVerdict("raw_x", "raw.x", 9, (failed, warned, passed))
+    lines = verdict.failed_check_lines([checked])
+    assert lines == [
+        ("blocking", "Blocking check failed on raw.x.code: a code (2 of 9)"),
+        ("warning", "Warning check failed on raw.x: rows (9 rows)"),
+    ]
+    assert [row["result"] for row in verdict.verdict_rows([checked])] == ["FAILED", "FAILED", "passed"]
+    assert verdict.suite_line(checked) == "Suite raw_x on raw.x (9 rows): FAILED"
+
+
+def test_dbt_tests_become_quality_check_rows_with_their_failing_counts_only():
+    nodes = [
+        DbtNode("not_null_x", "test", "fail", 0.1, "blocking", "", 3),
+        DbtNode("x", "model", "success", 0.2, "", "main.x", None),
+        DbtNode("unit_y", "unit_test", "pass", 0.1, "blocking", "", None),
+    ]
+    rows = verdict.dbt_checks(DbtOutcome(success=False, seconds=1.0, nodes=nodes))
+    assert rows["check_name"].tolist() == ["not_null_x", "unit_y"]
+    assert rows["observed"].tolist() == ["fail: 3 failing rows", "pass"]
+    assert rows["success"].tolist() == [False, True]
+
+
+def test_the_summary_of_a_publish_names_attention_documentation_tables_and_deliveries(tmp_path):
+    load = LoadSummary("survey", "survey/x", "loaded", rows={"survey_answers": 12}, n_rejected=1, notes=["a note"])
+    page = tmp_path / "report.html"
+    text = summary.published_summary(
+        "run-1",
+        "PASSED: all",
+        ["REFUSED statbank/y.csv: is empty"],
+        {"study report": str(page)},
+        {"motives": 252},
+        [{"table": "motives", "change": "+12 (+5.0%)"}],
+        [load],
+    )
+    assert "**Needs attention** (the rest was published):" in text and "REFUSED statbank/y.csv" in text
+    assert f"[study report]({page.resolve().as_uri()})" in text
+    assert "| motives | 252 | +12 (+5.0%) |" in text and "| survey/x | loaded | 12 | 1 |" in text
+    assert "- survey/x: a note" in text
+    quiet = summary.nothing_to_do_summary("run-2", "Nothing changed", [])
+    assert "Every file in the landing zone was read" in quiet
+    assert "Still needs attention" in summary.nothing_to_do_summary("run-3", "Nothing changed", ["HELD BACK x"])
