@@ -9,13 +9,10 @@ VENV := .venv
 UV := $(VENV)/bin/uv
 COMPAT_VENV := .venv-duckdb-1.2
 
-# Prefect keeps its run history here, so `make ui` shows the runs that `make demo` made.
+# Prefect keeps its run history here, so `make ui` shows the runs that `make demo` made. (Usage reporting
+# of dbt, Great Expectations and Prefect is switched off by the platform itself: samskab.common.settings.)
 export PREFECT_HOME ?= $(CURDIR)/.prefect
-export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
-export DBT_SEND_ANONYMOUS_USAGE_STATS := false
-export GX_ANALYTICS_ENABLED := false
-export DO_NOT_TRACK := 1
 
 .PHONY: help install demo test lint bench ui clean
 

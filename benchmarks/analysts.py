@@ -53,9 +53,7 @@ def main() -> None:
             **os.environ,
             "SAMSKAB_DATA_LAKE": str(Path(root) / "data_lake"),
             "PREFECT_HOME": str(Path(root) / "prefect"),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "1",
-        }
+        }  # `samskab` switches the stack's usage reporting off itself
         env.pop("SAMSKAB_PSEUDONYM_KEY", None)  # the embedded sample runs on its demo key
         subprocess.run([str(SAMSKAB), "sample"], env=env, cwd=REPO, check=True, capture_output=True)
         subprocess.run([str(SAMSKAB), "refresh"], env=env, cwd=REPO, check=True, capture_output=True)

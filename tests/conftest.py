@@ -10,12 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from samskab.common.settings import TELEMETRY_OFF
+
 # Before Prefect, dbt or Great Expectations is imported anywhere in the session.
-os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.update(TELEMETRY_OFF)
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
-os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-os.environ["GX_ANALYTICS_ENABLED"] = "false"
-os.environ["DO_NOT_TRACK"] = "1"
 os.environ.pop("SAMSKAB_PSEUDONYM_KEY", None)
 
 from tests.lakes import make_sample_lake, using_lake

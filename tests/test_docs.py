@@ -222,7 +222,7 @@ def test_static_dbt_docs_are_one_file_with_the_lineage_and_no_person(built):
     # The manifest and the catalog are inlined: the page needs no other file to draw the lineage.
     assert "MANIFEST.JSON INLINE DATA" not in text and "CATALOG.JSON INLINE DATA" not in text
     assert '"child_map"' in text and '"parent_map"' in text
-    assert f'"model.samskabelse.{FAILING_MART}"' in text and '"seed.samskabelse.municipalities"' in text
+    assert f'"model.samskab.{FAILING_MART}"' in text and '"seed.samskab.municipalities"' in text
     assert '"send_anonymous_usage_stats": false' in text  # dbt's page only reports usage when this is true
     assert leaked(text, built) == []
 

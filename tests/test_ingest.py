@@ -377,3 +377,21 @@ def test_a_refused_survey_file_is_in_the_rejects_table_and_other_deliveries_load
     assert len(rejected) == 1 and rejected[0][0] == f"survey/samskabelse_2016/{file}" and reason in rejected[0][1]
     assert query(settings, "select count(*) from raw.case_studies") == [(5,)]
     assert query(settings, "select count(*) from raw.statbank_observations") == [(FOLK1A_ROWS + ARE207_ROWS,)]
+
+
+def test_a_run_reads_each_landing_file_once_for_its_fingerprint_and_its_ingest(tmp_path):
+    """The fingerprint (has anything changed?) and ingest name files by the same sha256, read once."""
+    from samskab.common import hashing
+    from samskab.ingest.landing import walk
+    from samskab.operate.fingerprint import landing_digest
+
+    before = hashing.files_read()
+    settings = sample_settings(tmp_path)  # the sample's marker names its files by their sha256 too
+    files, _ = walk(settings.landing_dir)
+    landing_digest(settings)
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    assert hashing.files_read() - before == len(files)
+    # A file that changes is read again.
+    (settings.landing_dir / FOLK1A_ANSWER).write_bytes(b"changed")
+    landing_digest(settings)
+    assert hashing.files_read() - before == len(files) + 1

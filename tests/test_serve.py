@@ -15,6 +15,7 @@ import httpx
 import pytest
 import yaml
 
+from samskab.common.settings import TELEMETRY_OFF
 from samskab.operate.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
 from tests.lakes import make_sample_lake
 
@@ -25,8 +26,7 @@ UI_ADDRESS = re.compile(r"Prefect server runs at (http://127\.0\.0\.1:\d+)")
 def _environment(prefect_home: Path, **extra: str) -> dict[str, str]:
     """The test's environment for a child process, with its own Prefect home and no server to talk to."""
     env = {key: value for key, value in os.environ.items() if key not in {"PREFECT_API_URL", "SAMSKAB_PSEUDONYM_KEY"}}
-    env.update(PREFECT_HOME=str(prefect_home), PYTHONUNBUFFERED="1", DO_NOT_TRACK="1", **extra)
-    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    env.update(PREFECT_HOME=str(prefect_home), PYTHONUNBUFFERED="1", **TELEMETRY_OFF, **extra)
     return env
 
 

@@ -16,11 +16,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from samskab.common.settings import Settings
+from samskab.common.settings import Settings, quiet_third_party_telemetry
+from samskab.common.words import Severity
 
-BLOCKING = "blocking"
-WARNING = "warning"
+BLOCKING, WARNING = Severity.BLOCKING, Severity.WARNING
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class DbtOutcome:
                 "resource_type": node.resource_type,
                 "status": node.status,
                 "seconds": node.seconds,
-                "severity": node.severity,
+                "severity": str(node.severity),
                 "relation": node.relation,
                 "failures": "" if node.failures is None else node.failures,
             }
@@ -135,36 +136,44 @@ class _NodeProgress:
             self.progress.finish()
 
 
-def build_marts(settings: Settings, progress_log: Callable[[str], None] | None = None) -> DbtOutcome:
-    """Run `dbt build` against the warehouse; returns the outcome, never raises on test failures.
-    Progress per node goes to the terminal, or as a few lines to `progress_log` (samskab/common/progress.py)."""
+def invoke_dbt(settings: Settings, command: list[str], callbacks: list | None = None) -> Any:
+    """Run one dbt command in this process against the warehouse, the one way the platform calls dbt:
+    the project, its profiles, the target and log folders in the data lake, quiet, no colours. Returns
+    dbt's result; the warehouse and dbt's log file are let go of after it, whatever happened."""
     os.environ["SAMSKAB_WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    quiet_third_party_telemetry()
     from dbt.cli.main import dbtRunner
 
     project = str(settings.dbt_project_dir)
+    arguments = [
+        *command,
+        "--project-dir",
+        project,
+        "--profiles-dir",
+        project,
+        "--target-path",
+        str(settings.dbt_target_dir),
+        "--log-path",
+        str(settings.data_lake / "warehouse" / "dbt_logs"),
+        "--no-use-colors",
+        "--quiet",
+    ]
+    try:
+        return dbtRunner(callbacks=callbacks or []).invoke(arguments)
+    finally:
+        close_dbt_duckdb_connection()
+        release_dbt_log_file()
+
+
+def build_marts(settings: Settings, progress_log: Callable[[str], None] | None = None) -> DbtOutcome:
+    """Run `dbt build` against the warehouse; returns the outcome, never raises on test failures.
+    Progress per node goes to the terminal, or as a few lines to `progress_log` (samskab/common/progress.py)."""
     started = time.perf_counter()
     progress = _NodeProgress(progress_log)
     try:
-        result = dbtRunner(callbacks=[progress]).invoke(
-            [
-                "build",
-                "--project-dir",
-                project,
-                "--profiles-dir",
-                project,
-                "--target-path",
-                str(settings.dbt_target_dir),
-                "--log-path",
-                str(settings.data_lake / "warehouse" / "dbt_logs"),
-                "--no-use-colors",
-                "--quiet",
-            ]
-        )
+        result = invoke_dbt(settings, ["build"], callbacks=[progress])
     finally:
         progress.finish()
-        close_dbt_duckdb_connection()
-        release_dbt_log_file()
     outcome = DbtOutcome(success=bool(result.success), seconds=time.perf_counter() - started)
     if result.exception is not None:
         outcome.success = False

@@ -9,11 +9,10 @@ scripts inline and fetches nothing.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
-from samskab.build.dbt import close_dbt_duckdb_connection, release_dbt_log_file
+from samskab.build.dbt import invoke_dbt
 from samskab.common.failures import DocsFailed
 from samskab.common.settings import Settings
 
@@ -37,36 +36,13 @@ def build_dbt_docs(settings: Settings, target_dir: Path) -> Path:
     3 s in a fresh one. Without a build in the target, dbt compiles the project first (about 13 s).
     The page is about 5 MB and needs no other file. Raises DocsFailed when dbt cannot generate the docs.
     """
-    os.environ["SAMSKAB_WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    from dbt.cli.main import dbtRunner
-
-    project = str(settings.dbt_project_dir)
     target = settings.dbt_target_dir
-    arguments = [
-        "docs",
-        "generate",
-        "--static",
-        "--project-dir",
-        project,
-        "--profiles-dir",
-        project,
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(settings.data_lake / "warehouse" / "dbt_logs"),
-        "--no-use-colors",
-        "--quiet",
-    ]
+    command = ["docs", "generate", "--static"]
     if last_invocation_built(target):
-        arguments.append("--no-compile")
+        command.append("--no-compile")
     static_index = target / "static_index.html"
     static_index.unlink(missing_ok=True)  # never publish the page of an earlier run
-    try:
-        result = dbtRunner().invoke(arguments)
-    finally:
-        close_dbt_duckdb_connection()
-        release_dbt_log_file()
+    result = invoke_dbt(settings, command)
     if result.exception is not None:
         raise DocsFailed(f"dbt docs generate could not run: {result.exception}")
     if not result.success or not static_index.is_file():

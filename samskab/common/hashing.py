@@ -1,11 +1,15 @@
 """One way to hash a file: sha256 over its bytes, read in blocks of a megabyte, never whole into memory.
 
 The ingest ledger, the embedded sample's marker and the inputs fingerprint all name a file by this digest.
+A file is read once per process for as long as it is unchanged: the digest is kept by the file's identity
+and the kernel's record of its last change (size, inode, modification and status-change times to the
+nanosecond), so the fingerprint and ingest of one refresh read each landing file once.
 """
 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,17 @@ def update_with_file(digest: Any, path: Path) -> None:
 
 def sha256_of(path: Path) -> str:
     """The sha256 of a file's bytes, in hex."""
+    stat = Path(path).stat()
+    return _sha256(str(path), stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+@lru_cache(maxsize=65536)
+def _sha256(path: str, size: int, inode: int, modified_ns: int, changed_ns: int) -> str:
     digest = hashlib.sha256()
-    update_with_file(digest, path)
+    update_with_file(digest, Path(path))
     return digest.hexdigest()
+
+
+def files_read() -> int:
+    """How many times a file's bytes were read to hash them in this process (each unchanged file once)."""
+    return _sha256.cache_info().misses

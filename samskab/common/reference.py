@@ -69,3 +69,18 @@ def seeds_digest(names: tuple[str, ...]) -> str:
         path = seeds_dir() / f"{name}.csv"
         digest.update(name.encode("utf-8") + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
     return digest.hexdigest()[:16]
+
+
+def yes_no(text: str) -> bool | None:
+    """What a yes/no word means (seed yes_no_words: "ja", "nej", "True", "optaget", ...); None when the
+    text is empty. Raises KeyError for a word the seed does not hold."""
+    folded = " ".join(text.casefold().split())
+    if not folded:
+        return None
+    words = {row["word"]: row["is_yes"] == "true" for row in seed_rows("yes_no_words")}
+    return words[folded]
+
+
+def yes_words() -> list[str]:
+    """Every word that says yes (seed yes_no_words), lower case."""
+    return [row["word"] for row in seed_rows("yes_no_words") if row["is_yes"] == "true"]

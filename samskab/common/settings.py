@@ -103,6 +103,11 @@ class Settings:
         return replace(self, **changes)
 
     @property
+    def has_pseudonym_key(self) -> bool:
+        """Whether a pseudonym key is set (an empty one is none)."""
+        return self.pseudonym_key is not None and bool(self.pseudonym_key.get_secret_value())
+
+    @property
     def landing_dir(self) -> Path:
         return self.data_lake / "landing"
 
@@ -209,9 +214,17 @@ def reset_settings() -> None:
     get_settings.cache_clear()
 
 
+# Usage reporting of the stack, switched off: every entry point of the platform, the Prefect servers it
+# starts and the tests set these before dbt, Great Expectations or Prefect is imported.
+TELEMETRY_OFF = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "GX_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+}
+
+
 def quiet_third_party_telemetry() -> None:
-    """Switch off usage reporting of the stack before any of it is imported."""
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    """Switch off usage reporting of the stack before any of it is imported (a value already set wins)."""
+    for variable, value in TELEMETRY_OFF.items():
+        os.environ.setdefault(variable, value)

@@ -33,14 +33,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from samskab.common.settings import quiet_third_party_telemetry
+from samskab.common.words import Severity
+
 if TYPE_CHECKING:
     import pandas
 
 # Must be set before great_expectations is first imported, which happens lazily below.
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+quiet_third_party_telemetry()
 
-BLOCKING = "blocking"
-WARNING = "warning"
+BLOCKING, WARNING = Severity.BLOCKING, Severity.WARNING
 # raw: each raw table before dbt (stages.validate_stage); marts: a candidate's marts (none committed now,
 # dbt tests hold their truths); drift: comparison frames of the candidate and the published file (drift.py).
 STAGES = ("raw", "marts", "drift")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from samskab.common.hashing import sha256_of
+from samskab.common.words import FileState
 
 README = "README.md"
 SAMPLE_MARKER = "EMBEDDED_SAMPLE.json"
@@ -32,12 +33,8 @@ WITHDRAWN_FOLDER = "withdrawn"
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "Icon\r"})
 
 # What became of a landing file in a run.
-LOADED = "loaded"
-UNCHANGED = "unchanged"
-REFUSED = "refused"
-NOT_RECOGNISED = "not recognised"
-WITHDRAWN = "withdrawn"
-IGNORED = "ignored"
+LOADED, UNCHANGED, REFUSED = FileState.LOADED, FileState.UNCHANGED, FileState.REFUSED
+NOT_RECOGNISED, WITHDRAWN, IGNORED = FileState.NOT_RECOGNISED, FileState.WITHDRAWN, FileState.IGNORED
 NEEDS_ATTENTION = frozenset({REFUSED, NOT_RECOGNISED})
 
 

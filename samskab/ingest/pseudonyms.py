@@ -25,7 +25,7 @@ class MissingPseudonymKey(ReportedFailure):
 def resolve_pseudonym_key(settings: Settings) -> tuple[bytes, bool]:
     """The HMAC key, and whether it is the demo key. The demo key is used only when no key is set and
     every file in the landing zone is a byte-exact file of the generated embedded sample."""
-    if settings.pseudonym_key is not None and settings.pseudonym_key.get_secret_value():
+    if settings.has_pseudonym_key:
         return settings.pseudonym_key.get_secret_value().encode("utf-8"), False
     if landing_holds_only_the_sample(settings.landing_dir):
         return DEMO_PSEUDONYM_KEY.encode("utf-8"), True

@@ -51,6 +51,7 @@ import httpx
 from samskab.common import reference
 from samskab.common.atomic_files import write_atomically
 from samskab.common.settings import Settings, get_settings
+from samskab.common.words import FetchState
 from samskab.ingest.statbank_replay import INDEX, NO_RECORDING, ReplayServer
 
 LIVE_API = "https://api.statbank.dk/v1/"
@@ -63,9 +64,7 @@ CSV = "CSV"
 BULK = "BULK"
 API_FOLDER = "statbank/api"  # under the landing zone
 
-LANDED = "landed"
-UNCHANGED = "unchanged"
-FAILED = "failed"
+LANDED, UNCHANGED, FAILED = FetchState.LANDED, FetchState.UNCHANGED, FetchState.FAILED
 
 TABLEINFO = "tableinfo"
 DATA = "data"
@@ -366,7 +365,7 @@ class StatbankClient:
             trust_env=api != RECORDED,
             follow_redirects=False,
             transport=transport,
-            headers={"User-Agent": "samskabelse-platform (research data platform)"},
+            headers={"User-Agent": "samskab (research data platform of the samskabelse study)"},
         )
 
     @classmethod

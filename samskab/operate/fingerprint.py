@@ -20,8 +20,9 @@ import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
-from samskab.common.hashing import update_with_file
+from samskab.common.hashing import sha256_of
 from samskab.common.settings import REPO_ROOT, Settings
+from samskab.common.words import RunState
 
 CODE_PACKAGES = ("samskab", "flows")
 CODE_FILES = ("pyproject.toml", "uv.lock", "prefect.yaml")
@@ -54,14 +55,14 @@ class Fingerprint:
 
 
 def _files_digest(files: list[tuple[str, Path]]) -> str:
+    """A digest over each file's name and sha256 (the same digest ingest records, computed once)."""
     digest = hashlib.sha256()
     for name, path in sorted(files):
-        digest.update(name.encode("utf-8") + b"\0")
         try:
-            update_with_file(digest, path)
+            file_digest = sha256_of(path)
         except OSError:
-            digest.update(b"<unreadable>")
-        digest.update(b"\0")
+            file_digest = "<unreadable>"
+        digest.update(f"{name}\0{file_digest}\0".encode())
     return digest.hexdigest()
 
 
@@ -96,7 +97,7 @@ def code_digest(settings: Settings) -> str:
 
 
 def settings_digest(settings: Settings) -> str:
-    key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
+    key = settings.pseudonym_key.get_secret_value() if settings.has_pseudonym_key else ""
     which_key = hmac.new(key.encode("utf-8"), b"samskab which key", hashlib.sha256).hexdigest()[:16] if key else "demo"
     return hashlib.sha256(f"drift={settings.drift_threshold};key={which_key}".encode()).hexdigest()
 
@@ -107,8 +108,7 @@ def fingerprint(settings: Settings) -> Fingerprint:
 
 # --- Whether a refresh has anything to do --------------------------------------------------------------
 
-UNCHANGED = "unchanged"
-HELD = "held"
+UNCHANGED, HELD = RunState.UNCHANGED, RunState.HELD
 
 
 @dataclass(frozen=True)

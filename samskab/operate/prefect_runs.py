@@ -51,7 +51,7 @@ def tag_flow_run(flow_run_id: str, tag: str) -> None:
 def with_key_from_prefect_secret(settings: Settings) -> Settings:
     """Without SAMSKAB_PSEUDONYM_KEY in the environment, take the key from the Prefect Secret block
     `samskab-pseudonym-key` when the server has one (how a scheduled deployment gets it)."""
-    if settings.pseudonym_key is not None and settings.pseudonym_key.get_secret_value():
+    if settings.has_pseudonym_key:
         return settings
     from prefect.blocks.system import Secret
 

@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from samskab.common.settings import TELEMETRY_OFF
+
 HOST = "127.0.0.1"
 ANNOUNCEMENT = ".prefect-server.json"
 STOP_GRACE_SECONDS = 15.0
@@ -131,14 +133,9 @@ def _server_environment(api_url: str) -> dict[str, str]:
     env = dict(os.environ)
     # The server serves; it is no client of another server.
     env.pop("PREFECT_API_URL", None)
-    env.update(
-        {
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "1",
-            # Without it the UI in a browser calls the API on the default port 4200, not this one.
-            "PREFECT_UI_API_URL": api_url,
-        }
-    )
+    env.update(TELEMETRY_OFF)
+    # Without it the UI in a browser calls the API on the default port 4200, not this one.
+    env["PREFECT_UI_API_URL"] = api_url
     return env
 
 

@@ -19,15 +19,11 @@ from typing import Any
 
 from samskab.common.atomic_files import write_atomically
 from samskab.common.settings import Settings
+from samskab.common.words import RunState
 
-RUNNING = "running"
-PUBLISHED = "published"  # passed its gate and published
-FAILED = "failed"  # stopped; nothing was published
-UNCHANGED = "unchanged"  # nothing had changed since the last publish: nothing to do
-HELD = "held"  # nothing had changed since a rollback: the rolled-back file stays
-DIED = "died"  # found open by a later run, its process gone
-ROLLED_BACK = "rolled back"
-NOTHING_TO_ROLL_BACK = "nothing to roll back"
+RUNNING, PUBLISHED, FAILED, UNCHANGED = RunState.RUNNING, RunState.PUBLISHED, RunState.FAILED, RunState.UNCHANGED
+HELD, DIED, ROLLED_BACK = RunState.HELD, RunState.DIED, RunState.ROLLED_BACK
+NOTHING_TO_ROLL_BACK = RunState.NOTHING_TO_ROLL_BACK
 ENDED = frozenset({PUBLISHED, FAILED, UNCHANGED, HELD, DIED, ROLLED_BACK, NOTHING_TO_ROLL_BACK})
 # Refreshes that ended having judged the landing zone as it was: their attention lines describe it.
 SAW_INPUTS = frozenset({PUBLISHED, UNCHANGED, HELD})

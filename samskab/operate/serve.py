@@ -11,7 +11,6 @@ Prefect is imported inside the functions that need it, so `samskab --help` stays
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from pathlib import Path
@@ -60,7 +59,6 @@ def main(argv: list[str] | None = None) -> int:
     from samskab.common.settings import quiet_third_party_telemetry
 
     quiet_third_party_telemetry()
-    os.environ.setdefault("DO_NOT_TRACK", "1")
     parser = argparse.ArgumentParser(
         prog="samskab serve", description="Run the Prefect UI and the nightly refresh's schedule until Ctrl-C."
     )

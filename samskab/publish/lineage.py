@@ -37,7 +37,7 @@ def code_version() -> str:
         ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        return f"samskabelse-platform {metadata.version('samskabelse-platform')} (not a git checkout)"
+        return f"samskab {metadata.version('samskab')} (not a git checkout)"
 
 
 @dataclass

@@ -52,7 +52,13 @@ ORGANISATIONS = {
     "citizen": ("none",),
 }
 DOCUMENT_SOURCES = ("Kommunens hjemmeside", "Byrådets dagsorden", "Foreningens årsberetning", "Lokalavisen")
-INTERVIEWS = ("individual_interview", "group_interview", "spot_interview")
+
+
+def interview_kinds() -> set[str]:
+    """The kinds of activity that are interviews (seed activity_types, is_interview)."""
+    return {
+        kind for kind, interview in seed_mapping("activity_types", "activity_type", "is_interview").items() if interview
+    }
 
 
 @dataclass
@@ -106,6 +112,7 @@ def build_register(rng: random.Random, scale: int, names: list[str]) -> Register
         )
     }
     register = Register()
+    interviews = interview_kinds()
     number = 0
     awaiting_consent = True
     for case_id, code, title, area, co_created, partners in CASES:
@@ -146,10 +153,10 @@ def build_register(rng: random.Random, scale: int, names: list[str]) -> Register
                     ids: list[str] = []
                     if activity_type == "group_interview":
                         ids = [i for i, role in informants if role == "citizen"] or [informants[0][0]]
-                    elif activity_type in INTERVIEWS:
+                    elif activity_type in interviews:
                         ids = [rng.choice(informants)[0]]
                     recorded = activity_type in ("individual_interview", "group_interview")
-                    consent = "given" if activity_type in INTERVIEWS else "not_needed"
+                    consent = "given" if activity_type in interviews else "not_needed"
                     if activity_type == "spot_interview" and awaiting_consent:
                         consent, awaiting_consent = "pending", False
                     transcript = ("done" if rng.random() < 0.8 else "in_progress") if recorded else "not_applicable"

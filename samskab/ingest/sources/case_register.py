@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from samskab.common.reference import seed_rows
+from samskab.common.reference import seed_rows, yes_no
 from samskab.ingest.landing import Delivery, Finding, Inventory, not_recognised, real_entries
 from samskab.ingest.sources.common import (
     LandingFileError,
@@ -312,14 +312,10 @@ def _whole(column: str, value: Any) -> int | None:
 def _yes_no(column: str, value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
-    text = _fold(_text(value))
-    if not text:
-        return None
-    if text in {"ja", "j", "yes", "1", "optaget"}:
-        return True
-    if text in {"nej", "n", "no", "0", "ikke optaget"}:
-        return False
-    raise RowError(column, "is neither 'ja' nor 'nej'")
+    try:
+        return yes_no(_text(value))
+    except KeyError:
+        raise RowError(column, "is neither 'ja' nor 'nej' (the words of seed yes_no_words)") from None
 
 
 def _required(column: str, value: Any) -> str:

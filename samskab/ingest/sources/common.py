@@ -166,17 +166,6 @@ def parse_danish_date(column: str, text: str) -> date | None:
         raise RowError(column, "is not a date (DD.MM.YYYY)") from None
 
 
-def parse_yes_no(column: str, text: str) -> bool | None:
-    value = text.strip().casefold()
-    if not value:
-        return None
-    if value in {"ja", "j", "yes", "1"}:
-        return True
-    if value in {"nej", "n", "no", "0"}:
-        return False
-    raise RowError(column, "is neither 'ja' nor 'nej'")
-
-
 def open_workbook(path: Path) -> Any:
     """Open an .xlsx workbook read-only with its cell values; a file that is none is refused, saying so."""
     import zipfile

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from samskab.common.reference import seed_rows
+from samskab.common.reference import seed_rows, yes_words
 from samskab.ingest.sources.common import LandingFileError, Pseudonymise, Reject, SourceBatch
 from samskab.ingest.sources.municipalities import MUNICIPALITY, reference_resolver
 from samskab.ingest.sources.survey.export import (
@@ -62,7 +62,6 @@ BACKGROUND, STATUS, TIMESTAMP, SYSTEM, ANSWER, OPEN_TEXT = (
     "open_text",
 )
 COMPLETED, PARTIAL, DISTRIBUTED = 4, 3, 2
-FINISHED_WORDS = ["1", "true", "sand", "ja", "yes"]  # a finished flag that says yes, in any case
 NOT_A_MOMENT = (
     "is not a date and time in a form the platform reads (an American m/d/y date whose day and month "
     "cannot be told apart, because every date of the column reads both ways, is not guessed)"
@@ -410,7 +409,7 @@ def _status(respondents: pd.DataFrame, data: pa.Table, plan: Plan, rejects: _Rej
     if plan.finished:
         # Qualtrics writes 1 with numeric values, True with choice text; Excel re-saves it as TRUE.
         flags = pc.utf8_lower(blank_to_null(data.column(plan.finished)))
-        finished = _mask(pc.is_in(flags, value_set=pa.array(FINISHED_WORDS)))
+        finished = _mask(pc.is_in(flags, value_set=pa.array(yes_words())))
     derived = np.where(finished, COMPLETED, np.where(answered, PARTIAL, DISTRIBUTED))
     respondents["status_code"] = pd.array(derived, dtype="Int64")
     respondents["status_rule"] = "derived: completed if finished, partial if any answer, else distributed"
