@@ -41,7 +41,7 @@ demo: install
 	$(VENV)/bin/samskab refresh
 
 # Two workers (the machines here have two cores); a test file stays on one worker, so its module fixtures
-# are built once. Each worker builds the shared refreshed lake once.
+# are built once. The refreshed sample lake and the Prefect server are shared by both (tests/conftest.py).
 test: install $(COMPAT_VENV)/bin/python lint
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
 

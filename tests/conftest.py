@@ -1,12 +1,15 @@
-"""Shared fixtures: a data lake with the embedded sample, a Prefect test server, one refreshed lake.
+"""Shared fixtures: one Prefect server for the session, and one refreshed lake shared by both workers.
 
-The end-to-end tests share one session-scoped refresh of the sample instead of rebuilding per test.
+The end-to-end tests share one refresh of the sample instead of rebuilding per test or per worker.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -17,24 +20,89 @@ os.environ.update(TELEMETRY_OFF)
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 os.environ.pop("SAMSKAB_PSEUDONYM_KEY", None)
 
-from tests.lakes import make_sample_lake, using_lake
+# One real Prefect server on loopback for the whole session (SQLite in a temporary PREFECT_HOME), started
+# by the first process (pytest_configure) before any worker; every flow run of every worker is recorded on
+# it, so a test on one worker reads the runs of a refresh another worker made. Its address is chosen here,
+# before Prefect reads its settings (at import), and the workers inherit it.
+if "SAMSKAB_TESTS_PREFECT_HOME" not in os.environ:
+    from samskab.operate.prefect_server import free_port
+
+    os.environ["SAMSKAB_TESTS_PREFECT_HOME"] = tempfile.mkdtemp(prefix="samskab-tests-prefect-")
+    os.environ["SAMSKAB_TESTS_PREFECT_PORT"] = str(free_port())
+os.environ["PREFECT_HOME"] = os.environ["SAMSKAB_TESTS_PREFECT_HOME"]
+os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{os.environ['SAMSKAB_TESTS_PREFECT_PORT']}/api"
+
+from tests.lakes import build_once, make_sample_lake, using_lake
+
+_SERVER = pytest.StashKey[object]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or config.option.collectonly or config.option.help:
+        return
+    from samskab.operate.prefect_server import start_local_server
+
+    config.stash[_SERVER] = start_local_server(int(os.environ["SAMSKAB_TESTS_PREFECT_PORT"]), startup_timeout=120)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_SERVER, None)
+    if server is not None:
+        server.stop()
+        shutil.rmtree(os.environ["SAMSKAB_TESTS_PREFECT_HOME"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """A real, temporary Prefect server (SQLite, loopback) for every flow run of the session."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_server() -> str:
+    """The session's Prefect server (its API URL): flows run here report to it."""
+    url = os.environ.get("PREFECT_API_URL", "")
+    assert url.startswith("http://127.0.0.1:"), "the session's Prefect server was not started (see conftest.py)"
+    return url
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+
+def _session_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A folder of this session that every worker sees (under xdist, the parent of the workers' folders)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
 
 
 @pytest.fixture(scope="session")
-def refreshed_lake(tmp_path_factory: pytest.TempPathFactory, prefect_server: None):
-    """The embedded sample after one full nightly refresh: (lake, manifest, report)."""
-    from flows.nightly_refresh import nightly_refresh
+def refreshed_lake(tmp_path_factory: pytest.TempPathFactory, worker_id: str, prefect_server: str):
+    """The embedded sample after one full nightly refresh: (lake, manifest, report). Built once per session
+    by the first worker to ask (a file lock), read by the other; tests only read it, or copy it first."""
 
-    lake, manifest = make_sample_lake(tmp_path_factory.mktemp("refreshed"))
-    with using_lake(lake):
-        report = nightly_refresh()
-    return lake, manifest, report
+    def build(root: Path) -> bytes:
+        from flows.nightly_refresh import nightly_refresh
+
+        lake, manifest = make_sample_lake(root)
+        with using_lake(lake):
+            report = nightly_refresh()
+        return pickle.dumps((lake, manifest, report))
+
+    return pickle.loads(build_once(_session_root(tmp_path_factory, worker_id) / "refreshed", build))
+
+
+# The longest modules first (longest first leaves no worker alone at the end); the first builds the shared
+# refreshed lake while the other worker runs a long module that does not need it. The order only changes
+# when each module runs, never what it proves. (`make test` prints the slowest tests; README, Contributing.)
+RUN_FIRST = [
+    "flows/test_nightly_refresh.py",
+    "operate/test_serve.py",
+    "operate/test_recovery.py",
+    "build/test_study_waves.py",
+    "gate/test_refresh_gate.py",
+    "ingest/test_real_exports.py",
+    "build/test_docs.py",
+    "analysts/test_export.py",
+    "ingest/test_survey_exports.py",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+
+    def rank(item: pytest.Item) -> int:
+        module = item.path.relative_to(tests).as_posix() if item.path.is_relative_to(tests) else ""
+        return RUN_FIRST.index(module) if module in RUN_FIRST else len(RUN_FIRST)
+
+    items.sort(key=rank)  # stable: within a module, and among the rest, the order of collection

@@ -1,20 +1,32 @@
-"""Data lakes for the tests: the embedded sample written into one, settings pointed at one, a private copy.
+"""What the tests share: data lakes (the embedded sample written into one, settings pointed at one, a
+private copy, one built once per session for every worker), reading and editing their files, published
+files of one tiny mart, and a Prefect server of a test's own.
 
-Plain functions; the fixtures that use them are in conftest.py.
+Plain functions and constants; the fixtures that use them are in conftest.py and the test modules.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+import pandas as pd
+
 from samskab.common.settings import Settings, get_settings, reset_settings
 from samskab.ingest import statbank_api
+from samskab.publish import swap as publish
 from samskab.sample.generate import SampleManifest, generate_sample
+
+# The repository's root, and the files the tests read (real exports and formats, with their provenance).
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
 
 # When the sample lakes' Statbank answers were fetched: their landed names carry this stamp.
 FETCHED_AT = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -66,3 +78,119 @@ def copy_lake(source: Path, target_root: Path) -> Path:
     target = target_root / "data_lake"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".refresh.lock"))
     return target
+
+
+def build_once(folder: Path, build: Callable[[Path], bytes]) -> bytes:
+    """What `build(folder)` returned, built by the first process of the session to ask while the others
+    wait (an exclusive lock on `folder.lock`), kept as `folder/built.pickle` for the rest. A build that
+    failed leaves no result, so the next process tries again and fails with its own error."""
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    result = folder / "built.pickle"
+    with open(folder.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            built = build(folder)
+            partial = folder / "built.pickle.partial"
+            partial.write_bytes(built)
+            partial.rename(result)
+        return result.read_bytes()
+
+
+def published_tables(path: Path, tables: list[str]) -> dict[str, pd.DataFrame]:
+    """The named tables of a DuckDB file as pandas frames, read through a read-only connection."""
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        return {table: connection.execute(f"select * from {table}").df() for table in tables}
+    finally:
+        connection.close()
+
+
+def rewrite_dataset(export: Path, change: Callable[[list[str], list[list[str]]], list[list[str]]]) -> None:
+    """Edit a SurveyXact dataset the way a broken export would look, keeping its encoding (UTF-16, tabs)."""
+    path = export / "dataset.csv"
+    lines = path.read_bytes().decode("utf-16").split("\n")
+    header = lines[0].split("\t")
+    rows = [line.split("\t") for line in lines[1:] if line]
+    rows = change(header, rows)
+    text = "\n".join(["\t".join(header), *("\t".join(row) for row in rows)]) + "\n"
+    path.write_bytes("\ufeff".encode("utf-16-le") + text.encode("utf-16-le"))
+
+
+def last_flow_run(lake: Path):
+    """The Prefect flow run of the lake's latest refresh, found through its run journal (other tests run
+    flows on the same server at the same time, so "the latest flow run" would not be this lake's)."""
+    import uuid
+
+    from prefect.client.orchestration import get_client
+
+    from samskab.operate.run_journal import read_runs
+
+    with using_lake(lake) as settings:
+        flow_run_id = next(entry.flow_run_id for entry in reversed(read_runs(settings)) if entry.flow_run_id)
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(uuid.UUID(flow_run_id))
+
+
+@contextmanager
+def private_prefect_server() -> Iterator[None]:
+    """A Prefect server of the block's own (the platform's local server, with its own PREFECT_HOME), for
+    what must not be seen by the flows other tests run on the session's server at the same time, such as a
+    Secret block holding a key."""
+    import tempfile
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from samskab.operate.prefect_server import send_queued_logs_and_events, start_local_server
+
+    send_queued_logs_and_events()  # what this process said so far goes to the session's server
+    home, session_home = tempfile.mkdtemp(prefix="samskab-private-prefect-"), os.environ.get("PREFECT_HOME")
+    os.environ["PREFECT_HOME"] = home
+    try:
+        server = start_local_server(startup_timeout=120)
+    finally:
+        if session_home is None:
+            os.environ.pop("PREFECT_HOME", None)
+        else:
+            os.environ["PREFECT_HOME"] = session_home
+    try:
+        with server, temporary_settings(updates={PREFECT_API_URL: server.url}):
+            yield
+            send_queued_logs_and_events()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# Published files of one tiny mart, for the snapshot and SQL-shell tests.
+
+SAMSKAB = [sys.executable, "-m", "samskab.cli"]
+# 02:31 Danish time on 20 and 21 November (UTC+1 in winter).
+FIRST_NIGHT = datetime(2026, 11, 20, 1, 31, 14, tzinfo=UTC)
+SECOND_NIGHT = datetime(2026, 11, 21, 1, 30, 52, tzinfo=UTC)
+
+
+def publish_version(settings: Settings, version: int, published_at: datetime, run_id: str) -> None:
+    """A real publish (build, lineage, swap) of a one-mart warehouse whose figures say `version`."""
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(settings.warehouse_path))
+    try:
+        connection.execute("create schema if not exists marts")
+        connection.execute(
+            "create or replace table marts.municipality_profile as "
+            f"select range + 100 as municipality_code, {version} * 1000 + range as population from range(98)"
+        )
+    finally:
+        connection.close()
+    candidate = publish.build_candidate(settings, run_id)
+    finished = published_at.replace(tzinfo=None)
+    publish.write_meta(candidate.path, {"runs": pd.DataFrame([{"run_id": run_id, "finished_at": finished}])})
+    publish.swap_in(settings, candidate, published_at=published_at)
+
+
+def samskab(lake: Path, *args: str) -> subprocess.CompletedProcess:
+    """`samskab ARGS` as a researcher types it, in a process of its own, on `lake`."""
+    environment = {**os.environ, "SAMSKAB_DATA_LAKE": str(lake)}
+    return subprocess.run([*SAMSKAB, *args], capture_output=True, text=True, cwd=REPO, env=environment, timeout=60)

@@ -139,3 +139,23 @@ def test_no_module_imports_the_tests_conftest():
             if any(name.split(".")[-1] == "conftest" for name in names):
                 wrong.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert wrong == []
+
+
+def test_tests_mirror_the_package_and_the_modules_run_first_exist():
+    """Each stage's tests are in the folder named like its room (tests/ingest/ for samskab/ingest/, ...), and
+    the longest modules, which conftest.py runs first, are still where it names them."""
+    conftest = ast.parse((REPO / "tests" / "conftest.py").read_text(encoding="utf-8"))
+    (run_first,) = [
+        node.value
+        for node in conftest.body
+        if isinstance(node, ast.Assign) and [ast.unparse(target) for target in node.targets] == ["RUN_FIRST"]
+    ]
+    run_first_modules = ast.literal_eval(run_first)
+    rooms = {path.name for path in (REPO / "samskab").iterdir() if (path / "__init__.py").exists()}
+    folders = {path.name for path in (REPO / "tests").iterdir() if path.is_dir() and list(path.glob("test_*.py"))}
+    assert folders <= rooms | {"flows"}, folders - rooms
+    assert rooms <= folders, f"rooms without tests of their own: {sorted(rooms - folders)}"
+    # Only the tests of the house itself and of its command stay at the top.
+    assert {path.name for path in (REPO / "tests").glob("test_*.py")} <= {"test_layout.py", "test_cli.py"}
+    missing = [module for module in run_first_modules if not (REPO / "tests" / module).exists()]
+    assert not missing, f"conftest.RUN_FIRST names modules that are not there: {missing}"

@@ -18,8 +18,9 @@ from samskab.ingest.sources.common import LandingFileError
 from samskab.ingest.sources.survey import discover, read
 from samskab.sample.generate import generate_sample
 from samskab.sample.survey_shapes import SHAPES
+from tests.lakes import FIXTURES
 
-FORMATS = Path(__file__).resolve().parent / "fixtures" / "formats"
+FORMATS = FIXTURES / "formats"
 PSEUDONYMISE = Pseudonymiser(b"s" * 32)
 ONE_WAVE = ("2016",)  # these tests are about one export's shapes and faults: the sample's first wave alone
 ANSWER_KEY = ["respondent_id", "variable_name", "answer_value", "answer_number"]

@@ -17,9 +17,9 @@ import yaml
 
 from samskab.common.settings import TELEMETRY_OFF
 from samskab.operate.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
-from tests.lakes import make_sample_lake
+from tests.lakes import REPO, make_sample_lake
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 UI_ADDRESS = re.compile(r"Prefect server runs at (http://127\.0\.0\.1:\d+)")
 
 

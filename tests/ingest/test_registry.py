@@ -3,15 +3,14 @@ raw columns it declares, and tables of free text are never a dbt source."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
 from samskab.gate import suites as gate
 from samskab.ingest.sources.registry import SOURCES, raw_only_tables, raw_tables
+from tests.lakes import REPO
 
-DBT_MODELS = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
+DBT_MODELS = REPO / "dbt_project" / "models"
 LINEAGE_COLUMNS = ["source_file", "source_row"]
 
 

@@ -1,5 +1,5 @@
 """The truth about last night: the run journal, `samskab status`, failure texts and notices, the no-op
-decision, and commands that answer at once. End-to-end kills and rollbacks are in test_recovery.py."""
+decision, and commands that answer at once. End-to-end kills and rollbacks are in tests/operate/test_recovery.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import sys
 import textwrap
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -22,8 +21,9 @@ from samskab.common.settings import Settings
 from samskab.operate import notices, run_journal
 from samskab.operate.fingerprint import HELD, UNCHANGED, decide, fingerprint
 from samskab.publish.swap import write_hold
+from tests.lakes import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 BUILT = datetime(2026, 11, 26, 2, 45, tzinfo=UTC)
 
 

@@ -23,8 +23,9 @@ from samskab.ingest.sources.statbank_format import (
     read_tableinfo,
 )
 from samskab.sample.statbank_recordings import are207_tableinfo, folk1a_tableinfo
+from tests.lakes import FIXTURES
 
-FORMATS = Path(__file__).parent / "fixtures" / "formats" / "statbank"
+FORMATS = FIXTURES / "formats" / "statbank"
 PSEUDONYMISE = Pseudonymiser(b"s" * 32)
 
 

@@ -31,11 +31,11 @@ from samskab.gate.stages import validate_stage
 from samskab.ingest import deliveries as ingest
 from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
 from samskab.sample.generate import SampleManifest
-from tests.lakes import make_sample_lake, using_lake, using_setting
+from tests.lakes import REPO, make_sample_lake, using_lake, using_setting
 
 pytestmark = pytest.mark.end_to_end
 
-DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+DBT_PROJECT = REPO / "dbt_project"
 RAW_SUITES = gate.suite_names("raw")
 # A singular test that fails on every row of a mart nothing is built from, so nothing is skipped.
 FAILING_TEST = "assert_docs_probe_fails"

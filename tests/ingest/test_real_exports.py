@@ -28,9 +28,9 @@ import pytest
 from samskab.common.settings import Settings
 from samskab.ingest.deliveries import ingest_landing_zone
 from samskab.ingest.pseudonyms import Pseudonymiser
-from tests.lakes import copy_lake, using_lake
+from tests.lakes import FIXTURES, copy_lake, using_lake
 
-REAL = Path(__file__).resolve().parent / "fixtures" / "real"
+REAL = FIXTURES / "real"
 PSEUDONYMISE = Pseudonymiser(b"r" * 32)
 SURVEY_KINDS = ("surveyxact", "qualtrics", "spss", "stata")
 
@@ -496,7 +496,7 @@ def test_the_whole_corpus_lands_in_one_refresh_beside_the_sample(refreshed_lake,
     survey and case marts exactly as they were, the classifications are published, and what needs
     attention (FOLK1A downloads older than the tableinfo the connector landed) is named with the fix."""
     from samskab.cli import EXIT_NEEDS_ATTENTION, main
-    from tests.test_nightly_refresh import published_tables
+    from tests.lakes import published_tables
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.lakes import REPO
+
+ROOT = REPO
 
 
 def test_nightly_deployment_runs_the_flow_every_night_one_at_a_time():

@@ -14,8 +14,9 @@ import pytest
 from samskab.common.settings import Settings
 from samskab.operate.locking import RefreshAlreadyRunning, refresh_lock
 from samskab.publish.swap import build_candidate, rollback, swap_in
+from tests.lakes import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 COMPAT_PYTHON = ROOT / ".venv-duckdb-1.2" / "bin" / "python"
 
 
@@ -54,7 +55,7 @@ def test_swap_publishes_new_snapshot_and_keeps_previous(tmp_path):
     assert sorted(path.name for path in settings.published_dir.iterdir()) == [
         "analytics.duckdb",
         "analytics.previous.duckdb",
-        "snapshots",  # one dated read-only copy per publish (tests/test_snapshots.py)
+        "snapshots",  # one dated read-only copy per publish (tests/publish/test_snapshots.py)
     ]
     assert len(list(settings.snapshots_dir.iterdir())) == 2
 

@@ -28,10 +28,11 @@ import yaml
 
 from samskab.analysts import export
 from samskab.analysts.export import FORMATS, Exported, ExportRefused, export_tables, shorten
+from tests.lakes import REPO
 
 pytestmark = pytest.mark.end_to_end
 
-DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+DBT_PROJECT = REPO / "dbt_project"
 SEEDS = DBT_PROJECT / "seeds"
 SOURCE_LABEL = "Samskabelse analytics.duckdb, test run"
 # The codebook of a coded column, where the marts' YAML does not name it (`meta: codebook:`).

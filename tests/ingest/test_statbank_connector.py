@@ -33,8 +33,9 @@ from samskab.ingest.statbank_api import (
     total_value,
 )
 from samskab.ingest.statbank_replay import NO_RECORDING, ReplayServer, record_interaction
+from tests.lakes import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "formats" / "statbank"
+FIXTURES = FIXTURES / "formats" / "statbank"
 NIGHT_1 = datetime(2026, 11, 26, 3, 15, 2, tzinfo=UTC)
 NIGHT_2 = datetime(2026, 11, 27, 3, 15, 2, tzinfo=UTC)
 NIGHT_3 = datetime(2026, 11, 28, 3, 15, 2, tzinfo=UTC)

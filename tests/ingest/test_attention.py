@@ -1,20 +1,19 @@
 """What needs a researcher's attention is named with what to do, and stays named until it is put right:
 deliveries with too many rows rejected, files in the wrong folder, and real downloads that belong elsewhere.
 
-Ingest alone; the nights that repeat it (exit code 4, status, notice) are in test_refresh_gate.py."""
+Ingest alone; the nights that repeat it (exit code 4, status, notice) are in tests/gate/test_refresh_gate.py."""
 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 from samskab.common.settings import Settings
 from samskab.ingest.deliveries import ingest_landing_zone
 from samskab.ingest.pseudonyms import Pseudonymiser
-from tests.lakes import make_sample_lake
+from tests.lakes import FIXTURES, make_sample_lake
 
 PSEUDONYMISE = Pseudonymiser(b"a" * 32)
-REAL = Path(__file__).resolve().parent / "fixtures" / "real"
+REAL = FIXTURES / "real"
 
 
 def findings(report) -> dict[str, tuple[str, str]]:

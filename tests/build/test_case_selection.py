@@ -6,7 +6,7 @@ population terciles at that wave's reference quarter (2016K1), ranks it among
 all 98, and proposes five municipalities by a greedy maximum-variation rule. This file is a second,
 independent implementation of those documented rules. It reads
 - the published `survey_answers_labelled` (every answer of every responding head, itself proven equal
-  to the landing files by test_study_marts_recomputed.py), `municipality_population` (FOLK1A per
+  to the landing files by tests/build/test_study_marts_recomputed.py), `municipality_population` (FOLK1A per
   quarter) and `case_fieldwork` (one row per case of the case register),
 - the reference seeds (`dbt_project/seeds/*.csv`, through `samskab.common.reference.seed_rows`),
 never the dbt SQL or an intermediate model, and compares every figure with the published mart.

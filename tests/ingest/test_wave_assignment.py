@@ -2,7 +2,7 @@
 unless the mapping names each export; it is held back, named, and counted again once the mapping says.
 
 Ingest alone (no dbt): the holds are written to raw.survey_wave_holds, which staging reads (the figures
-side is proved in test_study_waves.py)."""
+side is proved in tests/build/test_study_waves.py)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from samskab.common.settings import Settings
-from tests.test_snapshots import FIRST_NIGHT, ROOT, SAMSKAB, publish_version, samskab
+from tests.lakes import FIRST_NIGHT, REPO, SAMSKAB, publish_version, samskab
 
 RUN_ID = "1a1a1a1a-0000-4000-8000-000000000001"
 
@@ -87,7 +87,7 @@ class Terminal:
         environment.pop("INPUTRC", None)
         environment["TERM"] = "xterm"
         self.process = subprocess.Popen(
-            [*SAMSKAB, "sql"], stdin=worker, stdout=worker, stderr=worker, cwd=ROOT, env=environment
+            [*SAMSKAB, "sql"], stdin=worker, stdout=worker, stderr=worker, cwd=REPO, env=environment
         )
         os.close(worker)
         self.seen = ""

@@ -11,21 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.lakes import using_lake
+from tests.lakes import REPO, published_tables, using_lake
 
 pytestmark = pytest.mark.end_to_end
 
-REFERENCE = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "municipalities.csv"
-GROUPS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "kommunegrupper.csv"
-DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
-
-
-def published_tables(path: Path, tables: list[str]) -> dict[str, pd.DataFrame]:
-    connection = duckdb.connect(str(path), read_only=True)
-    try:
-        return {table: connection.execute(f"select * from {table}").df() for table in tables}
-    finally:
-        connection.close()
+REFERENCE = REPO / "dbt_project" / "seeds" / "municipalities.csv"
+GROUPS = REPO / "dbt_project" / "seeds" / "kommunegrupper.csv"
+DBT_PROJECT = REPO / "dbt_project"
 
 
 # --- an independent recomputation of the marts, straight from the generated landing files ---------
@@ -124,7 +116,7 @@ def test_first_query_printed_for_analysts_runs_on_the_published_file(refreshed_l
 
 
 def test_municipality_profile_equals_an_independent_pandas_recomputation(refreshed_lake):
-    """The survey marts have their own recomputation (test_study_marts_recomputed.py); this one is the
+    """The survey marts have their own recomputation (tests/build/test_study_marts_recomputed.py); this one is the
     municipality profile: the latest wave's heads per municipality beside FOLK1A's latest quarter."""
     lake, _, _ = refreshed_lake
     want = expected_profile(lake / "landing").sort_index()

@@ -37,6 +37,7 @@ import pandas as pd
 import pytest
 
 from samskab.common.reference import seed_rows
+from tests.lakes import REPO
 
 HEAD = ["wave_id", "municipality_code", "sector_area_code"]
 MIN_CELL_RESPONDING = 3
@@ -45,7 +46,7 @@ ALL_SECTOR_AREAS_DA = "Alle sektorområder"
 STATUS_COLUMNS = [f"stato_{code}" for code in range(1, 7)]
 DEFAULT_RESPONDENT_ID_VARIABLE = "responde"
 TOLERANCE = 1e-6
-SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+SEEDS = REPO / "dbt_project" / "seeds"
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The quality gate on small hand-built tables, with the real Great Expectations; and the split of the
 checks between the two tools: GX guards the raw deliveries before dbt (and the drift of a candidate,
-tested in test_drift.py), dbt's tests hold the keys and the marts' truths.
+tested in tests/gate/test_drift.py), dbt's tests hold the keys and the marts' truths.
 
 GX takes about ten seconds to import; the gate imports it once per process and keeps one
 context, so every test after the first validates in a fraction of a second.
@@ -14,7 +14,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 import jinja2
@@ -27,8 +26,9 @@ from samskab.gate import suites as gate
 from samskab.gate.stages import validate_stage
 from samskab.ingest.sources.statbank import OBSERVATIONS
 from samskab.ingest.sources.statbank_format import MISSING_MARKERS
+from tests.lakes import REPO
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = REPO
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 
 RAW_SUITES = [

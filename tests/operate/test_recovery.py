@@ -14,11 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.lakes import copy_lake, using_lake
+from tests.lakes import REPO, copy_lake, using_lake
 
 pytestmark = pytest.mark.end_to_end
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 
 
 def read_all(path: Path, sql: str) -> list[tuple]:

@@ -2,49 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 
 from samskab.common.settings import Settings
 from samskab.publish import snapshots
 from samskab.publish import swap as publish
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMSKAB = [sys.executable, "-m", "samskab.cli"]
-# 02:31 Danish time on 20 and 21 November (UTC+1 in winter).
-FIRST_NIGHT = datetime(2026, 11, 20, 1, 31, 14, tzinfo=UTC)
-SECOND_NIGHT = datetime(2026, 11, 21, 1, 30, 52, tzinfo=UTC)
-
-
-def publish_version(settings: Settings, version: int, published_at: datetime, run_id: str) -> None:
-    """A real publish (build, lineage, swap) of a one-mart warehouse whose figures say `version`."""
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(str(settings.warehouse_path))
-    try:
-        connection.execute("create schema if not exists marts")
-        connection.execute(
-            "create or replace table marts.municipality_profile as "
-            f"select range + 100 as municipality_code, {version} * 1000 + range as population from range(98)"
-        )
-    finally:
-        connection.close()
-    candidate = publish.build_candidate(settings, run_id)
-    finished = published_at.replace(tzinfo=None)
-    publish.write_meta(candidate.path, {"runs": pd.DataFrame([{"run_id": run_id, "finished_at": finished}])})
-    publish.swap_in(settings, candidate, published_at=published_at)
-
-
-def samskab(lake: Path, *args: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "SAMSKAB_DATA_LAKE": str(lake)}
-    return subprocess.run([*SAMSKAB, *args], capture_output=True, text=True, cwd=ROOT, env=environment, timeout=60)
+from tests.lakes import FIRST_NIGHT, SECOND_NIGHT, publish_version, samskab
 
 
 @pytest.fixture

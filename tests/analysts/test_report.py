@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from samskab.analysts.report import CHARTS, build_report
+from tests.lakes import REPO
 
 pytestmark = pytest.mark.end_to_end
 
@@ -249,7 +250,7 @@ def test_samskab_report_opens_the_published_report_in_the_browser_and_draws_a_sn
     browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
     browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
     environment = {**os.environ, "SAMSKAB_DATA_LAKE": str(lake), "BROWSER": str(browser)}
-    root = Path(__file__).resolve().parents[1]
+    root = REPO
 
     def samskab(*args: str) -> subprocess.CompletedProcess:
         command = [sys.executable, "-m", "samskab.cli", "report", *args]

@@ -13,9 +13,10 @@ import pytest
 from samskab.common.settings import Settings
 from samskab.publish import snapshots
 from samskab.publish.catalog import QUESTION_PREFIX
+from tests.lakes import REPO
 
 pytestmark = pytest.mark.end_to_end
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 COMPAT_PYTHON = ROOT / ".venv-duckdb-1.2" / "bin" / "python"
 
 
