@@ -50,7 +50,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	mkdir -p data_lake/warehouse
 	cd dbt_project && SAMSKAB_WAREHOUSE_PATH=$(CURDIR)/data_lake/warehouse/lint.duckdb \
-		../$(VENV)/bin/sqlfluff lint models tests --config ../pyproject.toml --disable-progress-bar --nocolor
+		../$(VENV)/bin/sqlfluff lint models tests --config ../pyproject.toml --disable-progress-bar --nocolor --processes 0
 
 # A measurement, not a test: it writes benchmarks/results/ and never fails on a slow machine.
 bench: install

@@ -7,6 +7,9 @@ Plain functions and constants; the fixtures that use them are in conftest.py and
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import shutil
 import subprocess
@@ -194,3 +197,32 @@ def samskab(lake: Path, *args: str) -> subprocess.CompletedProcess:
     """`samskab ARGS` as a researcher types it, in a process of its own, on `lake`."""
     environment = {**os.environ, "SAMSKAB_DATA_LAKE": str(lake)}
     return subprocess.run([*SAMSKAB, *args], capture_output=True, text=True, cwd=REPO, env=environment, timeout=60)
+
+
+class LogLines(logging.Handler):
+    """Every log record of a block, as the text a researcher reads in the terminal and the Prefect log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@contextmanager
+def told() -> Iterator[tuple[io.StringIO, LogLines]]:
+    """What a block prints and logs, as a researcher reads it in the terminal: (stdout, log lines). For a
+    module fixture, where pytest's capsys and caplog cannot be used."""
+    out, records = io.StringIO(), LogLines()
+    root = logging.getLogger()
+    root.addHandler(records)
+    try:
+        with contextlib.redirect_stdout(out):
+            yield out, records
+    finally:
+        root.removeHandler(records)

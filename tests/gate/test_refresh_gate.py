@@ -10,9 +10,6 @@ stage that owns it, or is rejected and named, and is never published silently.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +25,7 @@ from tests.lakes import (
     private_prefect_server,
     published_tables,
     rewrite_dataset,
+    told,
     using_lake,
     using_setting,
 )
@@ -43,34 +41,6 @@ KEY_IN_PREFECT = "a-key-kept-in-prefect-0123456789abcdef"
 def research_key(monkeypatch):
     """Edited deliveries are no longer the embedded sample, so they need a real pseudonym key."""
     monkeypatch.setenv("SAMSKAB_PSEUDONYM_KEY", RESEARCH_KEY)
-
-
-class _Records(logging.Handler):
-    """Every log record of a block, as the text a researcher reads in the terminal and the Prefect log."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-@contextlib.contextmanager
-def _told() -> contextlib.AbstractContextManager:
-    """What a block prints and logs: (stdout, log records)."""
-    out, records = io.StringIO(), _Records()
-    root = logging.getLogger()
-    root.addHandler(records)
-    try:
-        with contextlib.redirect_stdout(out):
-            yield out, records
-    finally:
-        root.removeHandler(records)
 
 
 def _recorded_activity(path: Path) -> tuple[str, int, list[str]]:
@@ -195,7 +165,7 @@ def dbt_failure(refreshed_lake, tmp_path_factory) -> DbtFailure:
         using_lake(lake),
         using_setting("SAMSKAB_DBT_PROJECT_DIR", str(project)),
         using_setting("SAMSKAB_PSEUDONYM_KEY", RESEARCH_KEY),
-        _told() as (out, _records),
+        told() as (out, _records),
     ):
         code = main(["refresh"])
     return DbtFailure(lake, before, code, out.getvalue())
@@ -340,7 +310,7 @@ def published_with_faults(refreshed_lake, tmp_path_factory) -> PublishedWithFaul
         using_lake(lake),
         using_setting("SAMSKAB_STATBANK_API", "http://127.0.0.1:9/v1/"),
         using_setting("SAMSKAB_STATBANK_ATTEMPTS", "1"),
-        _told() as (out, records),
+        told() as (out, records),
     ):
         Secret(value=KEY_IN_PREFECT).save(PSEUDONYM_SECRET_BLOCK, overwrite=True)
         code = main(["refresh"])

@@ -28,7 +28,7 @@ import pytest
 from samskab.common.settings import Settings
 from samskab.ingest.deliveries import ingest_landing_zone
 from samskab.ingest.pseudonyms import Pseudonymiser
-from tests.lakes import FIXTURES, copy_lake, using_lake
+from tests.lakes import FIXTURES, copy_lake, published_tables, rewrite_dataset, told, using_lake, using_setting
 
 REAL = FIXTURES / "real"
 PSEUDONYMISE = Pseudonymiser(b"r" * 32)
@@ -484,30 +484,65 @@ def test_a_danish_export_re_encoded_for_dos_or_mac_lands_with_the_same_letters(t
 # --- the whole corpus in one nightly refresh ----------------------------------------------------------------
 
 
-@pytest.fixture()
-def research_key(monkeypatch):
-    """Real exports are not the embedded sample, so the refresh needs a real pseudonym key."""
-    monkeypatch.setenv("SAMSKAB_PSEUDONYM_KEY", "a-corpus-test-key-that-is-not-in-any-log-0123456789")
+CORPUS_KEY = "a-corpus-test-key-that-is-not-in-any-log-0123456789"
+BEFORE_MARTS = ["survey_coverage", "partner_collaboration", "motives", "case_fieldwork", "municipality_profile"]
+CONCEPT_MARTS = ["collaboration_focus", "partner_collaboration", "motives", "collaboration_phases", "barriers"]
+
+
+@dataclass
+class CorpusNight:
+    lake: Path
+    before: dict[str, pd.DataFrame]
+    exit_code: int
+    out: str
+
+    @property
+    def published(self) -> Path:
+        return self.lake / "published" / "analytics.duckdb"
+
+
+@pytest.fixture(scope="module")
+def corpus_night(refreshed_lake, tmp_path_factory) -> CorpusNight:
+    """One `samskab refresh` of the refreshed sample with the whole corpus dropped beside it, and a second
+    wave delivered as survey/samskabelse_2021, which matches the 2016 entry's pattern samskabelse_* (a copy
+    of the 2016 export in which everybody answers q1 "no"). Real exports are not the embedded sample, so
+    the refresh runs with a real pseudonym key."""
+    from samskab.cli import main
+
+    lake = copy_lake(refreshed_lake[0], tmp_path_factory.mktemp("corpus"))
+    published = lake / "published" / "analytics.duckdb"
+    before = published_tables(published, sorted({*BEFORE_MARTS, *CONCEPT_MARTS}))
+    for item in CORPUS:
+        deliver(item, lake / "landing")
+    survey = lake / "landing" / "survey"
+    shutil.copytree(survey / "samskabelse_2016", survey / "samskabelse_2021")
+
+    def everybody_says_no_to_q1(header, rows):
+        for row in rows:
+            if row[header.index("q1")]:
+                row[header.index("q1")] = "2"
+        return rows
+
+    rewrite_dataset(survey / "samskabelse_2021", everybody_says_no_to_q1)
+    with using_lake(lake), using_setting("SAMSKAB_PSEUDONYM_KEY", CORPUS_KEY), told() as (out, _lines):
+        code = main(["refresh"])
+    return CorpusNight(lake, before, code, out.getvalue())
+
+
+def rows_in_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows in a fixed order (a table has no row order)."""
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
 @pytest.mark.end_to_end
-def test_the_whole_corpus_lands_in_one_refresh_beside_the_sample(refreshed_lake, tmp_path, research_key, capsys):
+def test_the_whole_corpus_lands_in_one_refresh_beside_the_sample(corpus_night):
     """Every corpus file dropped beside the embedded sample: each ends loaded, the unmapped exports leave the
     survey and case marts exactly as they were, the classifications are published, and what needs
     attention (FOLK1A downloads older than the tableinfo the connector landed) is named with the fix."""
-    from samskab.cli import EXIT_NEEDS_ATTENTION, main
-    from tests.lakes import published_tables
+    from samskab.cli import EXIT_NEEDS_ATTENTION
 
-    lake = copy_lake(refreshed_lake[0], tmp_path)
-    published = lake / "published" / "analytics.duckdb"
-    marts = ["survey_coverage", "partner_collaboration", "motives", "case_fieldwork", "municipality_profile"]
-    before = published_tables(published, marts)
-    for item in CORPUS:
-        deliver(item, lake / "landing")
-    with using_lake(lake):
-        code = main(["refresh"])
-    out = capsys.readouterr().out
-    assert code == EXIT_NEEDS_ATTENTION, out
+    out, published = corpus_night.out, corpus_night.published
+    assert corpus_night.exit_code == EXIT_NEEDS_ATTENTION, out
     assert "REJECTED ROWS statbank/FOLK1A_" in out and "fetch FOLK1A's tableinfo again" in out
 
     meta = published_tables(
@@ -531,14 +566,34 @@ def test_the_whole_corpus_lands_in_one_refresh_beside_the_sample(refreshed_lake,
     assert set(meta["classification_codes"]["classification"]) == {
         item.path.stem for item in CORPUS if item.kind == "classifications"
     }
-    after = published_tables(published, marts)
-    for mart in marts:
-        ordered = [
-            frame.sort_values(list(frame.columns)).reset_index(drop=True) for frame in (after[mart], before[mart])
-        ]
+    after = published_tables(published, BEFORE_MARTS)
+    for mart in BEFORE_MARTS:
+        ordered = [rows_in_order(frame) for frame in (after[mart], corpus_night.before[mart])]
         if mart == "municipality_profile":  # the real FOLK1A downloads are newer answers of the population
             ordered = [frame.drop(columns=["population", "population_density"], errors="ignore") for frame in ordered]
         pd.testing.assert_frame_equal(*ordered, obj=mart)
+
+
+@pytest.mark.end_to_end
+def test_a_new_wave_dropped_under_the_first_waves_pattern_is_held_back_and_the_figures_stay(corpus_night, capsys):
+    """A second wave delivered as survey/samskabelse_2021 matches the 2016 entry's pattern samskabelse_*.
+    It once replaced the 2016 answers in the published figures through the resubmission rule; now it is
+    held back, named as needing attention, and every figure of 2016 stays as it was."""
+    from samskab.cli import main
+
+    assert "HELD BACK survey/samskabelse_2021: kept out of wave 2016" in corpus_night.out
+    after = published_tables(corpus_night.published, CONCEPT_MARTS)
+    for mart in CONCEPT_MARTS:
+        for wave in ("2016", "2019"):
+            now, then = (frame[frame["wave_id"] == wave] for frame in (after[mart], corpus_night.before[mart]))
+            pd.testing.assert_frame_equal(rows_in_order(now), rows_in_order(then), obj=f"{mart}, wave {wave}")
+    holds = published_tables(corpus_night.published, ["meta.survey_wave_holds"])["meta.survey_wave_holds"]
+    assert holds[["export_id", "wave_id"]].values.tolist() == [["samskabelse_2021", "2016"]]
+    exports = published_tables(corpus_night.published, ["meta.survey_exports"])["meta.survey_exports"]
+    assert exports.set_index("export_id").loc["samskabelse_2021", "matched_by"] == "pattern"
+    with using_lake(corpus_night.lake):
+        main(["status"])
+    assert "HELD BACK survey/samskabelse_2021" in capsys.readouterr().out
 
 
 def test_question_texts_with_line_breaks_read_as_one_export(tmp_path):
