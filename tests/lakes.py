@@ -22,13 +22,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from samskab.common.settings import Settings, get_settings, reset_settings
+from samskab.common.settings import REPO_ROOT, Settings, get_settings, reset_settings
 from samskab.ingest import statbank_api
 from samskab.publish import swap as publish
 from samskab.sample.generate import SampleManifest, generate_sample
 
-# The repository's root, and the files the tests read (real exports and formats, with their provenance).
-REPO = Path(__file__).resolve().parents[1]
+# The repository's root (the platform's own), and the files the tests read (real exports and formats,
+# with their provenance).
+REPO = REPO_ROOT
 FIXTURES = REPO / "tests" / "fixtures"
 
 # When the sample lakes' Statbank answers were fetched: their landed names carry this stamp.

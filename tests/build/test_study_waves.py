@@ -12,11 +12,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from samskab.common.settings import REPO_ROOT
-from tests.lakes import make_sample_lake, using_lake, using_setting
+from tests.lakes import make_sample_lake, published_tables, using_lake, using_setting
 
 CONCEPT_MARTS = ["collaboration_focus", "partner_collaboration", "motives", "collaboration_phases", "barriers"]
 
@@ -24,14 +23,6 @@ CONCEPT_MARTS = ["collaboration_focus", "partner_collaboration", "motives", "col
 def using_project(project: Path):
     """Point the platform at a copy of the dbt project (whose seeds a test may edit)."""
     return using_setting("SAMSKAB_DBT_PROJECT_DIR", str(project))
-
-
-def read_marts(published: Path, marts: list[str]) -> dict[str, pd.DataFrame]:
-    connection = duckdb.connect(str(published), read_only=True)
-    try:
-        return {mart: connection.execute(f"select * from {mart}").df() for mart in marts}
-    finally:
-        connection.close()
 
 
 def rows_of_wave(frame: pd.DataFrame, wave: str) -> pd.DataFrame:
@@ -64,8 +55,8 @@ def test_a_second_wave_is_added_by_its_mapping_entries_alone(tmp_path, prefect_s
     with using_lake(lake), using_project(project):
         first = nightly_refresh()
         assert "survey/opfoelgning_2019" in [load.delivery for load in first.loads]
-        before = read_marts(published, marts)
-        exports = read_marts(published, ["meta.survey_exports"])["meta.survey_exports"].set_index("export_id")
+        before = published_tables(published, marts)
+        exports = published_tables(published, ["meta.survey_exports"])["meta.survey_exports"].set_index("export_id")
         assert exports.loc["opfoelgning_2019", "wave_id"] is None  # read, but unmapped
         for mart, frame in before.items():
             assert set(frame["wave_id"]) == {"2016"}, mart
@@ -76,10 +67,10 @@ def test_a_second_wave_is_added_by_its_mapping_entries_alone(tmp_path, prefect_s
 
     survey_loads = {load.delivery: load.state for load in second.loads if load.source == "survey"}
     assert survey_loads == {"survey/opfoelgning_2019": "loaded", "survey/samskabelse_2016": "loaded"}
-    notes = read_marts(published, ["meta.delivery_notes"])["meta.delivery_notes"]
+    notes = published_tables(published, ["meta.delivery_notes"])["meta.delivery_notes"]
     said = " ".join(notes.loc[notes["delivery"] == "survey/samskabelse_2016", "note"])
     assert "was read again, unchanged: a reference seed its reader uses changed" in said
-    after = read_marts(published, marts)
+    after = published_tables(published, marts)
     for mart, frame in after.items():
         assert set(frame["wave_id"]) == {"2016", "2019"}, mart
         pd.testing.assert_frame_equal(rows_of_wave(frame, "2016"), rows_of_wave(before[mart], "2016"), obj=mart)
