@@ -82,19 +82,23 @@ def refreshed_lake(tmp_path_factory: pytest.TempPathFactory, worker_id: str, pre
     return pickle.loads(build_once(_session_root(tmp_path_factory, worker_id) / "refreshed", build))
 
 
-# The longest modules first (longest first leaves no worker alone at the end); the first builds the shared
-# refreshed lake while the other worker runs a long module that does not need it. The order only changes
-# when each module runs, never what it proves. (`make test` prints the slowest tests; README, Contributing.)
+# The longest modules first (longest first leaves no worker alone at the end): the first builds the shared
+# refreshed lake while the other worker runs the serve test, which does not need it. xdist keeps this
+# order only with --no-loadscope-reorder (Makefile); by default it runs the modules with most tests first.
+# The order only changes when each module runs, never what it proves. (`make test` prints the slowest
+# tests; README, "The tests".)
 RUN_FIRST = [
-    "flows/test_nightly_refresh.py",
-    "operate/test_serve.py",
     "operate/test_recovery.py",
-    "build/test_study_waves.py",
-    "gate/test_refresh_gate.py",
+    "operate/test_serve.py",
     "ingest/test_real_exports.py",
-    "build/test_docs.py",
+    "gate/test_refresh_gate.py",
+    "build/test_study_waves.py",
+    "build/test_study_marts_recomputed.py",
+    "ingest/test_ingest.py",
     "analysts/test_export.py",
     "ingest/test_survey_exports.py",
+    "build/test_docs.py",
+    "gate/test_quality_gate.py",
 ]
 
 

@@ -4,6 +4,11 @@ dbt is invoked once per run, in this process, through dbt's own runner; its per-
 into words for the run's log and into one row per node for a table artifact. dbt-duckdb keeps the
 warehouse open for the life of the process, so the connection is closed here before publish opens the
 file again.
+
+dbt parses the project once per process and version of its files: the parse is kept with a digest of
+every file of the project and handed to each later command (the docs of the build, the next refresh in
+a long-lived process), which then skips parsing (about 6 s on the sample: dbt's own partial parse does
+not carry over to another data lake, because it is keyed by the warehouse's path).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from samskab.common.hashing import tree_digest
 from samskab.common.settings import Settings, quiet_third_party_telemetry
 from samskab.common.words import Severity
 
@@ -136,17 +142,22 @@ class _NodeProgress:
             self.progress.finish()
 
 
+# dbt's parse of each project folder in this process: (digest of the project's files, dbt's Manifest).
+_PARSED: dict[str, tuple[str, Any]] = {}
+_PARSED_LOCK = threading.Lock()
+
+
 def invoke_dbt(settings: Settings, command: list[str], callbacks: list | None = None) -> Any:
     """Run one dbt command in this process against the warehouse, the one way the platform calls dbt:
-    the project, its profiles, the target and log folders in the data lake, quiet, no colours. Returns
-    dbt's result; the warehouse and dbt's log file are let go of after it, whatever happened."""
+    the project, its profiles, the target and log folders in the data lake, quiet, no colours, and the
+    project's parse when this process already has it for the same files. Returns dbt's result; the
+    warehouse and dbt's log file are let go of after it, whatever happened."""
     os.environ["SAMSKAB_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     quiet_third_party_telemetry()
     from dbt.cli.main import dbtRunner
 
     project = str(settings.dbt_project_dir)
     arguments = [
-        *command,
         "--project-dir",
         project,
         "--profiles-dir",
@@ -159,10 +170,33 @@ def invoke_dbt(settings: Settings, command: list[str], callbacks: list | None = 
         "--quiet",
     ]
     try:
-        return dbtRunner(callbacks=callbacks or []).invoke(arguments)
+        manifest = _parsed_project(settings, arguments)
+        return dbtRunner(manifest=manifest, callbacks=callbacks or []).invoke([*command, *arguments])
     finally:
         close_dbt_duckdb_connection()
         release_dbt_log_file()
+
+
+def _parsed_project(settings: Settings, arguments: list[str]) -> Any:
+    """dbt's Manifest of the project as its files are now: kept from earlier in this process, else parsed
+    (written to the target folder as every parse is). None when the project does not parse: the command
+    then parses it again itself and reports why."""
+    from dbt.cli.main import dbtRunner
+
+    project = str(settings.dbt_project_dir)
+    digest = tree_digest(settings.dbt_project_dir)
+    with _PARSED_LOCK:
+        kept = _PARSED.get(project)
+        if kept is not None and kept[0] == digest:
+            return kept[1]
+        try:
+            parsed = dbtRunner().invoke(["parse", *arguments])
+        finally:
+            release_dbt_log_file()
+        if not parsed.success or parsed.result is None:
+            return None
+        _PARSED[project] = (digest, parsed.result)
+        return parsed.result
 
 
 def build_marts(settings: Settings, progress_log: Callable[[str], None] | None = None) -> DbtOutcome:

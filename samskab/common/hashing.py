@@ -1,6 +1,7 @@
 """One way to hash a file: sha256 over its bytes, read in blocks of a megabyte, never whole into memory.
 
-The ingest ledger, the embedded sample's marker and the inputs fingerprint all name a file by this digest.
+The ingest ledger, the embedded sample's marker, the inputs fingerprint and dbt's parse of the project all
+name a file by this digest (a tree of files by `tree_digest`).
 A file is read once per process for as long as it is unchanged: the digest is kept by the file's identity
 and the kernel's record of its last change (size, inode, modification and status-change times to the
 nanosecond), so the fingerprint and ingest of one refresh read each landing file once.
@@ -39,3 +40,41 @@ def _sha256(path: str, size: int, inode: int, modified_ns: int, changed_ns: int)
 def files_read() -> int:
     """How many times a file's bytes were read to hash them in this process (each unchanged file once)."""
     return _sha256.cache_info().misses
+
+
+# Not inputs: what dbt, Python and editors write beside the code.
+SKIPPED_PARTS = frozenset({"__pycache__", "target", "dbt_packages", "logs", ".user.yml"})
+SKIPPED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
+
+
+def files_under(root: Path, base: Path) -> list[tuple[str, Path]]:
+    """Every file under `root` (or `root` itself), named relative to `base`, without what tools write beside."""
+    if not root.exists():
+        return []
+    if root.is_file():
+        return [(root.relative_to(base).as_posix(), root)]
+    found = []
+    for path in root.rglob("*"):
+        relative = path.relative_to(base)
+        if set(relative.parts) & SKIPPED_PARTS or path.name.endswith(SKIPPED_SUFFIXES):
+            continue
+        if path.is_file() or path.is_symlink():
+            found.append((relative.as_posix(), path))
+    return found
+
+
+def files_digest(files: list[tuple[str, Path]]) -> str:
+    """One digest over each file's name and sha256 (an unreadable file counts as such)."""
+    digest = hashlib.sha256()
+    for name, path in sorted(files):
+        try:
+            file_digest = sha256_of(path)
+        except OSError:
+            file_digest = "<unreadable>"
+        digest.update(f"{name}\0{file_digest}\0".encode())
+    return digest.hexdigest()
+
+
+def tree_digest(root: Path) -> str:
+    """One digest over the names and contents of every file under `root`."""
+    return files_digest(files_under(root, root))

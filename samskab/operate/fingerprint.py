@@ -20,15 +20,12 @@ import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
-from samskab.common.hashing import sha256_of
+from samskab.common.hashing import files_digest, files_under, tree_digest
 from samskab.common.settings import REPO_ROOT, Settings
 from samskab.common.words import RunState
 
 CODE_PACKAGES = ("samskab", "flows")
 CODE_FILES = ("pyproject.toml", "uv.lock", "prefect.yaml")
-# Not inputs: what dbt, Python and editors write beside the code.
-SKIPPED_PARTS = frozenset({"__pycache__", "target", "dbt_packages", "logs", ".user.yml"})
-SKIPPED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
 
 
 @dataclass(frozen=True)
@@ -54,46 +51,20 @@ class Fingerprint:
         return f"landing={self.landing};code={self.code};settings={self.settings}"
 
 
-def _files_digest(files: list[tuple[str, Path]]) -> str:
-    """A digest over each file's name and sha256 (the same digest ingest records, computed once)."""
-    digest = hashlib.sha256()
-    for name, path in sorted(files):
-        try:
-            file_digest = sha256_of(path)
-        except OSError:
-            file_digest = "<unreadable>"
-        digest.update(f"{name}\0{file_digest}\0".encode())
-    return digest.hexdigest()
-
-
-def _walk(root: Path, base: Path) -> list[tuple[str, Path]]:
-    if not root.exists():
-        return []
-    if root.is_file():
-        return [(root.relative_to(base).as_posix(), root)]
-    found = []
-    for path in root.rglob("*"):
-        relative = path.relative_to(base)
-        if set(relative.parts) & SKIPPED_PARTS or path.name.endswith(SKIPPED_SUFFIXES):
-            continue
-        if path.is_file() or path.is_symlink():
-            found.append((relative.as_posix(), path))
-    return found
-
-
 def landing_digest(settings: Settings) -> str:
-    return _files_digest(_walk(settings.landing_dir, settings.landing_dir))
+    return tree_digest(settings.landing_dir)
 
 
 def code_digest(settings: Settings) -> str:
     from samskab.gate.suites import expectations_dir
 
-    files = [entry for package in CODE_PACKAGES for entry in _walk(REPO_ROOT / package, REPO_ROOT)]
-    files += [("dbt_project/" + name, path) for name, path in _walk(settings.dbt_project_dir, settings.dbt_project_dir)]
+    files = [entry for package in CODE_PACKAGES for entry in files_under(REPO_ROOT / package, REPO_ROOT)]
+    project = settings.dbt_project_dir
+    files += [("dbt_project/" + name, path) for name, path in files_under(project, project)]
     suites = expectations_dir()
-    files += [("expectations/" + name, path) for name, path in _walk(suites, suites)]
-    files += [entry for name in CODE_FILES for entry in _walk(REPO_ROOT / name, REPO_ROOT)]
-    return _files_digest(files)
+    files += [("expectations/" + name, path) for name, path in files_under(suites, suites)]
+    files += [entry for name in CODE_FILES for entry in files_under(REPO_ROOT / name, REPO_ROOT)]
+    return files_digest(files)
 
 
 def settings_digest(settings: Settings) -> str:
