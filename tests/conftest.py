@@ -40,9 +40,10 @@ _SERVER = pytest.StashKey[object]()
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or config.option.collectonly or config.option.help:
         return
-    from samskab.operate.prefect_server import start_local_server
+    from samskab.operate.prefect_server import launch_local_server
 
-    config.stash[_SERVER] = start_local_server(int(os.environ["SAMSKAB_TESTS_PREFECT_PORT"]), startup_timeout=120)
+    # Launched, not waited for: its migrations run while the workers start and collect (_prefect_answers).
+    config.stash[_SERVER] = launch_local_server(int(os.environ["SAMSKAB_TESTS_PREFECT_PORT"]))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -50,6 +51,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if server is not None:
         server.stop()
         shutil.rmtree(os.environ["SAMSKAB_TESTS_PREFECT_HOME"], ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prefect_answers(request: pytest.FixtureRequest) -> None:
+    """Before a worker's first test: the session's Prefect server answers (every flow run reports to it)."""
+    from samskab.operate.prefect_server import wait_until_answering
+
+    wait_until_answering(os.environ["PREFECT_API_URL"], 120, request.config.stash.get(_SERVER, None))
 
 
 @pytest.fixture(scope="session")

@@ -166,6 +166,9 @@ def invoke_dbt(settings: Settings, command: list[str], callbacks: list | None = 
         str(settings.dbt_target_dir),
         "--log-path",
         str(settings.data_lake / "warehouse" / "dbt_logs"),
+        # Node results and errors, not every query dbt sends (the debug level writes 10 MB per build).
+        "--log-level-file",
+        "info",
         "--no-use-colors",
         "--quiet",
     ]
@@ -218,6 +221,8 @@ def build_marts(settings: Settings, progress_log: Callable[[str], None] | None =
         status = str(node_result.status)
         outcome.nodes.append(_node_of(node_result))
         said = safe_message(node_result)
+        if status in ("fail", "warn"):
+            said += _empty_columns(settings, node)
         if status == "skipped":
             outcome.n_skipped += 1
         elif node.resource_type in ("model", "seed"):
@@ -234,6 +239,25 @@ def build_marts(settings: Settings, progress_log: Callable[[str], None] | None =
                 outcome.failures.append(f"dbt test {node.name} {status}: {said}")
     outcome.success = outcome.success and not outcome.failures
     return outcome
+
+
+def _empty_columns(settings: Settings, node) -> str:
+    """For a failed `not_null_columns` test, which columns have empty cells and in how many rows (its
+    failing rows hold column names and counts, never a value); otherwise nothing. Read again from the
+    warehouse after dbt let go of it, with the SQL dbt ran."""
+    test = getattr(node, "test_metadata", None)
+    sql = getattr(node, "compiled_code", None)
+    if getattr(test, "name", None) != "not_null_columns" or not sql:
+        return ""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+            rows = connection.execute(f"select column_name, n_rows from ({sql}) order by 1").fetchall()
+    except duckdb.Error:
+        return ""
+    counted = "; ".join(f"{column}: {n_rows} {'row' if n_rows == 1 else 'rows'}" for column, n_rows in rows)
+    return f" (empty cells in {counted})" if counted else ""
 
 
 # dbt's own wording for a data test, which counts rows and quotes none.

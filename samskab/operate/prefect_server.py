@@ -107,6 +107,18 @@ def start_local_server(port: int | None = None, *, startup_timeout: float = 120)
     Raises ServerDidNotStart, naming the port and the server's last lines, when it exits or stays silent
     for `startup_timeout` seconds.
     """
+    server = launch_local_server(port)
+    try:
+        wait_until_answering(server.url, startup_timeout, server)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def launch_local_server(port: int | None = None) -> LocalServer:
+    """`start_local_server` without the wait: the server is starting when this returns (its migrations take
+    seconds), so the caller can do other work first and then `wait_until_answering(server.url, ...)`."""
     port = free_port() if port is None else port
     log_path = _log_path(port)
     api_url = f"http://{HOST}:{port}/api"
@@ -120,13 +132,7 @@ def start_local_server(port: int | None = None, *, startup_timeout: float = 120)
             start_new_session=True,
             preexec_fn=_die_with_parent(os.getpid()),
         )
-    server = LocalServer(process, port, log_path)
-    try:
-        _wait_until_healthy(server, startup_timeout)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    return LocalServer(process, port, log_path)
 
 
 def _server_environment(api_url: str) -> dict[str, str]:
@@ -175,25 +181,28 @@ def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
     return arrange
 
 
-def _wait_until_healthy(server: LocalServer, timeout: float) -> None:
+def wait_until_answering(api_url: str, timeout: float, server: LocalServer | None = None) -> None:
+    """Wait until the Prefect API at `api_url` answers its health check. With the `server` this process
+    started, a server that exits says so at once; without it (a server another process started) only the
+    timeout ends the wait. Raises ServerDidNotStart."""
     import httpx
 
     deadline = time.monotonic() + timeout
     while True:
-        if server.process.poll() is not None:
+        if server is not None and server.process.poll() is not None:
             raise ServerDidNotStart(
                 f"The local Prefect server on port {server.port} stopped while starting "
                 f"(exit code {server.process.returncode}). {_last_words(server)}"
             )
         try:
-            if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
+            said = _last_words(server) if server is not None else ""
             raise ServerDidNotStart(
-                f"The local Prefect server on port {server.port} did not answer within {timeout:.0f} seconds "
-                f"and was stopped. {_last_words(server)}"
+                f"The Prefect server at {api_url} did not answer within {timeout:.0f} seconds. {said}".rstrip()
             )
         time.sleep(0.25)
 

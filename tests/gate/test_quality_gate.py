@@ -382,15 +382,27 @@ def test_more_case_studies_than_the_band_allows_fail_it():
 # --- keys are dbt's: source tests on the raw tables ---------------------------------------------------
 
 
+def _tests_by_column(entry: dict) -> dict[str, list]:
+    """An entry's (model's, source table's) data tests by its name and by name.column; a column its
+    `not_null_columns` test lists has `not_null` among its tests."""
+    name = entry["name"]
+    tests = {name: entry.get("data_tests") or []}
+    for column in entry.get("columns") or []:
+        tests[f"{name}.{column['name']}"] = list(column.get("data_tests") or [])
+    for test in tests[name]:
+        if isinstance(test, dict) and "not_null_columns" in test:
+            for column in test["not_null_columns"]["arguments"]["columns"]:
+                tests.setdefault(f"{name}.{column}", []).append("not_null")
+    return tests
+
+
 def _source_tests() -> dict[str, list]:
     """Every data test of the dbt sources' raw tables: {"case_studies": [test, ...], "case_studies.case_id": [...]}."""
     tests: dict[str, list] = {}
     for path in (DBT_PROJECT / "models" / "staging").glob("*/_*__sources.yml"):
         for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
             for table in source["tables"]:
-                tests[table["name"]] = table.get("data_tests") or []
-                for column in table.get("columns") or []:
-                    tests[f"{table['name']}.{column['name']}"] = column.get("data_tests") or []
+                tests.update(_tests_by_column(table))
     return tests
 
 
@@ -439,9 +451,7 @@ def _mart_tests() -> dict[str, list]:
     tests: dict[str, list] = {}
     for path in (DBT_PROJECT / "models" / "marts").glob("_*.yml"):
         for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]:
-            tests[model["name"]] = model.get("data_tests") or []
-            for column in model.get("columns") or []:
-                tests[f"{model['name']}.{column['name']}"] = column.get("data_tests") or []
+            tests.update(_tests_by_column(model))
     return tests
 
 

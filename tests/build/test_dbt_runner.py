@@ -1,0 +1,86 @@
+"""How the platform calls dbt (samskab/build/dbt.py): the project parsed once per process and version of its
+files, and a failed `not_null_columns` test named by its empty columns. A small dbt project of its own, so
+each parse takes a second; the whole project is built by the refresh tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from samskab.build.dbt import DbtOutcome, build_marts, invoke_dbt
+from samskab.common.settings import Settings
+from tests.lakes import REPO
+
+NOT_NULL_COLUMNS = REPO / "dbt_project" / "tests" / "generic" / "not_null_columns.sql"
+
+
+def small_project(root: Path) -> Settings:
+    """A dbt project with one seed of heads (one without a municipality, one without a sector area), the
+    platform's not_null_columns test and an accepted_values test on it, and a data lake for its warehouse."""
+    project = root / "project"
+    (project / "seeds").mkdir(parents=True)
+    (project / "tests" / "generic").mkdir(parents=True)
+    (project / "models").mkdir()
+    (project / "dbt_project.yml").write_text(
+        'name: small\nversion: "1.0.0"\nprofile: samskab\nflags:\n  send_anonymous_usage_stats: false\n',
+        encoding="utf-8",
+    )
+    (project / "profiles.yml").write_text(
+        "samskab:\n  target: warehouse\n  outputs:\n    warehouse:\n      type: duckdb\n"
+        "      path: \"{{ env_var('SAMSKAB_WAREHOUSE_PATH') }}\"\n      threads: 1\n",
+        encoding="utf-8",
+    )
+    (project / "seeds" / "heads.csv").write_text(
+        "head_id,municipality_code,sector_area\n1,101,Skole\n2,,Ældre\n3,147,\n", encoding="utf-8"
+    )
+    (project / "seeds" / "_seeds.yml").write_text(
+        "version: 2\nseeds:\n  - name: heads\n    data_tests:\n      - not_null_columns:\n"
+        "          name: not_null_heads\n          arguments:\n            columns:\n"
+        "              - head_id\n              - municipality_code\n              - sector_area\n"
+        "    columns:\n      - name: sector_area\n        data_tests:\n          - accepted_values:\n"
+        "              arguments:\n                values: ['Skole']\n",
+        encoding="utf-8",
+    )
+    (project / "tests" / "generic" / NOT_NULL_COLUMNS.name).write_bytes(NOT_NULL_COLUMNS.read_bytes())
+    (project / "models" / "first.sql").write_text("select 1 as n\n", encoding="utf-8")
+    lake = root / "data_lake"
+    (lake / "warehouse").mkdir(parents=True)
+    return Settings(data_lake=lake, dbt_project_dir=project)
+
+
+def test_the_project_is_parsed_once_per_version_of_its_files(tmp_path):
+    settings = small_project(tmp_path)
+    parse_file = settings.dbt_target_dir / "partial_parse.msgpack"
+
+    first = invoke_dbt(settings, ["ls", "--resource-type", "model"])
+    assert first.success and sorted(first.result) == ["small.first"]
+    parsed_at = parse_file.stat().st_mtime_ns
+
+    again = invoke_dbt(settings, ["ls", "--resource-type", "model"])
+    assert again.success and sorted(again.result) == ["small.first"]
+    assert parse_file.stat().st_mtime_ns == parsed_at, "the second command parsed the project again"
+
+    (settings.dbt_project_dir / "models" / "second.sql").write_text("select 2 as n\n", encoding="utf-8")
+    changed = invoke_dbt(settings, ["ls", "--resource-type", "model"])
+    assert changed.success and sorted(changed.result) == ["small.first", "small.second"]
+    assert parse_file.stat().st_mtime_ns != parsed_at
+
+
+def test_a_failed_not_null_columns_test_names_the_empty_columns_and_counts_rows_only(tmp_path):
+    settings = small_project(tmp_path)
+
+    outcome: DbtOutcome = build_marts(settings)
+
+    assert not outcome.success
+    by_test = {failure.split(" ")[2]: failure for failure in outcome.failures}
+    assert by_test["not_null_heads"] == (
+        "dbt test not_null_heads fail: Got 2 results, configured to fail if != 0 "
+        "(empty cells in municipality_code: 1 row; sector_area: 1 row)"
+    )
+    (node,) = [node for node in outcome.nodes if node.name == "not_null_heads"]
+    assert (node.status, node.failures, node.severity) == ("fail", 2, "blocking")
+    # Another test's failing rows hold values: its message stays dbt's count of them.
+    (values_test,) = [name for name in by_test if name.startswith("accepted_values_heads")]
+    assert by_test[values_test].endswith("fail: Got 1 result, configured to fail if != 0")
+    said = " ".join(outcome.failures)
+    for value in ("101", "147", "Ældre"):
+        assert value not in said
