@@ -53,12 +53,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(os.environ["SAMSKAB_TESTS_PREFECT_HOME"], ignore_errors=True)
 
 
-@pytest.fixture(scope="session", autouse=True)
+_ANSWERED = False
+
+
+@pytest.fixture(autouse=True)
 def _prefect_answers(request: pytest.FixtureRequest) -> None:
-    """Before a worker's first test: the session's Prefect server answers (every flow run reports to it)."""
+    """Before a worker's first test that may run a flow: the session's Prefect server answers (every flow run
+    reports to it). Tests marked `own_prefect_server` start one of their own and need not wait."""
+    global _ANSWERED
+    if _ANSWERED or request.node.get_closest_marker("own_prefect_server") is not None:
+        return
     from samskab.operate.prefect_server import wait_until_answering
 
     wait_until_answering(os.environ["PREFECT_API_URL"], 120, request.config.stash.get(_SERVER, None))
+    _ANSWERED = True
 
 
 @pytest.fixture(scope="session")
@@ -91,22 +99,23 @@ def refreshed_lake(tmp_path_factory: pytest.TempPathFactory, worker_id: str, pre
     return pickle.loads(build_once(_session_root(tmp_path_factory, worker_id) / "refreshed", build))
 
 
-# The longest modules first (longest first leaves no worker alone at the end): the first builds the shared
-# refreshed lake while the other worker runs the serve test, which does not need it. xdist keeps this
-# order only with --no-loadscope-reorder (Makefile); by default it runs the modules with most tests first.
-# The order only changes when each module runs, never what it proves. (`make test` prints the slowest
-# tests; README, "The tests".)
+# The longest modules first (longest first leaves no worker alone at the end): the serve test starts at once
+# on one worker (it needs neither the session's server nor the refreshed lake), while the other waits for
+# the session's server and builds the shared refreshed lake. xdist keeps this order only with
+# --no-loadscope-reorder (Makefile); by default it runs the modules with most tests first. The order only
+# changes when each module runs, never what it proves. (`make test` prints the slowest tests; README,
+# "The tests".)
 RUN_FIRST = [
-    "operate/test_recovery.py",
     "operate/test_serve.py",
+    "operate/test_recovery.py",
     "ingest/test_real_exports.py",
     "gate/test_refresh_gate.py",
     "build/test_study_waves.py",
-    "build/test_study_marts_recomputed.py",
     "ingest/test_ingest.py",
     "analysts/test_export.py",
-    "ingest/test_survey_exports.py",
     "build/test_docs.py",
+    "ingest/test_survey_exports.py",
+    "build/test_study_marts_recomputed.py",
     "gate/test_quality_gate.py",
 ]
 

@@ -139,35 +139,6 @@ def last_flow_run(lake: Path):
         return client.read_flow_run(uuid.UUID(flow_run_id))
 
 
-@contextmanager
-def private_prefect_server() -> Iterator[None]:
-    """A Prefect server of the block's own (the platform's local server, with its own PREFECT_HOME), for
-    what must not be seen by the flows other tests run on the session's server at the same time, such as a
-    Secret block holding a key."""
-    import tempfile
-
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from samskab.operate.prefect_server import send_queued_logs_and_events, start_local_server
-
-    send_queued_logs_and_events()  # what this process said so far goes to the session's server
-    home, session_home = tempfile.mkdtemp(prefix="samskab-private-prefect-"), os.environ.get("PREFECT_HOME")
-    os.environ["PREFECT_HOME"] = home
-    try:
-        server = start_local_server(startup_timeout=120)
-    finally:
-        if session_home is None:
-            os.environ.pop("PREFECT_HOME", None)
-        else:
-            os.environ["PREFECT_HOME"] = session_home
-    try:
-        with server, temporary_settings(updates={PREFECT_API_URL: server.url}):
-            yield
-            send_queued_logs_and_events()
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-
-
 # Published files of one tiny mart, for the snapshot and SQL-shell tests.
 
 SAMSKAB = [sys.executable, "-m", "samskab.cli"]

@@ -51,6 +51,9 @@ class Settings:
     dbt_project_dir: Path = REPO_ROOT / "dbt_project"
     # The HMAC key for pseudonyms: from the environment or .env, never from the repository.
     pseudonym_key: Secret | None = None
+    # Without a key in the environment, the Prefect Secret block that holds it (how a scheduled deployment
+    # gets it; two studies on one Prefect server keep a block each).
+    pseudonym_secret_block: str = "samskab-pseudonym-key"
     # A share that moves more than this between two publishes warns (samskab/gate/drift.py).
     drift_threshold: float = 0.10
     # Statistics Denmark's Statbank API: "recorded" replays the responses recorded beside the lake

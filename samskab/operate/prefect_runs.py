@@ -8,8 +8,6 @@ import uuid
 
 from samskab.common.settings import Settings
 
-PSEUDONYM_SECRET_BLOCK = "samskab-pseudonym-key"
-
 
 def mark_crashed(flow_run_id: str) -> str:
     """Set a dead run's Prefect flow run to Crashed (it would otherwise show Running for ever); returns how
@@ -49,14 +47,15 @@ def tag_flow_run(flow_run_id: str, tag: str) -> None:
 
 
 def with_key_from_prefect_secret(settings: Settings) -> Settings:
-    """Without SAMSKAB_PSEUDONYM_KEY in the environment, take the key from the Prefect Secret block
-    `samskab-pseudonym-key` when the server has one (how a scheduled deployment gets it)."""
+    """Without SAMSKAB_PSEUDONYM_KEY in the environment, take the key from the Prefect Secret block named by
+    `pseudonym_secret_block` (samskab-pseudonym-key) when the server has one (how a scheduled deployment
+    gets it)."""
     if settings.has_pseudonym_key:
         return settings
     from prefect.blocks.system import Secret
 
     try:
-        secret = Secret.load(PSEUDONYM_SECRET_BLOCK)
+        secret = Secret.load(settings.pseudonym_secret_block)
     except ValueError:  # no such block on this server
         return settings
     return settings.replace(pseudonym_key=str(secret.get()))

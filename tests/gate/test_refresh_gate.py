@@ -11,6 +11,7 @@ stage that owns it, or is rejected and named, and is never published silently.
 from __future__ import annotations
 
 import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,6 @@ from tests.lakes import (
     REPO,
     copy_lake,
     last_flow_run,
-    private_prefect_server,
     published_tables,
     rewrite_dataset,
     told,
@@ -276,14 +276,13 @@ def published_with_faults(refreshed_lake, tmp_path_factory) -> PublishedWithFaul
     - an emptied Statbank answer, a stray file, and a hand download that was loaded and then withdrawn;
     - consent recorded for a recorded interview, dated before its case's fieldwork;
     - Statbank cannot be reached tonight;
-    - the pseudonym key kept as a Prefect Secret block, as a scheduled deployment has it (on a server of the
-      fixture's own, so no other test's flow finds the key)."""
+    - the pseudonym key kept as a Prefect Secret block, as a scheduled deployment has it (a block of the
+      fixture's own name, SAMSKAB_PSEUDONYM_SECRET_BLOCK, so no other test's flow finds the key)."""
     from prefect.blocks.system import Secret
 
     from samskab.cli import main
     from samskab.ingest.deliveries import ingest_landing_zone
     from samskab.ingest.pseudonyms import Pseudonymiser
-    from samskab.operate.prefect_runs import PSEUDONYM_SECRET_BLOCK
 
     lake = copy_lake(refreshed_lake[0], tmp_path_factory.mktemp("publish-poisoned"))
     landing = lake / "landing"
@@ -307,15 +306,19 @@ def published_with_faults(refreshed_lake, tmp_path_factory) -> PublishedWithFaul
     activity_id, number, header = _recorded_activity(register)
     _set_activity(register, number, header, samtykke="Givet", dato=datetime(2016, 1, 15))
 
+    block = f"gate-test-key-{uuid.uuid4().hex[:8]}"
     with (
-        private_prefect_server(),
         using_lake(lake),
+        using_setting("SAMSKAB_PSEUDONYM_SECRET_BLOCK", block),
         using_setting("SAMSKAB_STATBANK_API", "http://127.0.0.1:9/v1/"),
         using_setting("SAMSKAB_STATBANK_ATTEMPTS", "1"),
         told() as (out, records),
     ):
-        Secret(value=KEY_IN_PREFECT).save(PSEUDONYM_SECRET_BLOCK, overwrite=True)
-        code = main(["refresh"])
+        Secret(value=KEY_IN_PREFECT).save(block)
+        try:
+            code = main(["refresh"])
+        finally:
+            Secret.delete(block)
         flow_run = last_flow_run(lake)
     return PublishedWithFaults(lake, code, out.getvalue(), records.text, activity_id, flow_run)
 

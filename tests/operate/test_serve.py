@@ -19,6 +19,8 @@ from samskab.common.settings import TELEMETRY_OFF
 from samskab.operate.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
 from tests.lakes import REPO, make_sample_lake
 
+pytestmark = pytest.mark.own_prefect_server
+
 ROOT = REPO
 UI_ADDRESS = re.compile(r"Prefect server runs at (http://127\.0\.0\.1:\d+)")
 
