@@ -27,8 +27,9 @@ $(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
+# Bytecode is compiled once here, on both cores, rather than by every process that first imports a module.
 install: $(UV)
-	$(UV) sync --frozen --inexact --quiet
+	$(UV) sync --frozen --inexact --quiet --compile-bytecode
 
 # DuckDB 1.2 in its own environment: the tests prove the published file opens in it.
 $(COMPAT_VENV)/bin/python: tests/compat/requirements.txt $(UV)
