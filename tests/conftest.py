@@ -56,24 +56,33 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 _ANSWERED = False
 
 
-@pytest.fixture(autouse=True)
-def _prefect_answers(request: pytest.FixtureRequest) -> None:
-    """Before a worker's first test that may run a flow: the session's Prefect server answers (every flow run
-    reports to it). Tests marked `own_prefect_server` start one of their own and need not wait."""
+def _wait_for_the_session_server(config: pytest.Config) -> None:
+    """Once per process: wait until the session's Prefect server answers (launched in pytest_configure)."""
     global _ANSWERED
-    if _ANSWERED or request.node.get_closest_marker("own_prefect_server") is not None:
+    if _ANSWERED:
         return
     from samskab.operate.prefect_server import wait_until_answering
 
-    wait_until_answering(os.environ["PREFECT_API_URL"], 120, request.config.stash.get(_SERVER, None))
+    wait_until_answering(os.environ["PREFECT_API_URL"], 120, config.stash.get(_SERVER, None))
     _ANSWERED = True
 
 
+@pytest.fixture(autouse=True)
+def _prefect_answers(request: pytest.FixtureRequest) -> None:
+    """Before a worker's first test that may run a flow: the session's Prefect server answers (every flow run
+    reports to it). Tests marked `own_prefect_server` start one of their own and need not wait. A module or
+    session fixture that runs a flow is set up before this one: it asks for `prefect_server` (or the
+    refreshed lake, which does)."""
+    if request.node.get_closest_marker("own_prefect_server") is None:
+        _wait_for_the_session_server(request.config)
+
+
 @pytest.fixture(scope="session")
-def prefect_server() -> str:
-    """The session's Prefect server (its API URL): flows run here report to it."""
+def prefect_server(request: pytest.FixtureRequest) -> str:
+    """The session's Prefect server (its API URL), answering: flows run here report to it."""
     url = os.environ.get("PREFECT_API_URL", "")
     assert url.startswith("http://127.0.0.1:"), "the session's Prefect server was not started (see conftest.py)"
+    _wait_for_the_session_server(request.config)
     return url
 
 
