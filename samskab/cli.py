@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from samskab.analysts.commands import add_analyst_commands
-from samskab.common.settings import Settings, get_settings, quiet_third_party_telemetry
+from samskab.common.settings import Settings, SettingsError, get_settings, quiet_third_party_telemetry
 from samskab.operate.serve import add_serve_arguments, cmd_serve
 from samskab.sample.survey_shapes import SHAPES
 
@@ -493,7 +493,11 @@ def main(argv: list[str] | None = None) -> int:
     fetch.set_defaults(handler=cmd_registry_fetch)
     add_analyst_commands(commands)
     args = parser.parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except SettingsError as error:  # a setting out of its range or of the wrong kind: nothing ran
+        print(error, file=sys.stderr)
+        return EXIT_NOT_STARTED
 
 
 if __name__ == "__main__":

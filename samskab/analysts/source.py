@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from samskab.common import spill
 from samskab.common.settings import Settings
 from samskab.publish import snapshots
 
@@ -29,6 +30,9 @@ class Source:
     built_at: str | None  # "2026-11-20 01:31 UTC", from the file's meta.runs
     snapshot: snapshots.Snapshot | None
     as_of: date | None = None
+    # Where queries that outgrow memory spill (settings.spill_dir, a folder per process); None: DuckDB's
+    # own temporary folder rules.
+    spill_dir: Path | None = None
 
     def describe(self) -> str:
         """One line naming the file: e.g. "snapshot of 2026-11-20 02:31 (Danish time): run 52bad03e-..., built
@@ -59,18 +63,21 @@ def resolve(settings: Settings, as_of: date | None = None) -> Source:
         except snapshots.NoSnapshot as missing:
             raise SourceMissing(str(missing)) from None
         run_id, built_at = _run_of(snapshot.path)
-        return Source(snapshot.path, run_id, built_at, snapshot, as_of)
+        return Source(snapshot.path, run_id, built_at, snapshot, as_of, spill.reader_spill_dir(settings))
     path = settings.published_path
     if not path.is_file():
         raise SourceMissing("Nothing is published yet: run `samskab refresh` (or `make demo` for the sample) first.")
     run_id, built_at = _run_of(path)
-    return Source(path, run_id, built_at, snapshots.for_run(settings, run_id) if run_id else None)
+    snapshot = snapshots.for_run(settings, run_id) if run_id else None
+    return Source(path, run_id, built_at, snapshot, spill_dir=spill.reader_spill_dir(settings))
 
 
 def connect(source: Source, sandboxed: bool = True) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the source. Sandboxed (the SQL shell), it also cannot attach other files
-    or write any file, and the analyst cannot switch that off; exports need file access to write."""
-    connection = duckdb.connect(str(source.path), read_only=True)
+    or write any file, and the analyst cannot switch that off; exports need file access to write. What
+    outgrows memory spills into the source's spill folder, never beside the published file."""
+    config = {"temp_directory": str(spill.usable(source.spill_dir))} if source.spill_dir else {}
+    connection = duckdb.connect(str(source.path), read_only=True, config=config)
     if sandboxed:
         connection.execute("set enable_external_access = false")
         connection.execute("set lock_configuration = true")

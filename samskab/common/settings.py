@@ -101,6 +101,13 @@ class Settings:
     def __post_init__(self) -> None:
         for spec in fields(self):
             object.__setattr__(self, spec.name, _coerce(spec.name, spec.default, getattr(self, spec.name)))
+        for name, (low, high, meaning) in BOUNDS.items():
+            value = getattr(self, name)
+            if not (low <= value <= high):
+                raise SettingsError(
+                    f"The setting {ENV_PREFIX}{name.upper()} is {value!r}; it must be {meaning}. Correct it in the "
+                    "environment or in .env (nothing was run)."
+                )
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -166,8 +173,27 @@ class Settings:
         return self.data_lake / "notices.log"
 
     @property
+    def spill_dir(self) -> Path:
+        """Where analysts' queries spill to disk when they outgrow memory, a folder per process (never beside
+        the published file: DuckDB's default there blocked every later publish when a reader was killed)."""
+        return self.data_lake / "spill"
+
+    @property
     def lock_path(self) -> Path:
         return self.data_lake / ".refresh.lock"
+
+
+# What each number may be: a setting outside its range is refused before anything runs (a negative
+# retention once removed the snapshot just kept).
+BOUNDS: dict[str, tuple[float, float, str]] = {
+    "drift_threshold": (0.001, 1.0, "a share between 0.001 and 1 (0.10 is ten percentage points)"),
+    "statbank_timeout_seconds": (1.0, 3600.0, "between 1 and 3600 seconds"),
+    "statbank_attempts": (1, 20, "a whole number of attempts from 1 to 20"),
+    "statbank_backoff_seconds": (0.0, 600.0, "between 0 and 600 seconds"),
+    "freshness_hours": (1.0, 24.0 * 366, "between 1 hour and a year"),
+    "snapshot_retention_days": (1, 36_600, "at least 1 night (the newest snapshot is always kept)"),
+    "attention_rejected_share": (0.0, 1.0, "a share between 0 and 1"),
+}
 
 
 def _coerce(name: str, default: Any, raw: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from samskab.common import spill
 from samskab.common.atomic_files import fsync_directory, write_atomically
 from samskab.common.settings import Settings
 from samskab.publish import snapshots
@@ -254,7 +255,8 @@ def leftovers(settings: Settings) -> list[Path]:
         *folder.glob("*.tmp"),
         *settings.snapshots_dir.glob("*.tmp"),
     ]
-    return sorted(set(found))
+    # Folders named .tmp are DuckDB's spill folders of readers: spill.remove_abandoned decides on those.
+    return sorted({path for path in found if not path.is_dir()})
 
 
 def remove_leftovers(settings: Settings) -> list[str]:
@@ -277,6 +279,10 @@ def recover_files(settings: Settings) -> list[str]:
     removed = remove_leftovers(settings)
     if removed:
         done.append("Removed files an interrupted run left in the published folder: " + ", ".join(removed))
+    read_files = [settings.published_path, settings.previous_path, *(kept.path for kept in snapshots.listed(settings))]
+    spilled = spill.remove_abandoned(settings, read_files)
+    if spilled:
+        done.append("Removed what killed readers spilled to disk: " + ", ".join(spilled))
     run = published_run(settings.published_path)
     kept = snapshots.keep_published_if_missing(settings, run[0]) if run else None
     if kept is not None:
