@@ -76,6 +76,10 @@ class Settings:
     # loaded, needs attention like a refused file (exit code 4, `samskab status`, a notice) until it is
     # corrected or withdrawn. Every rejected row is listed in meta.rejected_rows whatever the share.
     attention_rejected_share: float = 0.02
+    # Each delivery is read in a process of its own (samskab/ingest/reading.py): stopped and refused when
+    # reading it takes longer than this, or needs more memory than this.
+    read_time_limit_seconds: float = 900.0
+    read_memory_limit_mb: int = 4096
 
     @classmethod
     def from_environment(cls, _env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
@@ -187,12 +191,14 @@ class Settings:
 # retention once removed the snapshot just kept).
 BOUNDS: dict[str, tuple[float, float, str]] = {
     "drift_threshold": (0.001, 1.0, "a share between 0.001 and 1 (0.10 is ten percentage points)"),
-    "statbank_timeout_seconds": (1.0, 3600.0, "between 1 and 3600 seconds"),
+    "statbank_timeout_seconds": (0.1, 3600.0, "between 0.1 and 3600 seconds"),
     "statbank_attempts": (1, 20, "a whole number of attempts from 1 to 20"),
     "statbank_backoff_seconds": (0.0, 600.0, "between 0 and 600 seconds"),
     "freshness_hours": (1.0, 24.0 * 366, "between 1 hour and a year"),
     "snapshot_retention_days": (1, 36_600, "at least 1 night (the newest snapshot is always kept)"),
     "attention_rejected_share": (0.0, 1.0, "a share between 0 and 1"),
+    "read_time_limit_seconds": (1.0, 86_400.0, "between 1 second and a day"),
+    "read_memory_limit_mb": (64, 1_048_576, "at least 64 MB"),
 }
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +44,7 @@ from samskab.ingest.raw_store import (
     record_refusal,
     withdraw,
 )
+from samskab.ingest.reading import Limits, ReaderFault, read_delivery
 from samskab.ingest.sources.common import LandingFileError, Pseudonymise, Reject, Source
 from samskab.ingest.sources.recognise import belongs_in
 from samskab.ingest.sources.registry import SOURCES, source_named
@@ -85,12 +85,12 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
         if state == CURRENT:
             return LoadSummary(delivery.source, delivery.name, UNCHANGED, files=list(hashes))
         try:
-            batch = source_named(delivery.source).read(delivery, pseudonymise)
+            batch = read_delivery(delivery.source, delivery, pseudonymise, Limits.of(settings))
         except LandingFileError as error:
             reject = Reject(delivery.source, str(error.file), error.row, None, error.reason, error.sheet)
-        except Exception as error:  # a fault of the reader: refuse the delivery, never stop the run
-            reject = Reject(delivery.source, delivery.name, None, None, _unexpected(error))
-            log.error("Reading %s failed in the platform's code:\n%s", delivery.name, _code_location(error))
+        except ReaderFault as fault:  # a fault of the reader: refuse the delivery, never stop the run
+            reject = Reject(delivery.source, delivery.name, None, None, _unexpected(fault.error_type))
+            log.error("Reading %s failed in the platform's code:\n%s", delivery.name, fault.code_location)
         else:
             if state == RULES_CHANGED:
                 source = source_named(delivery.source)
@@ -128,18 +128,12 @@ def reading_rules_of(source: Source, landing_dir: Path) -> str:
     return hashlib.sha256("\n".join([digest, *files]).encode("utf-8")).hexdigest()
 
 
-def _unexpected(error: Exception) -> str:
+def _unexpected(error_type: str) -> str:
     # The exception's own text is left out on purpose: it may quote the file's content.
     return (
-        f"could not be read: the reader stopped with {type(error).__name__}. This is a fault in the platform, "
+        f"could not be read: the reader stopped with {error_type}. This is a fault in the platform, "
         "not necessarily in the file; the log names the place in the code. Please report it"
     )
-
-
-def _code_location(error: Exception) -> str:
-    """Where in the code an error happened: file, line and function of each frame, never the message."""
-    frames = traceback.extract_tb(error.__traceback__)
-    return "\n".join(f"  {Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in frames)
 
 
 def withdraw_removed(

@@ -9,12 +9,14 @@ from samskab.common.settings import BOUNDS, Settings, SettingsError, reset_setti
 
 OUT_OF_RANGE = {
     "drift_threshold": ["0", "-0.1", "1.5", "nan"],
-    "statbank_timeout_seconds": ["0", "-5"],
+    "statbank_timeout_seconds": ["0", "-5", "0.05"],
     "statbank_attempts": ["0", "-1"],
     "statbank_backoff_seconds": ["-1"],
     "freshness_hours": ["0", "-26"],
     "snapshot_retention_days": ["-1", "0"],
     "attention_rejected_share": ["-0.01", "2"],
+    "read_time_limit_seconds": ["0", "-1"],
+    "read_memory_limit_mb": ["0", "10"],
 }
 
 
