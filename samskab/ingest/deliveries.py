@@ -42,6 +42,7 @@ from samskab.ingest.raw_store import (
     heavy_rejections,
     load_batch,
     record_refusal,
+    unfit_values,
     withdraw,
 )
 from samskab.ingest.reading import Limits, ReaderFault, read_delivery
@@ -102,7 +103,12 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
                     f"{delivery.name} was read again, unchanged: {what} its reader uses changed "
                     f"since it was loaded (one of {seeds} in dbt_project/seeds{also})",
                 )
-            return load_batch(connection, batch, run_id, landing, delivery.name, hashes, reading_rules)
+            try:
+                return load_batch(connection, batch, run_id, landing, delivery.name, hashes, reading_rules)
+            except duckdb.ConversionException:  # a value the reader let through that its column cannot hold
+                reject = Reject(
+                    delivery.source, delivery.name, None, None, _unstorable(unfit_values(connection, batch))
+                )
         described = record_refusal(connection, run_id, delivery.name, list(relative.values()), reject, landing)
         return LoadSummary(
             delivery.source,
@@ -115,6 +121,16 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
         )
     finally:
         connection.close()
+
+
+def _unstorable(where: list[str]) -> str:
+    # DuckDB's conversion error quotes the value: the reason names the columns instead.
+    columns = "; ".join(where) if where else "a column the check could not name"
+    return (
+        f"could not be stored: values do not fit their column's type ({columns}). The reader should have "
+        "rejected those cells; this is a fault in the platform, please report it. The rows of the delivery's "
+        "last good version stay"
+    )
 
 
 def reading_rules_of(source: Source, landing_dir: Path) -> str:

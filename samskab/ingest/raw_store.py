@@ -354,6 +354,28 @@ def load_batch(
     return summary
 
 
+def unfit_values(connection: duckdb.DuckDBPyConnection, batch: SourceBatch) -> list[str]:
+    """Where a batch holds values its raw tables' types cannot take ("raw.case_activities.duration_minutes
+    (integer): 1 row"), found by trying each value against its column's type: for a refusal that names
+    columns, never the values (DuckDB's own conversion error quotes the value)."""
+    declared = {table.name: table.columns for table in raw_tables()}
+    found = []
+    for table, frame in batch.tables.items():
+        connection.register("incoming", frame)
+        try:
+            for column, kind in declared.get(table, ()):
+                with contextlib.suppress(duckdb.Error):
+                    (n,) = connection.execute(
+                        f'select count(*) from incoming where "{column}" is not null '
+                        f'and try_cast("{column}" as {kind}) is null'
+                    ).fetchone()
+                    if n:
+                        found.append(f"raw.{table}.{column} ({kind.lower()}): {n:,} {'row' if n == 1 else 'rows'}")
+        finally:
+            connection.unregister("incoming")
+    return found
+
+
 def current_files(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
     """(source, delivery, file) of every file whose rows are in the raw layer."""
     return connection.execute(

@@ -335,6 +335,33 @@ def test_an_unexpected_reader_error_refuses_the_delivery_without_its_text(tmp_pa
     assert [other.state for other in report.loads if other.source != "survey"] == ["loaded"] * 5
 
 
+def test_a_value_a_reader_let_through_that_its_column_cannot_hold_refuses_the_delivery_naming_the_column(
+    tmp_path, monkeypatch, caplog
+):
+    """The last wall before raw: DuckDB's conversion error quotes the value; the refusal names the column
+    and counts the rows instead, and the refresh goes on with the other deliveries."""
+    from samskab.ingest.sources import registry
+
+    settings = sample_settings(tmp_path)
+    cases = registry.source_named("cases")
+    real_read = cases.read
+
+    def letting_through(delivery, pseudonymise):
+        batch = real_read(delivery, pseudonymise)
+        batch.tables["fieldwork_activities"].loc[0, "duration_minutes"] = 45_87_65_43_21
+        return batch
+
+    replaced = type(cases)(**{**cases.__dict__, "read": letting_through})
+    monkeypatch.setattr(registry, "SOURCES", tuple(replaced if s is cases else s for s in registry.SOURCES))
+    with caplog.at_level("DEBUG"):
+        report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    load = next(load for load in report.loads if load.source == "cases")
+    assert load.state == "refused"
+    assert "raw.fieldwork_activities.duration_minutes (integer): 1 row" in load.reason
+    assert "4587654321" not in load.reason + caplog.text
+    assert [other.state for other in report.loads if other.source != "cases"] == ["loaded"] * 5
+
+
 def _truncate(path: Path) -> None:
     raw = path.read_bytes()
     path.write_bytes(raw[: (len(raw) // 2) & ~1])

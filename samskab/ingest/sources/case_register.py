@@ -45,7 +45,6 @@ from samskab.ingest.sources.common import (
     Source,
     SourceBatch,
     open_workbook,
-    parse_int,
     require_file,
 )
 from samskab.ingest.sources.municipalities import reference_resolver
@@ -300,12 +299,29 @@ def _date(column: str, value: Any) -> date | None:
     raise RowError(column, "is not a date that exists (an Excel date, or DD.MM.YYYY)")
 
 
+# The largest figure a cell may hold, with what it means: a number past it is a typing slip (a phone number
+# in the duration column), rejected as a cell, never stored and never quoted.
+MOST = {
+    "varighed_min": (10_080, "minutes in a week"),
+    "antal_deltagere": (100_000, "participants"),
+}
+
+
 def _whole(column: str, value: Any) -> int | None:
     if isinstance(value, float) and not value.is_integer():
         raise RowError(column, "is not a whole number")
-    number = parse_int(column, _text(value))
-    if number is not None and number < 0:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        raise RowError(column, "is not a whole number") from None
+    if number < 0:
         raise RowError(column, "is negative")
+    most, meaning = MOST[column]
+    if number > most:
+        raise RowError(column, f"is more than {most:,} ({meaning}): a number typed into the wrong column?")
     return number
 
 

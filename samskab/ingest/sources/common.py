@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -142,28 +141,6 @@ def require_file(path: Path, what: str) -> None:
         raise LandingFileError(path, f"is missing: {what} must be delivered with the rest")
     if path.stat().st_size == 0:
         raise LandingFileError(path, "is empty (0 bytes); deliver the file again")
-
-
-def parse_int(column: str, text: str, *, required: bool = False) -> int | None:
-    text = text.strip()
-    if not text:
-        if required:
-            raise RowError(column, "is empty but required")
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise RowError(column, "is not a whole number") from None
-
-
-def parse_danish_date(column: str, text: str) -> date | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, "%d.%m.%Y").date()
-    except ValueError:
-        raise RowError(column, "is not a date (DD.MM.YYYY)") from None
 
 
 def open_workbook(path: Path) -> Any:
