@@ -3,6 +3,8 @@ lines (samskab/gate/verdict.py) and the run's summary in the Prefect UI (samskab
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from samskab.build.dbt import DbtNode, DbtOutcome
@@ -64,9 +66,43 @@ def test_the_summary_of_a_publish_names_attention_documentation_tables_and_deliv
         [load],
     )
     assert "**Needs attention** (the rest was published):" in text and "REFUSED statbank/y.csv" in text
-    assert f"[study report]({page.resolve().as_uri()})" in text
+    assert f"[study report](<{page.resolve().as_uri()}>)" in text
     assert "| motives | 252 | +12 (+5.0%) |" in text and "| survey/x | loaded | 12 | 1 |" in text
     assert "- survey/x: a note" in text
     quiet = summary.nothing_to_do_summary("run-2", "Nothing changed", [])
     assert "Every file in the landing zone was read" in quiet
     assert "Still needs attention" in summary.nothing_to_do_summary("run-3", "Nothing changed", ["HELD BACK x"])
+
+
+HOSTILE = [
+    "survey/<script>alert(1)</script>",
+    "survey/[klik](https://example.org)",
+    "survey/a | b | c",
+    "survey/første\n# Overskrift",
+    "survey/<img src=x onerror=alert(1)>",
+    "survey/`kode` *fed* _kursiv_ ![billede](x.png)",
+    "- liste",
+]
+
+
+def test_hostile_folder_names_and_notes_reach_the_summary_as_their_own_text():
+    """Every text from the landing zone is inert in the Markdown the Prefect UI renders (issue 22, defect 9):
+    no tag, link, image, table cell or heading comes from a folder name or a note."""
+    loads = [LoadSummary("survey", name, "refused", notes=[name]) for name in HOSTILE]
+    published = summary.published_summary("run-1", "PASSED", HOSTILE, {}, {"t": 1}, [], loads)
+    quiet = summary.nothing_to_do_summary("run-2", "Nothing changed", HOSTILE)
+    for text in (published, quiet):
+        assert "<" not in text and not re.search(r"(?<!\\)\]\(", text) and "\n# Overskrift" not in text
+        for line in text.splitlines():
+            if line.startswith("|") and "survey/" in line:
+                assert line.count("|") - line.count("\\|") == 5, line  # the table's own bars only
+    assert "- survey/&lt;script&gt;alert(1)&lt;/script&gt;" in quiet
+    assert "- survey/første \\# Overskrift" in quiet  # one line, the heading mark escaped
+    assert "- \\- liste" in quiet
+
+
+def test_markdown_inline_keeps_every_character_readable():
+    from samskab.common.markdown import inline
+
+    assert inline("survey/samskabelse_2016") == "survey/samskabelse\\_2016"
+    assert inline("1. maj") == "1\\. maj" and inline("a\tb\n c") == "a b c"
