@@ -6,6 +6,7 @@ samskab refresh [--force]    run the nightly refresh once, now (exit codes below
                              since the last publish it says so and stops, unless --force
 samskab status               what the published file holds, how fresh it is, and how the last runs ended
 samskab rollback             put the previous published snapshot back (it holds until the inputs change)
+samskab accept DELIVERY      load a delivery that lost most of its rows against its loaded version, as it is now
 samskab serve [--port N]     start the Prefect server and UI on loopback and run the nightly schedule, until Ctrl-C
 samskab registry fetch [TABLE ...]
                              ask Statbank for the declared tables (all, or those named) and land what changed
@@ -448,6 +449,31 @@ def cmd_registry_fetch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_accept(args: argparse.Namespace) -> int:
+    """Accept a delivery that shrank against its loaded version, as its files are now."""
+    from samskab.common.hashing import sha256_of
+    from samskab.ingest import decisions
+    from samskab.ingest.deliveries import landing_inventory
+    from samskab.ingest.landing import relative_to_landing
+
+    settings = get_settings()
+    name = args.delivery.strip("/")
+    found = [delivery for delivery in landing_inventory(settings).deliveries if delivery.name == name]
+    if not found:
+        print(
+            f"No delivery named {name} is in the landing zone. Name it as the refresh does, for example "
+            "survey/samskabelse_2016 (the names are in `samskab status` and the refresh's output)."
+        )
+        return 2
+    hashes = {relative_to_landing(path, settings.landing_dir): sha256_of(path) for path in found[0].files}
+    decisions.accept(settings, name, hashes)
+    print(
+        f"Accepted {name} as its {len(hashes)} file(s) are now: the next refresh loads it in place of its loaded "
+        "version. A later change to its files needs a decision of its own."
+    )
+    return EXIT_PUBLISHED
+
+
 def main(argv: list[str] | None = None) -> int:
     _prepare_environment()
     parser = argparse.ArgumentParser(prog="samskab", description="The samskabelse research data platform.")
@@ -491,6 +517,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     fetch.add_argument("tables", nargs="*", metavar="TABLE", help="tables to fetch (default: every declared table)")
     fetch.set_defaults(handler=cmd_registry_fetch)
+    accept = commands.add_parser(
+        "accept", help="load a delivery that lost most of its rows against its loaded version, as it is now"
+    )
+    accept.add_argument("delivery", help="the delivery as the refresh names it, e.g. survey/samskabelse_2016")
+    accept.set_defaults(handler=cmd_accept)
     add_analyst_commands(commands)
     args = parser.parse_args(argv)
     try:

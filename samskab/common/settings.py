@@ -76,6 +76,9 @@ class Settings:
     # loaded, needs attention like a refused file (exit code 4, `samskab status`, a notice) until it is
     # corrected or withdrawn. Every rejected row is listed in meta.rejected_rows whatever the share.
     attention_rejected_share: float = 0.02
+    # A new version of a delivery holding fewer than this share of its loaded version's rows waits for a
+    # decision (`samskab accept`; samskab/ingest/decisions.py); 0 switches the check off.
+    shrink_hold_share: float = 0.5
     # Each delivery is read in a process of its own (samskab/ingest/reading.py): stopped and refused when
     # reading it takes longer than this, or needs more memory than this.
     read_time_limit_seconds: float = 900.0
@@ -177,6 +180,11 @@ class Settings:
         return self.data_lake / "notices.log"
 
     @property
+    def accepted_deliveries_path(self) -> Path:
+        """The researcher's decisions to load deliveries that shrank (samskab/ingest/decisions.py)."""
+        return self.data_lake / "accepted_deliveries.json"
+
+    @property
     def spill_dir(self) -> Path:
         """Where analysts' queries spill to disk when they outgrow memory, a folder per process (never beside
         the published file: DuckDB's default there blocked every later publish when a reader was killed)."""
@@ -197,6 +205,7 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
     "freshness_hours": (1.0, 24.0 * 366, "between 1 hour and a year"),
     "snapshot_retention_days": (1, 36_600, "at least 1 night (the newest snapshot is always kept)"),
     "attention_rejected_share": (0.0, 1.0, "a share between 0 and 1"),
+    "shrink_hold_share": (0.0, 1.0, "a share between 0 and 1 (0 switches the check off)"),
     "read_time_limit_seconds": (1.0, 86_400.0, "between 1 second and a day"),
     "read_memory_limit_mb": (64, 1_048_576, "at least 64 MB"),
 }

@@ -19,6 +19,7 @@ import duckdb
 from samskab.common.hashing import sha256_of
 from samskab.common.reference import seeds_digest
 from samskab.common.settings import Settings
+from samskab.ingest import decisions
 from samskab.ingest.landing import (
     NEEDS_ATTENTION,
     REFUSED,
@@ -42,6 +43,7 @@ from samskab.ingest.raw_store import (
     heavy_rejections,
     load_batch,
     record_refusal,
+    rows_of_current_version,
     unfit_values,
     withdraw,
 )
@@ -103,12 +105,18 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
                     f"{delivery.name} was read again, unchanged: {what} its reader uses changed "
                     f"since it was loaded (one of {seeds} in dbt_project/seeds{also})",
                 )
-            try:
-                return load_batch(connection, batch, run_id, landing, delivery.name, hashes, reading_rules)
-            except duckdb.ConversionException:  # a value the reader let through that its column cannot hold
-                reject = Reject(
-                    delivery.source, delivery.name, None, None, _unstorable(unfit_values(connection, batch))
-                )
+            shrunk = decisions.shrinkage(
+                rows_of_current_version(connection, delivery.name), batch.tables, settings.shrink_hold_share
+            )
+            if shrunk and not decisions.accepted(settings, delivery.name, hashes):
+                held = decisions.held_reason(delivery.name, shrunk, settings.shrink_hold_share)
+                reject = Reject(delivery.source, delivery.name, None, None, held)
+            else:
+                try:
+                    return load_batch(connection, batch, run_id, landing, delivery.name, hashes, reading_rules)
+                except duckdb.ConversionException:  # a value the reader let through that its column cannot hold
+                    where = unfit_values(connection, batch)
+                    reject = Reject(delivery.source, delivery.name, None, None, _unstorable(where))
         described = record_refusal(connection, run_id, delivery.name, list(relative.values()), reject, landing)
         return LoadSummary(
             delivery.source,

@@ -354,6 +354,27 @@ def load_batch(
     return summary
 
 
+def rows_of_current_version(connection: duckdb.DuckDBPyConnection, delivery: str) -> dict[str, int]:
+    """Rows per raw table that the delivery's version in the raw layer holds (empty when none is)."""
+    files = [
+        file
+        for (file,) in connection.execute(
+            f"select file from raw.ingest_ledger where status = '{CURRENT}' and delivery = ?", [delivery]
+        ).fetchall()
+    ]
+    if not files:
+        return {}
+    placeholders = ", ".join("?" for _ in files)
+    counts = {}
+    for table in raw_tables():
+        (n,) = connection.execute(
+            f"select count(*) from raw.{table.name} where source_file in ({placeholders})", files
+        ).fetchone()
+        if n:
+            counts[table.name] = n
+    return counts
+
+
 def unfit_values(connection: duckdb.DuckDBPyConnection, batch: SourceBatch) -> list[str]:
     """Where a batch holds values its raw tables' types cannot take ("raw.case_activities.duration_minutes
     (integer): 1 row"), found by trying each value against its column's type: for a refusal that names

@@ -15,6 +15,7 @@ OUT_OF_RANGE = {
     "freshness_hours": ["0", "-26"],
     "snapshot_retention_days": ["-1", "0"],
     "attention_rejected_share": ["-0.01", "2"],
+    "shrink_hold_share": ["-0.5", "1.5"],
     "read_time_limit_seconds": ["0", "-1"],
     "read_memory_limit_mb": ["0", "10"],
 }

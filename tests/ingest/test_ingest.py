@@ -89,13 +89,14 @@ def test_changed_delivery_replaces_its_rows_and_keeps_the_old_hash_in_the_ledger
     ingest_landing_zone(settings, "r1", PSEUDONYMISE)
     path = settings.landing_dir / FOLK1A_ANSWER
     lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
-    path.write_bytes(("\ufeff" + "\r\n".join(lines[:200]) + "\r\n").encode())  # the header and 199 figures
+    kept = FOLK1A_ROWS - 200  # the header and all but 200 figures (most of them: a shrink that needs no decision)
+    path.write_bytes(("\ufeff" + "\r\n".join(lines[: kept + 1]) + "\r\n").encode())
     report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
     load = next(load for load in report.loads if load.delivery == FOLK1A_ANSWER)
-    assert load.state == "loaded" and load.rows == {"statbank_observations": 199}
+    assert load.state == "loaded" and load.rows == {"statbank_observations": kept}
     assert query(settings, "select source_file, count(*) from raw.statbank_observations group by 1 order by 1") == [
         (ARE207_ANSWER, ARE207_ROWS),
-        (FOLK1A_ANSWER, 199),
+        (FOLK1A_ANSWER, kept),
     ]
     assert query(
         settings, f"select run_id, status from raw.ingest_ledger where file = '{FOLK1A_ANSWER}' order by 1"
@@ -360,6 +361,45 @@ def test_a_value_a_reader_let_through_that_its_column_cannot_hold_refuses_the_de
     assert "raw.fieldwork_activities.duration_minutes (integer): 1 row" in load.reason
     assert "4587654321" not in load.reason + caplog.text
     assert [other.state for other in report.loads if other.source != "cases"] == ["loaded"] * 5
+
+
+def test_an_export_cut_at_a_line_end_waits_for_a_decision_and_samskab_accept_loads_it(tmp_path, capsys, monkeypatch):
+    """Cut exactly at a line end, an export reads without error: 2 respondents of 786 were once published
+    with "PASSED" (issue 22, defect 4). Now the new version is refused until the researcher decides."""
+    from samskab import cli
+    from samskab.common.settings import reset_settings
+
+    settings = sample_settings(tmp_path)
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    dataset = settings.landing_dir / "survey" / "samskabelse_2016" / "dataset.csv"
+    raw = dataset.read_bytes()
+    assert raw.startswith(b"\xff\xfe")  # UTF-16 with its byte order mark, as SurveyXact writes it
+    lines = raw.decode("utf-16").splitlines(keepends=True)
+    dataset.write_bytes(("".join(lines[:3])).encode("utf-16"))  # the header and two respondents
+    report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
+    survey = next(load for load in report.loads if load.delivery == "survey/samskabelse_2016")
+    assert survey.state == "refused"
+    assert "raw.survey_respondents: 2 of the 786 rows its loaded version has" in survey.reason
+    assert "run `samskab accept survey/samskabelse_2016`" in survey.reason
+    assert query(settings, "select count(*) from raw.survey_respondents") == [(786,)]
+    assert report.needing_attention() == [f"REFUSED {survey.reason}"]
+    assert ingest_landing_zone(settings, "r3", PSEUDONYMISE).needing_attention() == [f"REFUSED {survey.reason}"]
+
+    monkeypatch.setenv("SAMSKAB_DATA_LAKE", str(settings.data_lake))
+    reset_settings()
+    try:
+        assert cli.main(["accept", "survey/nothing_of_that_name"]) == 2
+        assert cli.main(["accept", "survey/samskabelse_2016"]) == 0
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+    assert "Accepted survey/samskabelse_2016 as its 3 file(s) are now" in capsys.readouterr().out
+    accepted = ingest_landing_zone(settings, "r4", PSEUDONYMISE)
+    assert accepted.needing_attention() == []
+    assert query(settings, "select count(*) from raw.survey_respondents") == [(2,)]
+    dataset.write_bytes(("".join(lines[:2])).encode("utf-16"))  # changed again: a decision of its own
+    again = ingest_landing_zone(settings, "r5", PSEUDONYMISE)
+    assert [load.state for load in again.loads if load.source == "survey"] == ["loaded"]  # 1 of 2: under 20 rows
 
 
 def _truncate(path: Path) -> None:
