@@ -14,13 +14,14 @@ COMPAT_VENV := .venv-duckdb-1.2
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: help install demo test lint bench ui clean
+.PHONY: help install demo test lint bench torture ui clean
 
 help:
 	@echo "make demo   install, then run the nightly refresh once on the embedded sample"
 	@echo "make test   install, then run the test suite"
 	@echo "make ui     samskab serve: the Prefect UI on http://127.0.0.1:4200 and the nightly schedule, until Ctrl-C"
 	@echo "make lint   ruff (Python) and sqlfluff (dbt SQL); make test runs it too"
+	@echo "make torture  the proof under faults at full strength: every reader fuzzed with thousands of damaged inputs (a table at the end)"
 	@echo "make bench  measure a no-op refresh against a full one, status and --help, survey ingest, the analysts' commands (benchmarks/results/)"
 
 $(UV):
@@ -57,6 +58,15 @@ bench: install
 	$(VENV)/bin/python benchmarks/refresh.py
 	$(VENV)/bin/python benchmarks/ingest_survey.py
 	$(VENV)/bin/python benchmarks/analysts.py
+
+# The torture suite at full strength (tests/torture/; `make test` runs it with a few inputs per seed): the
+# same fixed seed, many more inputs, spread over both cores, and a table of what was tried and how it ended.
+TORTURE_TALLY := .torture/tally.jsonl
+torture: install
+	mkdir -p .torture && rm -f $(TORTURE_TALLY)
+	SAMSKAB_TORTURE=1 SAMSKAB_TORTURE_TALLY=$(CURDIR)/$(TORTURE_TALLY) $(VENV)/bin/python -m pytest -n 2 --dist load \
+		tests/torture -p no:randomly --durations=5; status=$$?; \
+		$(VENV)/bin/python tests/torture/report.py $(TORTURE_TALLY); exit $$status
 
 # The Prefect UI with every run `make demo` made, and the nightly schedule running, until Ctrl-C.
 ui: install

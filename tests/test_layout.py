@@ -153,7 +153,8 @@ def test_tests_mirror_the_package_and_the_modules_run_first_exist():
     run_first_modules = ast.literal_eval(run_first)
     rooms = {path.name for path in (REPO / "samskab").iterdir() if (path / "__init__.py").exists()}
     folders = {path.name for path in (REPO / "tests").iterdir() if path.is_dir() and list(path.glob("test_*.py"))}
-    assert folders <= rooms | {"flows"}, folders - rooms
+    # tests/flows/ tests the flow; tests/torture/ proves every room under faults (`make torture`).
+    assert folders <= rooms | {"flows", "torture"}, folders - rooms
     assert rooms <= folders, f"rooms without tests of their own: {sorted(rooms - folders)}"
     # Only the tests of the house itself and of its command stay at the top.
     assert {path.name for path in (REPO / "tests").glob("test_*.py")} <= {"test_layout.py", "test_cli.py"}

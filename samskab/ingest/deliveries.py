@@ -88,7 +88,7 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
         if state == CURRENT:
             return LoadSummary(delivery.source, delivery.name, UNCHANGED, files=list(hashes))
         try:
-            batch = read_delivery(delivery.source, delivery, pseudonymise, Limits.of(settings))
+            batch = read_delivery(delivery, pseudonymise, Limits.of(settings))
         except LandingFileError as error:
             reject = Reject(delivery.source, str(error.file), error.row, None, error.reason, error.sheet)
         except ReaderFault as fault:  # a fault of the reader: refuse the delivery, never stop the run

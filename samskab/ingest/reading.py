@@ -3,26 +3,33 @@
 A reader meets files nobody has seen: a 10 MB answer, a cut workbook, a damaged `.sav` that crashes the
 library that parses it. Read in the refresh's own process, such a file could hold the refresh (and its
 lock) for as long as it takes, take the machine's memory, or end the process. Here the reader runs in a
-forked child process (a fork costs milliseconds and needs nothing imported again; the child runs only
-the reader's code, which takes no lock another thread of the refresh could hold). The child has
-`read_memory_limit_mb` of address space beyond what the refresh held when it forked, and dies with the
-refresh; the parent waits `read_time_limit_seconds` for its answer, then kills it. Whatever happens, the
-answer is a batch, a refusal naming the file and the reason, or a fault of the platform naming where in
-the code: never the text of an exception, which may quote the file.
+child process forked from a server that has the readers imported (multiprocessing's forkserver). Not a
+fork of the refresh itself: the refresh has threads (Prefect's, DuckDB's), and a fork of a process with
+threads can die at once (measured under the fuzzer: SIGABRT in one fork of some hundreds); the server has
+none, and a fork of it costs milliseconds. The child ends when the refresh does (killed or not). The
+parent waits `read_time_limit_seconds` for its answer, and watches the child's resident memory while it
+waits: past either limit (`read_memory_limit_mb`), it kills the child. (A limit on the child's address
+space was tried first: pyarrow's allocator reserves address space ahead and aborts the process when it
+cannot, so a damaged file was told as a crash, not as too much memory.) Whatever happens, the answer is a batch, a
+refusal naming the file and the reason, or a fault of the platform naming where in the code: never the
+text of an exception, which may quote the file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import faulthandler
 import multiprocessing
 import os
-import resource
 import signal
+import sys
+import threading
 import time
 import traceback
+import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from samskab.common.settings import Settings
@@ -30,8 +37,20 @@ from samskab.ingest.landing import Delivery
 from samskab.ingest.sources.common import LandingFileError, Pseudonymise, SourceBatch
 from samskab.ingest.sources.registry import source_named
 
-_PR_SET_PDEATHSIG = 1
-_FORK = multiprocessing.get_context("fork")
+# What the server imports once, so that each child starts with every reader ready.
+PRELOAD = ["samskab.ingest.sources.registry"]
+_SERVER: multiprocessing.context.ForkServerContext | None = None
+Reader = Callable[[Delivery, Pseudonymise], SourceBatch]
+# How often the refresh looks at the reader's memory while it waits for the answer.
+POLL_SECONDS = 0.05
+
+
+def _server() -> multiprocessing.context.ForkServerContext:
+    global _SERVER
+    if _SERVER is None:
+        _SERVER = multiprocessing.get_context("forkserver")
+        _SERVER.set_forkserver_preload(PRELOAD)
+    return _SERVER
 
 
 class ReaderFault(Exception):
@@ -59,26 +78,40 @@ def code_location(error: BaseException) -> str:
     return "\n".join(f"  {Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in frames)
 
 
-def _address_space() -> int:
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _die_with_the_refresh() -> None:
-    """Linux: end this child when its parent, the refresh, ends (killed, it would otherwise read on)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _child(answer, source_name: str, delivery: Delivery, pseudonymise: Pseudonymise, memory_bytes: int) -> None:
-    """In the child: read, and send back ("batch", batch), ("refused", ...), ("memory",) or ("fault", ...)."""
-    _die_with_the_refresh()
-    faulthandler.disable()  # a crash is told by the parent, by its signal, not as a dump of frames
-    with contextlib.suppress(OSError, ValueError):
-        limit = _address_space() + memory_bytes
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+def _resident_bytes(pid: int) -> int:
+    """A process's resident memory (Linux; 0 where the system does not say)."""
     try:
-        batch = source_named(source_name).read(delivery, pseudonymise)
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _end_with_the_refresh(lifeline: Connection) -> None:
+    """End this child when the refresh that asked for it ends, killed or not. (Its parent is the fork
+    server, which lives while any child does; so the refresh holds the other end of a pipe, and its end,
+    closed by the refresh or by the kernel when the refresh dies, is read here.)"""
+
+    def watch() -> None:
+        with contextlib.suppress(OSError, EOFError):
+            lifeline.poll(None)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="end-with-the-refresh", daemon=True).start()
+
+
+def _child(
+    answer: Connection,
+    lifeline: Connection,
+    delivery: Delivery,
+    pseudonymise: Pseudonymise,
+    reader: Reader | None,
+) -> None:
+    """In the child: read, and send back ("batch", batch), ("refused", ...), ("memory",) or ("fault", ...)."""
+    _end_with_the_refresh(lifeline)
+    faulthandler.disable()  # a crash is told by the parent, by its signal, not as a dump of frames
+    try:
+        batch = (reader or source_named(delivery.source).read)(delivery, pseudonymise)
         answer.send(("batch", batch))
     except LandingFileError as error:
         answer.send(("refused", str(error.file), error.reason, error.row, error.sheet))
@@ -90,18 +123,39 @@ def _child(answer, source_name: str, delivery: Delivery, pseudonymise: Pseudonym
         answer.close()
 
 
-def read_delivery(source_name: str, delivery: Delivery, pseudonymise: Pseudonymise, limits: Limits) -> SourceBatch:
-    """The delivery read by its source's reader in a child process. Raises LandingFileError for a refused
-    file (its own reasons, the time limit, the memory limit) and ReaderFault for an error of the platform."""
-    receive, answer = _FORK.Pipe(duplex=False)
-    child = _FORK.Process(
-        target=_child, args=(answer, source_name, delivery, pseudonymise, limits.memory_bytes), daemon=True
-    )
-    started = time.monotonic()
-    child.start()
-    answer.close()
+@contextlib.contextmanager
+def _main_module_left_out() -> Iterator[None]:
+    """While a child is started: multiprocessing tells a child to import the parent's main module again
+    (a script, or `python -m prefect.engine` in a deployment's run: seconds of imports, and whatever a
+    script does at import). A reader needs nothing from it, so the child is shown an empty one."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
     try:
-        if not receive.poll(limits.seconds):
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+def read_delivery(
+    delivery: Delivery, pseudonymise: Pseudonymise, limits: Limits, reader: Reader | None = None
+) -> SourceBatch:
+    """The delivery read by its source's reader (or `reader`, a function importable by name) in a child
+    process. Raises LandingFileError for a refused file (its own reasons, the time limit, the memory
+    limit) and ReaderFault for an error of the platform."""
+    receive, answer = _server().Pipe(duplex=False)
+    lifeline, held = _server().Pipe(duplex=False)
+    child = _server().Process(target=_child, args=(answer, lifeline, delivery, pseudonymise, reader), daemon=True)
+    started = time.monotonic()
+    with _main_module_left_out():
+        child.start()
+    answer.close()
+    lifeline.close()
+    try:
+        while not receive.poll(POLL_SECONDS):
+            if _resident_bytes(child.pid) > limits.memory_bytes:
+                raise LandingFileError(Path(delivery.name), _too_much_memory(limits))
+            if time.monotonic() - started < limits.seconds:
+                continue
             raise LandingFileError(
                 Path(delivery.name),
                 f"reading it took longer than {limits.seconds:g} s, so it was stopped "
@@ -119,6 +173,7 @@ def read_delivery(source_name: str, delivery: Delivery, pseudonymise: Pseudonymi
             ) from None
     finally:
         receive.close()
+        held.close()
         if child.is_alive():
             child.kill()
         child.join(timeout=5)
@@ -129,12 +184,15 @@ def read_delivery(source_name: str, delivery: Delivery, pseudonymise: Pseudonymi
         file, reason, row, sheet = rest
         raise LandingFileError(Path(file), reason, row, sheet)
     if kind == "memory":
-        raise LandingFileError(
-            Path(delivery.name),
-            f"reading it needed more than {limits.memory_bytes // 2**20:,} MB of memory, so it was stopped "
-            "(SAMSKAB_READ_MEMORY_LIMIT_MB). Check that the file is what it should be, or raise the limit",
-        )
+        raise LandingFileError(Path(delivery.name), _too_much_memory(limits))
     raise ReaderFault(*rest)
+
+
+def _too_much_memory(limits: Limits) -> str:
+    return (
+        f"reading it needed more than {limits.memory_bytes // 2**20:,} MB of memory, so it was stopped "
+        "(SAMSKAB_READ_MEMORY_LIMIT_MB). Check that the file is what it should be, or raise the limit"
+    )
 
 
 def _signal_name(exitcode: int | None) -> str:

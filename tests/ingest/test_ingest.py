@@ -308,31 +308,40 @@ def test_a_survey_export_replaced_by_a_truncated_copy_is_refused_and_its_last_go
     assert report.needing_attention() == [f"REFUSED {survey.reason}"]
 
 
+def a_reader_that_quotes_the_file(delivery, pseudonymise):
+    raise UnicodeDecodeError("utf-16-le", b"mette.hansen@aarhus.dk", 0, 1, "unexpected end of data")
+
+
+def a_case_reader_that_lets_a_phone_number_through(delivery, pseudonymise):
+    from samskab.ingest.sources.registry import source_named
+
+    batch = source_named("cases").read(delivery, pseudonymise)
+    batch.tables["fieldwork_activities"].loc[0, "duration_minutes"] = 45_87_65_43_21
+    return batch
+
+
+def reading_with(monkeypatch, source: str, reader) -> None:
+    """Ingest reads the deliveries of `source` with `reader` (in the reading process, as always)."""
+    from samskab.ingest import deliveries, reading
+
+    def read(delivery, pseudonymise, limits):
+        chosen = reader if delivery.source == source else None
+        return reading.read_delivery(delivery, pseudonymise, limits, chosen)
+
+    monkeypatch.setattr(deliveries, "read_delivery", read)
+
+
 def test_an_unexpected_reader_error_refuses_the_delivery_without_its_text(tmp_path, monkeypatch, caplog):
     """A fault in a reader (here one that quotes the file, as a decoding error does) refuses the delivery;
     neither the reject nor the log carries the exception's text."""
-    from samskab.ingest.sources import registry
-
     settings = sample_settings(tmp_path)
-    survey = registry.source_named("survey")
-
-    def faulty(delivery, pseudonymise):
-        raise UnicodeDecodeError("utf-16-le", b"mette.hansen@aarhus.dk", 0, 1, "unexpected end of data")
-
-    monkeypatch.setattr(
-        registry,
-        "SOURCES",
-        tuple(
-            source if source is not survey else type(survey)(**{**survey.__dict__, "read": faulty})
-            for source in registry.SOURCES
-        ),
-    )
+    reading_with(monkeypatch, "survey", a_reader_that_quotes_the_file)
     with caplog.at_level("ERROR"):
         report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
     load = next(load for load in report.loads if load.source == "survey")
     assert load.state == "refused" and "UnicodeDecodeError" in load.reason and "fault in the platform" in load.reason
     assert "mette.hansen" not in load.reason and "mette.hansen" not in caplog.text
-    assert "faulty" in caplog.text  # the log names the place in the code
+    assert "a_reader_that_quotes_the_file" in caplog.text  # the log names the place in the code
     assert [other.state for other in report.loads if other.source != "survey"] == ["loaded"] * 5
 
 
@@ -341,19 +350,8 @@ def test_a_value_a_reader_let_through_that_its_column_cannot_hold_refuses_the_de
 ):
     """The last wall before raw: DuckDB's conversion error quotes the value; the refusal names the column
     and counts the rows instead, and the refresh goes on with the other deliveries."""
-    from samskab.ingest.sources import registry
-
     settings = sample_settings(tmp_path)
-    cases = registry.source_named("cases")
-    real_read = cases.read
-
-    def letting_through(delivery, pseudonymise):
-        batch = real_read(delivery, pseudonymise)
-        batch.tables["fieldwork_activities"].loc[0, "duration_minutes"] = 45_87_65_43_21
-        return batch
-
-    replaced = type(cases)(**{**cases.__dict__, "read": letting_through})
-    monkeypatch.setattr(registry, "SOURCES", tuple(replaced if s is cases else s for s in registry.SOURCES))
+    reading_with(monkeypatch, "cases", a_case_reader_that_lets_a_phone_number_through)
     with caplog.at_level("DEBUG"):
         report = ingest_landing_zone(settings, "r1", PSEUDONYMISE)
     load = next(load for load in report.loads if load.source == "cases")

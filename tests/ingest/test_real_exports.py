@@ -28,57 +28,11 @@ import pytest
 from samskab.common.settings import Settings
 from samskab.ingest.deliveries import ingest_landing_zone
 from samskab.ingest.pseudonyms import Pseudonymiser
-from tests.lakes import FIXTURES, copy_lake, published_tables, rewrite_dataset, told, using_lake, using_setting
+from tests.corpus import CORPUS, REAL, Item, deliver
+from tests.lakes import copy_lake, published_tables, rewrite_dataset, told, using_lake, using_setting
 
-REAL = FIXTURES / "real"
 PSEUDONYMISE = Pseudonymiser(b"r" * 32)
 SURVEY_KINDS = ("surveyxact", "qualtrics", "spss", "stata")
-
-
-@dataclass(frozen=True)
-class Item:
-    """One corpus delivery: its kind, the file or folder, and what goes beside it in the landing zone."""
-
-    kind: str
-    path: Path
-    beside: tuple[Path, ...] = ()
-
-    @property
-    def folder(self) -> str:
-        return {"classifications": "classifications", "statbank": "statbank"}.get(self.kind, "survey")
-
-    @property
-    def name(self) -> str:
-        return f"{self.folder}/{self.path.name}"
-
-    def __str__(self) -> str:
-        return f"{self.kind}/{self.path.name}"
-
-
-def corpus() -> list[Item]:
-    items = [Item("surveyxact", path) for path in sorted((REAL / "surveyxact").iterdir()) if path.is_dir()]
-    for kind in ("qualtrics", "spss", "stata", "classifications"):
-        items += [Item(kind, path) for path in sorted((REAL / kind).iterdir()) if path.suffix != ".md"]
-    for path in sorted((REAL / "statbank").iterdir()):
-        if path.suffix == ".md" or path.name.endswith(".tableinfo.json"):
-            continue
-        tableinfo = sorted((REAL / "statbank").glob(f"{path.name.split('_')[0]}_*.tableinfo.json"))
-        items.append(Item("statbank", path, tuple(tableinfo)))
-    return items
-
-
-CORPUS = corpus()
-
-
-def deliver(item: Item, landing: Path) -> None:
-    folder = landing / item.folder
-    folder.mkdir(parents=True, exist_ok=True)
-    if item.path.is_dir():
-        shutil.copytree(item.path, folder / item.path.name)
-    else:
-        shutil.copy(item.path, folder / item.path.name)
-    for extra in item.beside:
-        shutil.copy(extra, folder / extra.name)
 
 
 def query(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:

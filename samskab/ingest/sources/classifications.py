@@ -14,6 +14,7 @@ columns (notes, what a category includes and excludes) are kept as they are, in 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -90,13 +91,13 @@ def read(delivery: Delivery, pseudonymise: Pseudonymise) -> SourceBatch:
     sequence_name, code_name, level_name, title_name = header[:4]
     for index, number in enumerate(parsed.rows.tolist()):
         sequence, level = columns[sequence_name][index], columns[level_name][index]
-        if not _whole(sequence):
+        sequence_number, level_number = _whole(sequence), _whole(level)
+        if sequence_number is None:
             rejects.append(Reject(SOURCE, str(path), number, sequence_name, "is not a whole number"))
             continue
-        if not _whole(level) or int(level) < 1:
+        if level_number is None or level_number < 1:
             rejects.append(Reject(SOURCE, str(path), number, level_name, "is not a level (a whole number from 1)"))
             continue
-        level_number = int(level)
         if level_number > 1 and level_number - 1 not in ancestors:
             rejects.append(
                 Reject(SOURCE, str(path), number, level_name, "has no line one level up above it to belong to")
@@ -109,7 +110,7 @@ def read(delivery: Delivery, pseudonymise: Pseudonymise) -> SourceBatch:
         rows.append(
             {
                 "classification": classification_of(path),
-                "sequence_number": int(sequence),
+                "sequence_number": sequence_number,
                 "code": code,
                 "level": level_number,
                 "title": (columns[title_name][index] or "").strip() or None,
@@ -126,8 +127,11 @@ def read(delivery: Delivery, pseudonymise: Pseudonymise) -> SourceBatch:
     return batch
 
 
-def _whole(text: str | None) -> bool:
-    return text is not None and text.strip().isdigit()
+def _whole(text: str | None) -> int | None:
+    """A whole number written with the digits 0-9 (str.isdigit also takes "²" and other scripts' digits,
+    which int() does not read), or None."""
+    stripped = (text or "").strip()
+    return int(stripped) if re.fullmatch(r"[0-9]{1,9}", stripped) else None
 
 
 CLASSIFICATIONS = Source(

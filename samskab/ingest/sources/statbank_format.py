@@ -328,6 +328,8 @@ class ObservationBuilder:
         self.area = info.area_variable
         self.time = next((variable for variable in variables if variable.is_time), None)
         self.others = [variable for variable in variables if variable is not self.area and variable is not self.time]
+        # Each variable's total, found once (per row, a long label was searched again for every figure).
+        self.totals = {variable.id: variable.total_code for variable in self.others}
         self.places = master_places()
 
     def build(self, codes: dict[str, str], value: float | None, marker: str | None) -> dict[str, Any]:
@@ -374,7 +376,7 @@ class ObservationBuilder:
             period_type=period_type,
             period_start_date=period_start,
             dimensions=json.dumps(dimensions, ensure_ascii=False, sort_keys=True),
-            dimensions_at_total=all(codes[variable.id] == variable.total_code for variable in self.others),
+            dimensions_at_total=all(codes[variable.id] == self.totals[variable.id] for variable in self.others),
             value=value,
             value_marker=marker,
         )

@@ -181,13 +181,24 @@ def undecided_8bit_reason(fitting: list[str]) -> str:
 HEAD = 1 << 22  # header rows are read from the first 4 MB, not from a copy of the whole file
 
 
+# The longest field a header row may hold (the csv module's own limit is 128 KB).
+LONGEST_HEADER_FIELD = 1 << 20
+
+
 def first_records(text: str, delimiter: str, n: int) -> list[list[str]]:
-    """The first `n` rows of the text, split by `delimiter` with CSV quoting."""
+    """The first `n` rows of the text, split by `delimiter` with CSV quoting. A field longer than
+    LONGEST_HEADER_FIELD (or a quote never closed) ends the rows read there: what follows is no header."""
     records = []
-    for record in csv.reader(io.StringIO(text[:HEAD]), delimiter=delimiter):
-        records.append(record)
-        if len(records) == n:
-            break
+    previous = csv.field_size_limit(LONGEST_HEADER_FIELD)
+    try:
+        for record in csv.reader(io.StringIO(text[:HEAD]), delimiter=delimiter):
+            records.append(record)
+            if len(records) == n:
+                break
+    except csv.Error:
+        pass
+    finally:
+        csv.field_size_limit(previous)
     return records
 
 
@@ -305,7 +316,14 @@ def parse_records(
     dropped, and a header's own trailing empty names too. A row with more filled fields than that, or
     fewer fields, is a bad row, reported by its number."""
     _refuse_open_quote_at_end(text, path, delimiter)
-    records = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        records = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error:  # its text quotes the row; the reason names the limit instead
+        raise LandingFileError(
+            path,
+            f"has a field longer than {csv.field_size_limit() // 1024:,} KB, which a codebook file never holds: "
+            "it is damaged (a quote opened and never closed?); export it again",
+        ) from None
     names = None
     if header:
         if not records:

@@ -151,6 +151,10 @@ def read_qualtrics_csv(path: Path) -> SurveyExport:
     legacy = "ResponseID" in [cell.strip() for cell in texts] and not any(name in tags for name in ID_COLUMNS)
     if legacy:
         # Qualtrics' own columns are V1, V2, ... in row 1; row 2 names them.
+        if len(texts) < len(tags):
+            raise LandingFileError(
+                path, f"row 2 has {len(texts)} fields where row 1 names {len(tags)}: the export is cut short", row=2
+            )
         tags = [
             texts[index].strip() if name.startswith("V") and name[1:].isdigit() else name
             for index, name in enumerate(tags)

@@ -109,7 +109,15 @@ def read_statistical_file(path: Path) -> SurveyExport:
     declared = _declared_missing(meta)
     columns, kinds, missing_codes = {}, [], {}
     for name in names:
-        text, kind = _column(frame[name], formats.get(name) or "", bool(value_labels.get(name)), suffix == ".dta")
+        try:
+            text, kind = _column(frame[name], formats.get(name) or "", bool(value_labels.get(name)), suffix == ".dta")
+        except _OutOfRange as beyond:
+            raise LandingFileError(
+                path,
+                f"variable {name} (a date format) holds a number of seconds that is no date between the years 1 "
+                "and 9999: the file is damaged, or the variable is not a date; export it again",
+                row=beyond.row,
+            ) from None
         columns[name] = text
         kinds.append(kind)
         extended = [value for value in declared.get(name, []) if isinstance(value, str)]
@@ -203,12 +211,23 @@ def _cell(value: object, stata: bool) -> str | None:
 def _spss_moments(numbers: np.ndarray, pattern: str) -> pa.Array:
     """SPSS dates and date-times (seconds since 14 October 1582) as text."""
     out = []
-    for seconds in numbers:
+    for index, seconds in enumerate(numbers):
         if not np.isfinite(seconds):
             out.append(None)
             continue
-        out.append((SPSS_EPOCH + timedelta(seconds=float(seconds))).strftime(pattern))
+        try:
+            out.append((SPSS_EPOCH + timedelta(seconds=float(seconds))).strftime(pattern))
+        except (OverflowError, ValueError):
+            raise _OutOfRange(index + 1) from None  # the case number
     return pa.array(out, pa.string())
+
+
+class _OutOfRange(ValueError):
+    """A date cell that is no date; `row` is its case number."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(row)
+        self.row = row
 
 
 # --- the codebook ---------------------------------------------------------------------------------------

@@ -1,0 +1,56 @@
+"""`make torture`'s table: what the torture suite tried and how each try ended (from the tally file the
+tests append to; tests/torture/tally.py). Only what was run is counted: a part of the suite not yet
+built is named as such, never shown as zero.
+
+python tests/torture/report.py TALLY.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+FAILURES = ("fault", "hang")
+NOT_YET = ("kill points", "readers against the writer", "canaries", "HTML injections", "full disk and no memory")
+
+
+def table(lines: list[dict]) -> str:
+    fuzz = [line for line in lines if line.get("part", "fuzz") == "fuzz"]
+    by_reader: dict[str, Counter] = defaultdict(Counter)
+    for line in fuzz:
+        by_reader[line["what"]][line["outcome"]] += 1
+    out = [
+        "| reader (fuzzed) | inputs | loaded | refused | crashes | hangs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    total: Counter = Counter()
+    for reader in sorted(by_reader):
+        counts = by_reader[reader]
+        total.update(counts)
+        out.append(
+            f"| {reader} | {sum(counts.values()):,} | {counts['loaded']:,} | {counts['refused']:,} | "
+            f"{counts['fault']:,} | {counts['hang']:,} |"
+        )
+    out.append(
+        f"| **all** | **{sum(total.values()):,}** | {total['loaded']:,} | {total['refused']:,} | "
+        f"**{total['fault']:,}** | **{total['hang']:,}** |"
+    )
+    out += ["", "Not in the suite yet (issue 22, next steps): " + ", ".join(NOT_YET) + "."]
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
+    path = Path(argv[1])
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.is_file() else []
+    if not lines:
+        print(f"Nothing was tallied ({path}): did the torture tests run?")
+        return 1
+    print(table(lines))
+    failures = sum(1 for line in lines if line["outcome"] in FAILURES)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
