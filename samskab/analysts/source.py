@@ -60,6 +60,7 @@ def resolve(settings: Settings, as_of: date | None = None) -> Source:
     if as_of is not None:
         try:
             snapshot = snapshots.as_of(settings, as_of)
+            snapshots.verify(snapshot)
         except snapshots.NoSnapshot as missing:
             raise SourceMissing(str(missing)) from None
         run_id, built_at = _run_of(snapshot.path)

@@ -8,7 +8,9 @@ Names carry the moment the file became the published one, in Danish time (the st
 schedule's clock), and the first 8 characters of the run that built it:
 `published/snapshots/2026-11-20_023114_52bad03e.duckdb`. The file itself names its run in `meta.runs`.
 Snapshots older than `snapshot_retention_days` nights are removed when a new one is kept; the newest is
-never removed.
+never removed. Each snapshot has its sha256 beside it (`<name>.sha256`, written as it is kept): a snapshot
+read for `--as-of` is verified first, and one that was changed since it was kept is refused, so no
+edited file is ever served under its original run's name.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from samskab.common.atomic_files import fsync_directory
+from samskab.common.atomic_files import fsync_directory, write_atomically
+from samskab.common.hashing import sha256_of
 from samskab.common.settings import Settings
 
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
@@ -32,6 +35,26 @@ READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
 class NoSnapshot(LookupError):
     """No snapshot answers the question; the message says which snapshots there are."""
+
+
+class SnapshotChanged(NoSnapshot):
+    """The snapshot's bytes are not those kept: it is not read."""
+
+
+def checksum_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def verify(snapshot: Snapshot) -> None:
+    """Raise SnapshotChanged when the snapshot's file is not the one kept (its sha256 differs, or is gone)."""
+    kept = checksum_path(snapshot.path)
+    expected = kept.read_text(encoding="ascii").split()[0] if kept.is_file() else None
+    if expected is None or sha256_of(snapshot.path) != expected:
+        why = "its checksum does not match" if expected else "its checksum is missing"
+        raise SnapshotChanged(
+            f"The {snapshot.label} was changed since it was kept ({why}: {kept.name}), so it is not read: a figure "
+            "from it could not be traced to the run that built it. Restore it from a backup, or read another day."
+        )
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,8 @@ def prepare(settings: Settings, source: Path, run_id: str, published_at: datetim
     with partial.open("rb") as written:
         os.fsync(written.fileno())
     partial.chmod(READ_ONLY)
+    # The checksum first: a snapshot name never exists without it (a stray one is removed with its file).
+    write_atomically(checksum_path(final), f"{sha256_of(partial)}  {final.name}\n")
     return Prepared(partial, final, published_at)
 
 
@@ -118,6 +143,17 @@ def keep_published_if_missing(settings: Settings, run_id: str) -> Snapshot | Non
     return keep(settings, settings.published_path, run_id, datetime.now(DANISH_TIME))
 
 
+def checksum_unchecked(settings: Settings) -> list[Snapshot]:
+    """Give every snapshot kept before snapshots had checksums its checksum now (trusting it as it is).
+    Returns those. Only while holding the refresh lock."""
+    done = []
+    for snapshot in listed(settings):
+        if not checksum_path(snapshot.path).is_file():
+            write_atomically(checksum_path(snapshot.path), f"{sha256_of(snapshot.path)}  {snapshot.path.name}\n")
+            done.append(snapshot)
+    return done
+
+
 def prune(settings: Settings, now: datetime) -> list[Path]:
     """Remove snapshots published more than `snapshot_retention_days` nights before `now`; keep the newest."""
     kept = listed(settings)
@@ -126,6 +162,7 @@ def prune(settings: Settings, now: datetime) -> list[Path]:
     for snapshot in kept[:-1]:
         if snapshot.published_on < cutoff:
             snapshot.path.unlink(missing_ok=True)
+            checksum_path(snapshot.path).unlink(missing_ok=True)
             removed.append(snapshot.path)
     return removed
 
@@ -133,6 +170,7 @@ def prune(settings: Settings, now: datetime) -> list[Path]:
 def discard(prepared: Prepared) -> None:
     """Remove a prepared snapshot whose file never became the published one (its swap failed)."""
     prepared.partial.unlink(missing_ok=True)
+    checksum_path(prepared.final).unlink(missing_ok=True)
 
 
 def as_of(settings: Settings, day: date) -> Snapshot:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,6 +121,10 @@ def discard(candidate_file: Path) -> None:
 
 # The one name a rollback adds while it runs: its presence after a kill says how far the rollback got.
 ROLLBACK_SWAP = ".rollback-swap.duckdb"
+# Written before a rollback renames anything, removed when it is done: which run it rolls back from and to.
+# After a kill past its last rename, the names alone look like a finished rollback, and a retry would
+# swap the files back; with this record the retry finishes the rollback instead.
+ROLLBACK_INTENT = ".rollback-intent.json"
 
 
 @dataclass(frozen=True)
@@ -172,15 +177,30 @@ def recover_interrupted_rollback(settings: Settings) -> RollbackOutcome | None:
     """
     published, previous = settings.published_path, settings.previous_path
     swap = settings.published_dir / ROLLBACK_SWAP
+    intent = _read_intent(settings)
     if not swap.exists():
-        return None
+        if intent is None:
+            return None
+        if _identity(published) != intent.get("to_file"):  # it stopped before any rename
+            _clear_intent(settings)
+            return None
+        # Every rename was done (the file rolled back to is published); what follows them was not.
+        return _finished(
+            settings,
+            RollbackOutcome(
+                True,
+                f"An earlier rollback was interrupted after its last rename and is now complete: {_named(published)}"
+                f" is published, {_named(previous)} is kept as the previous snapshot.",
+            ),
+        )
     if previous.exists():
         swap.unlink()
+        _clear_intent(settings)
         fsync_directory(settings.published_dir)
         return RollbackOutcome(False, "An earlier rollback was interrupted before it changed anything; cleared.")
     os.replace(swap, previous)
     fsync_directory(settings.published_dir)
-    return _kept_as_snapshot(
+    return _finished(
         settings,
         RollbackOutcome(
             True,
@@ -188,6 +208,65 @@ def recover_interrupted_rollback(settings: Settings) -> RollbackOutcome | None:
             f"{_named(previous)} is kept as the previous snapshot.",
         ),
     )
+
+
+def _identity(path: Path) -> list[int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return [status.st_dev, status.st_ino]
+
+
+def _read_intent(settings: Settings) -> dict | None:
+    path = settings.published_dir / ROLLBACK_INTENT
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _clear_intent(settings: Settings) -> None:
+    (settings.published_dir / ROLLBACK_INTENT).unlink(missing_ok=True)
+
+
+def _finished(settings: Settings, outcome: RollbackOutcome) -> RollbackOutcome:
+    """The end of every rollback that changed the published file: its snapshot kept, its record removed."""
+    kept = _kept_as_snapshot(settings, outcome)
+    _clear_intent(settings)
+    fsync_directory(settings.published_dir)
+    return kept
+
+
+def _unchanged(snapshot: snapshots.Snapshot) -> bool:
+    try:
+        snapshots.verify(snapshot)
+    except snapshots.SnapshotChanged:
+        return False
+    return True
+
+
+def _previous_from_a_snapshot(settings: Settings, published: tuple[str, str] | None) -> str | None:
+    """When the previous file is missing or is the published one (a publish killed between its two renames
+    leaves both names on one file), the newest snapshot of another run becomes the previous file. Returns
+    its label, or None when no snapshot of another run is kept."""
+    if published is None:  # a file that names no run: no snapshot can be told apart from it
+        return None
+    prefix = published[0].replace("-", "")[:8]
+    others = [
+        snapshot for snapshot in snapshots.listed(settings) if snapshot.run_prefix != prefix and _unchanged(snapshot)
+    ]
+    if not others:
+        return None
+    partial = settings.previous_path.with_name(settings.previous_path.name + ".tmp")
+    partial.unlink(missing_ok=True)
+    shutil.copyfile(others[-1].path, partial)
+    with partial.open("rb") as written:
+        os.fsync(written.fileno())
+    partial.chmod(0o644)
+    os.replace(partial, settings.previous_path)
+    fsync_directory(settings.published_dir)
+    return others[-1].label
 
 
 def rollback(settings: Settings) -> RollbackOutcome:
@@ -200,6 +279,15 @@ def rollback(settings: Settings) -> RollbackOutcome:
     if recovered is not None and recovered.changed:
         return recovered
     published, previous = settings.published_path, settings.previous_path
+    from_snapshot = ""
+    now = published_run(published)
+    if published.exists() and (
+        not previous.exists()
+        or os.path.samefile(published, previous)
+        or (now is not None and now == published_run(previous))
+    ):
+        label = _previous_from_a_snapshot(settings, now)
+        from_snapshot = f" (taken from the {label}: the previous file was the published one)" if label else ""
     if not previous.exists():
         return RollbackOutcome(False, "Nothing to roll back to: there is no previous snapshot. Nothing was changed.")
     if not published.exists():
@@ -212,18 +300,23 @@ def rollback(settings: Settings) -> RollbackOutcome:
     if os.path.samefile(published, previous) or (runs[0] is not None and runs[0] == runs[1]):
         return RollbackOutcome(
             False,
-            f"Nothing to roll back: the previous snapshot is the file already published ({_named(published)}). "
-            "Nothing was changed.",
+            f"Nothing to roll back: the previous snapshot is the file already published ({_named(published)}), "
+            "and no snapshot of another run is kept. Nothing was changed.",
         )
+    # The file rolled back to, by identity (a rename keeps it), and the runs in words for whoever reads it.
+    record = {"to_file": _identity(previous), "from_run": runs[0][0] if runs[0] else None}
+    write_atomically(settings.published_dir / ROLLBACK_INTENT, json.dumps(record) + "\n")
     swap = settings.published_dir / ROLLBACK_SWAP
     os.link(published, swap)  # (1) the newest file under a second name
     os.replace(previous, published)  # (2) the published name now points at the previous file
     os.replace(swap, previous)  # (3) the newest file becomes the previous snapshot
     fsync_directory(settings.published_dir)
-    return _kept_as_snapshot(
+    return _finished(
         settings,
         RollbackOutcome(
-            True, f"Rolled back: {_named(published)} is published again; {_named(previous)} is kept as previous."
+            True,
+            f"Rolled back: {_named(published)} is published again{from_snapshot}; {_named(previous)} is kept as "
+            "previous.",
         ),
     )
 
@@ -283,6 +376,9 @@ def recover_files(settings: Settings) -> list[str]:
     spilled = spill.remove_abandoned(settings, read_files)
     if spilled:
         done.append("Removed what killed readers spilled to disk: " + ", ".join(spilled))
+    unchecked = snapshots.checksum_unchecked(settings)
+    if unchecked:
+        done.append(f"Kept the checksums of {len(unchecked)} snapshots kept before snapshots had checksums.")
     run = published_run(settings.published_path)
     kept = snapshots.keep_published_if_missing(settings, run[0]) if run else None
     if kept is not None:

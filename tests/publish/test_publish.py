@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -13,7 +14,7 @@ import pytest
 
 from samskab.common.settings import Settings
 from samskab.operate.locking import RefreshAlreadyRunning, refresh_lock
-from samskab.publish.swap import build_candidate, rollback, swap_in
+from samskab.publish.swap import build_candidate, published_run, rollback, swap_in
 from tests.lakes import REPO
 
 ROOT = REPO
@@ -57,7 +58,7 @@ def test_swap_publishes_new_snapshot_and_keeps_previous(tmp_path):
         "analytics.previous.duckdb",
         "snapshots",  # one dated read-only copy per publish (tests/publish/test_snapshots.py)
     ]
-    assert len(list(settings.snapshots_dir.iterdir())) == 2
+    assert len(list(settings.snapshots_dir.glob("*.duckdb"))) == 2  # each with its .sha256
 
 
 def test_rollback_restores_previous_snapshot(tmp_path):
@@ -173,7 +174,9 @@ def names(settings: Settings) -> list[str]:
     return sorted(path.name for path in settings.published_dir.iterdir() if path.is_file())
 
 
-@pytest.mark.parametrize("kill_point", [0, 1, 2])
+# A rollback's renames and links, in order: its record (1), the newest file linked (2), the previous one
+# renamed over the published name (3), the newest renamed to the previous name (4), the snapshot kept (5).
+@pytest.mark.parametrize("kill_point", [0, 1, 2, 3, 4])
 def test_an_interrupted_rollback_retried_never_loses_the_newest_snapshot(tmp_path, monkeypatch, kill_point):
     settings = Settings(data_lake=tmp_path)
     publish_version(settings, 1)
@@ -190,9 +193,32 @@ def test_an_interrupted_rollback_retried_never_loses_the_newest_snapshot(tmp_pat
     assert retried.changed
     assert read_version(settings.published_path) == 1 and read_version(settings.previous_path) == 2
     assert names(settings) == ["analytics.duckdb", "analytics.previous.duckdb"]
-    if kill_point == 2:  # the kill came after the published name changed: the retry finishes that rollback
+    if kill_point == 3:  # the kill came after the published name changed: the retry finishes that rollback
         assert "interrupted half way and is now complete" in retried.message
+    if kill_point == 4:  # after the last rename: the retry finishes it, and never swaps the files back
+        assert "interrupted after its last rename and is now complete" in retried.message
     assert not rollback(settings).message.startswith("An earlier")  # nothing left to recover
+
+
+def test_a_publish_killed_between_its_two_renames_can_still_be_rolled_back(tmp_path, monkeypatch):
+    """The kill leaves both names on one file (the previous file is the published one); the rollback takes
+    the newest snapshot of another run instead of saying there is nothing to roll back to."""
+    from tests.lakes import publish_version as publish_run
+
+    settings = Settings(data_lake=tmp_path)
+    publish_run(settings, 1, datetime(2026, 11, 20, 2, 0, tzinfo=UTC), "run-1")
+    publish_run(settings, 2, datetime(2026, 11, 21, 2, 0, tzinfo=UTC), "run-2")
+    make_warehouse(settings, 3)
+    candidate = build_candidate(settings, "run-3")
+    with monkeypatch.context() as patched:
+        kill_after(patched, 3)  # the checksum, the old file linked and renamed to the previous name; not the new one
+        with pytest.raises(Killed):
+            swap_in(settings, candidate)
+    assert os.path.samefile(settings.published_path, settings.previous_path)
+    outcome = rollback(settings)
+    assert outcome.changed and "taken from the snapshot of" in outcome.message
+    assert published_run(settings.published_path)[0] == "run-1"
+    assert published_run(settings.previous_path)[0] == "run-2"
 
 
 def test_an_interrupted_publish_leaves_leftovers_the_next_run_removes(tmp_path, monkeypatch):
@@ -204,7 +230,7 @@ def test_an_interrupted_publish_leaves_leftovers_the_next_run_removes(tmp_path, 
     candidate = build_candidate(settings, "run2")
     candidate.path.with_name(candidate.path.name + ".wal").write_bytes(b"\0" * 2048)  # as a kill leaves it
     with monkeypatch.context() as patched:
-        kill_after(patched, 1)  # the old file is linked under its temporary name, then the run dies
+        kill_after(patched, 2)  # the snapshot's checksum, the old file linked under its temporary name: killed
         with pytest.raises(Killed):
             swap_in(settings, candidate)
     assert read_version(settings.published_path) == 1

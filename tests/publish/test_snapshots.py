@@ -158,3 +158,32 @@ def test_report_after_a_rollback_is_drawn_for_the_file_published_again(two_night
     [drawn] = (tmp_path / "reports").glob("samskab-report-*.html")
     assert "run 1a1a1a1a-0000-4000-8000-000000000001" in drawn.read_text(encoding="utf-8")
     assert str(drawn) in result.stdout
+
+
+def test_an_edited_snapshot_is_refused_never_served_under_its_runs_name(two_nights):
+    """Issue 22, defect 8: each snapshot's sha256 is kept beside it and verified before it is read."""
+    first = snapshots.listed(two_nights)[0]
+    assert snapshots.checksum_path(first.path).read_text().split() == [
+        snapshots.sha256_of(first.path),
+        first.path.name,
+    ]
+    first.path.chmod(0o644)
+    with duckdb.connect(str(first.path)) as connection:  # someone "corrects" a figure in an old snapshot
+        connection.execute("update municipality_profile set population = population + 1 where municipality_code = 100")
+    result = samskab(two_nights.data_lake, "sql", "--as-of", "2026-11-20", "select 1")
+    assert result.returncode == 2
+    assert "was changed since it was kept (its checksum does not match" in result.stdout + result.stderr
+    export = samskab(two_nights.data_lake, "export", "--all", "--format", "csv", "--to", "x", "--as-of", "2026-11-20")
+    assert export.returncode != 0 and "was changed since it was kept" in export.stdout + export.stderr
+    assert samskab(two_nights.data_lake, "sql", "--as-of", "2026-11-21", "select 1").returncode == 0
+
+
+def test_snapshots_kept_before_checksums_get_theirs_and_pruned_ones_lose_theirs(two_nights):
+    for snapshot in snapshots.listed(two_nights):
+        snapshots.checksum_path(snapshot.path).unlink()
+    done = publish.recover_files(two_nights)
+    assert "Kept the checksums of 2 snapshots kept before snapshots had checksums." in done
+    first = snapshots.listed(two_nights)[0]
+    snapshots.verify(first)
+    removed = snapshots.prune(two_nights.replace(snapshot_retention_days=1), SECOND_NIGHT + timedelta(days=5))
+    assert removed == [first.path] and not snapshots.checksum_path(first.path).exists()
