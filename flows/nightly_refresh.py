@@ -29,7 +29,7 @@ from samskab.ingest import statbank_api
 from samskab.ingest.landing import NEEDS_ATTENTION, REFUSED, Delivery, Inventory
 from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
 from samskab.ingest.raw_store import LoadSummary, Withdrawal
-from samskab.operate import notices, prefect_runs, run_journal
+from samskab.operate import disk, notices, prefect_runs, run_journal
 from samskab.operate.fingerprint import Decision, decide
 from samskab.operate.locking import refresh_lock
 from samskab.publish import lineage, summary
@@ -340,6 +340,11 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
     flow_run_id = str(flow_run.get_id() or "")
     run_id = flow_run_id or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S")
     run_name = str(flow_run.get_name() or run_id)
+    short = disk.shortage(settings)
+    if short:  # before anything is written: the journal and the lock file need room too
+        get_run_logger().error(short)
+        notices.send_notice(settings, f"Refresh {run_name} did not start: the disk is nearly full", short)
+        raise failures.StorageFailure(short)
     with refresh_lock(settings.lock_path):
         entry = run_journal.open_run(settings, run_id, run_journal.REFRESH, run_name, flow_run_id)
         report = RefreshReport(run_id=run_id)

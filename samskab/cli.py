@@ -22,9 +22,9 @@ failed (its quality gate, or the disk) and nothing was published; 3 the refresh 
 runs, or no pseudonym key); 4 published (or nothing changed), but landing files need attention: refused, not
 recognised, held back, or with too many rows rejected (named in the output, a notice and `samskab status`, every
 night until they are put right).
-Exit codes of `samskab status`: 0 fresh and the last run ended well; 1 nothing published, or the last run
-failed or died; 4 the last publish left files needing attention; 5 the file is older than the freshness
-limit (SAMSKAB_FRESHNESS_HOURS, 26 by default).
+Exit codes of `samskab status`: 0 fresh and the last run ended well; 1 nothing published, the last run
+failed or died, or the disk lacks the room a refresh needs; 4 the last publish left files needing attention;
+5 the file is older than the freshness limit (SAMSKAB_FRESHNESS_HOURS, 26 by default).
 
 Everything heavy (Prefect, dbt, pandas) is imported inside the command that needs it: `samskab --help`
 and `samskab status` answer in well under a second.
@@ -276,7 +276,7 @@ def _hours_since(moment: datetime, now: datetime) -> float:
 def describe_status(settings: Settings, now: datetime | None = None) -> tuple[str, int]:
     """What `samskab status` prints, and its exit code: the published file, its freshness, and the truth
     about the last runs from the run journal (a run whose record was never closed died)."""
-    from samskab.operate import run_journal
+    from samskab.operate import disk, run_journal
     from samskab.publish import swap as publish
 
     now = now or datetime.now(UTC)
@@ -331,6 +331,10 @@ def describe_status(settings: Settings, now: datetime | None = None) -> tuple[st
             "keeps it published until a delivery, the code or the reference data changes (or `--force`)."
         )
 
+    short = disk.shortage(settings)
+    if short:
+        lines.append(f"WARNING: THE DISK IS NEARLY FULL. {short}")
+        code = EXIT_GATE_FAILED
     if meta is None:
         lines.append(describe_published(settings.published_path))
         return "\n".join(lines), EXIT_GATE_FAILED
