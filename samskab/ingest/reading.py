@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from samskab.common.settings import Settings
+from samskab.common.settings import ENV_PREFIX, Settings, reset_settings
 from samskab.ingest.landing import Delivery
 from samskab.ingest.sources.common import LandingFileError, Pseudonymise, SourceBatch
 from samskab.ingest.sources.registry import source_named
@@ -100,15 +100,30 @@ def _end_with_the_refresh(lifeline: Connection) -> None:
     threading.Thread(target=watch, name="end-with-the-refresh", daemon=True).start()
 
 
+def _platform_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name.startswith(ENV_PREFIX)}
+
+
+def _settings_of_the_refresh(environment: dict[str, str]) -> None:
+    """The child has the fork server's environment, as it was when the server started; a reader reads its
+    seeds where the refresh's settings say (SAMSKAB_DBT_PROJECT_DIR, ...), so it takes the refresh's."""
+    for name in [name for name in os.environ if name.startswith(ENV_PREFIX)]:
+        del os.environ[name]
+    os.environ.update(environment)
+    reset_settings()
+
+
 def _child(
     answer: Connection,
     lifeline: Connection,
     delivery: Delivery,
     pseudonymise: Pseudonymise,
     reader: Reader | None,
+    environment: dict[str, str],
 ) -> None:
     """In the child: read, and send back ("batch", batch), ("refused", ...), ("memory",) or ("fault", ...)."""
     _end_with_the_refresh(lifeline)
+    _settings_of_the_refresh(environment)
     faulthandler.disable()  # a crash is told by the parent, by its signal, not as a dump of frames
     try:
         batch = (reader or source_named(delivery.source).read)(delivery, pseudonymise)
@@ -144,7 +159,9 @@ def read_delivery(
     limit) and ReaderFault for an error of the platform."""
     receive, answer = _server().Pipe(duplex=False)
     lifeline, held = _server().Pipe(duplex=False)
-    child = _server().Process(target=_child, args=(answer, lifeline, delivery, pseudonymise, reader), daemon=True)
+    child = _server().Process(
+        target=_child, args=(answer, lifeline, delivery, pseudonymise, reader, _platform_environment()), daemon=True
+    )
     started = time.monotonic()
     with _main_module_left_out():
         child.start()
