@@ -26,7 +26,7 @@ SPILLING_READER = textwrap.dedent(
     from samskab.analysts.source import connect, resolve
     from samskab.common.settings import Settings
     connection = connect(resolve(Settings(data_lake=Path(sys.argv[1]))), sandboxed=False)
-    connection.execute("set memory_limit = '40MB'")
+    connection.execute("set memory_limit = '20MB'")
     connection.execute("set threads = 1")
     connection.execute("select * from big order by text desc").fetchall()
     """
@@ -38,7 +38,7 @@ def publish_big_file(settings: Settings, run: str) -> None:
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         connection.execute("create schema if not exists marts")
         connection.execute(
-            "create or replace table marts.big as select range as i, md5(range::varchar) as text from range(2500000)"
+            "create or replace table marts.big as select range as i, md5(range::varchar) as text from range(1200000)"
         )
     swap_in(settings, build_candidate(settings, run))
 
