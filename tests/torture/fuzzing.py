@@ -32,6 +32,7 @@ from samskab.ingest.reading import Limits, ReaderFault, read_delivery
 from samskab.ingest.sources.common import LandingFileError
 from samskab.sample.case_register import build_register, write_case_workbook
 from tests.corpus import CORPUS, Item, deliver
+from tests.torture.tally import record
 
 PSEUDONYMISE = Pseudonymiser(b"f" * 32)
 LIMITS = Limits(seconds=30, memory_bytes=2**30)
@@ -193,3 +194,10 @@ def damaged_and_read(seed: Seed, damage: tuple, which: int) -> list[tuple[str, s
                 name = inventory.relative(path)
                 assert name in listed or any(name == f or name.startswith(f + "/") for f in found), "a file left untold"
         return [read(delivery) for delivery in inventory.deliveries]
+
+
+def check(seed: Seed, damage: tuple, which: int) -> None:
+    """The property every fuzzed input must keep: tallied, and never a fault or the time limit."""
+    for outcome, detail in damaged_and_read(seed, damage, which):
+        record(seed.item.kind, damage[0], outcome)
+        assert outcome not in ("fault", "hang"), f"{seed} damaged by {damage[0]}: {outcome} {detail}"
