@@ -455,10 +455,8 @@ def cmd_registry_fetch(args: argparse.Namespace) -> int:
 
 def cmd_accept(args: argparse.Namespace) -> int:
     """Accept a delivery that shrank against its loaded version, as its files are now."""
-    from samskab.common.hashing import sha256_of
     from samskab.ingest import decisions
-    from samskab.ingest.deliveries import landing_inventory
-    from samskab.ingest.landing import relative_to_landing
+    from samskab.ingest.deliveries import delivery_hashes, landing_inventory
 
     settings = get_settings()
     name = args.delivery.strip("/")
@@ -469,7 +467,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
             "survey/samskabelse_2016 (the names are in `samskab status` and the refresh's output)."
         )
         return 2
-    hashes = {relative_to_landing(path, settings.landing_dir): sha256_of(path) for path in found[0].files}
+    hashes = delivery_hashes(settings, found[0])
     decisions.accept(settings, name, hashes)
     print(
         f"Accepted {name} as its {len(hashes)} file(s) are now: the next refresh loads it in place of its loaded "

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from samskab.common.processes import pid_alive
 from samskab.common.settings import Settings
 
 
@@ -51,16 +52,6 @@ def _open_paths() -> set[str] | None:
     return held
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def abandoned(folders: list[Path]) -> list[Path]:
     """The spill folders among `folders` that no living process uses: a reader's folder whose process is
     gone (a living reader's folder is its own, even when empty), or any other folder no process holds a file
@@ -73,7 +64,7 @@ def abandoned(folders: list[Path]) -> list[Path]:
             continue
         name = folder.name
         if name.startswith("reader-") and name.removeprefix("reader-").isdigit():
-            if not _pid_alive(int(name.removeprefix("reader-"))):
+            if not pid_alive(int(name.removeprefix("reader-"))):
                 found.append(folder)
         elif held is not None:
             prefix = str(folder.resolve()) + os.sep

@@ -80,7 +80,7 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
     (recorded with its reason) and the rows of its last good version stay. Never raises for bad input."""
     landing = settings.landing_dir
     relative = {path: relative_to_landing(path, landing) for path in delivery.files}
-    hashes = {relative[path]: sha256_of(path) for path in delivery.files if path.is_file()}
+    hashes = delivery_hashes(settings, delivery)
     reading_rules = reading_rules_of(source_named(delivery.source), landing)
     connection = open_warehouse(settings)
     try:
@@ -139,6 +139,13 @@ def _unstorable(where: list[str]) -> str:
         "rejected those cells; this is a fault in the platform, please report it. The rows of the delivery's "
         "last good version stay"
     )
+
+
+def delivery_hashes(settings: Settings, delivery: Delivery) -> dict[str, str]:
+    """The sha256 of each file of the delivery there is, by its name in the landing zone."""
+    return {
+        relative_to_landing(path, settings.landing_dir): sha256_of(path) for path in delivery.files if path.is_file()
+    }
 
 
 def reading_rules_of(source: Source, landing_dir: Path) -> str:

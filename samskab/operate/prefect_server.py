@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from samskab.common.processes import pid_alive
 from samskab.common.settings import TELEMETRY_OFF
 
 HOST = "127.0.0.1"
@@ -259,7 +260,7 @@ def running_server_url(lake_dir: Path) -> str | None:
     except (OSError, ValueError, KeyError, TypeError):
         path.unlink(missing_ok=True)
         return None
-    if not _is_alive(pid):
+    if not pid_alive(pid):
         path.unlink(missing_ok=True)
         return None
     try:
@@ -270,18 +271,6 @@ def running_server_url(lake_dir: Path) -> str | None:
     except httpx.HTTPError:
         return None
     return url if response.status_code == 200 else None
-
-
-def _is_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, and someone else's
-        return True
-    return True
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from samskab.common.atomic_files import write_atomically
+from samskab.common.processes import pid_alive
 from samskab.common.settings import Settings
 from samskab.common.words import RunState
 
@@ -88,12 +89,8 @@ def is_alive(entry: RunEntry) -> bool:
     """Whether the process that opened `entry` still runs (on this machine)."""
     if entry.host and entry.host != socket.gethostname():
         return True  # another machine's run: it cannot be judged from here
-    try:
-        os.kill(entry.pid, 0)
-    except ProcessLookupError:
+    if not pid_alive(entry.pid):
         return False
-    except PermissionError:
-        pass
     return not entry.process_start or process_start(entry.pid) in ("", entry.process_start)
 
 

@@ -10,11 +10,11 @@ import json
 import os
 
 
-def record(what: str, how: str, outcome: str, **details: object) -> None:
+def record(what: str, how: str, outcome: str) -> None:
     """One try: what was tried (a reader, a kill point), how (the damage, the stage), and its outcome."""
     path = os.environ.get("SAMSKAB_TORTURE_TALLY")
     if not path:
         return
-    line = json.dumps({"what": what, "how": how, "outcome": outcome, **details}, ensure_ascii=False) + "\n"
+    line = json.dumps({"what": what, "how": how, "outcome": outcome}, ensure_ascii=False) + "\n"
     with open(path, "a", encoding="utf-8") as tally:
         tally.write(line)
