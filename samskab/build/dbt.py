@@ -222,7 +222,7 @@ def build_marts(settings: Settings, progress_log: Callable[[str], None] | None =
         outcome.nodes.append(_node_of(node_result))
         said = safe_message(node_result)
         if status in ("fail", "warn"):
-            said += _empty_columns(settings, node)
+            said += _failed_checks(settings, node)
         if status == "skipped":
             outcome.n_skipped += 1
         elif node.resource_type in ("model", "seed"):
@@ -241,23 +241,28 @@ def build_marts(settings: Settings, progress_log: Callable[[str], None] | None =
     return outcome
 
 
-def _empty_columns(settings: Settings, node) -> str:
-    """For a failed `not_null_columns` test, which columns have empty cells and in how many rows (its
-    failing rows hold column names and counts, never a value); otherwise nothing. Read again from the
-    warehouse after dbt let go of it, with the SQL dbt ran."""
+# The platform's one-query tests, whose failing rows are (what failed, how many rows), never a value; a
+# failed one is described by those rows: "(empty cells in a: 2 rows)", "(share outside [0, 1]: 1 row)".
+_COUNTED_CHECKS = {"not_null_columns": "empty cells in ", "column_bounds": ""}
+
+
+def _failed_checks(settings: Settings, node) -> str:
+    """For a failed `not_null_columns` or `column_bounds` test, what failed and in how many rows; otherwise
+    nothing. Read again from the warehouse after dbt let go of it, with the SQL dbt ran."""
     test = getattr(node, "test_metadata", None)
     sql = getattr(node, "compiled_code", None)
-    if getattr(test, "name", None) != "not_null_columns" or not sql:
+    lead = _COUNTED_CHECKS.get(getattr(test, "name", None))
+    if lead is None or not sql:
         return ""
     import duckdb
 
     try:
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-            rows = connection.execute(f"select column_name, n_rows from ({sql}) order by 1").fetchall()
+            rows = connection.execute(f"select * from ({sql}) order by 1").fetchall()
     except duckdb.Error:
         return ""
-    counted = "; ".join(f"{column}: {n_rows} {'row' if n_rows == 1 else 'rows'}" for column, n_rows in rows)
-    return f" (empty cells in {counted})" if counted else ""
+    counted = "; ".join(f"{check}: {n_rows} {'row' if n_rows == 1 else 'rows'}" for check, n_rows in rows)
+    return f" ({lead}{counted})" if counted else ""
 
 
 # dbt's own wording for a data test, which counts rows and quotes none.

@@ -1,6 +1,6 @@
 """How the platform calls dbt (samskab/build/dbt.py): the project parsed once per process and version of its
-files, and a failed `not_null_columns` test named by its empty columns. A small dbt project of its own, so
-each parse takes a second; the whole project is built by the refresh tests."""
+files, and a failed `not_null_columns` or `column_bounds` test named by what failed, counting rows. A small
+dbt project of its own, so each parse takes a second; the whole project is built by the refresh tests."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from samskab.build.dbt import DbtOutcome, build_marts, invoke_dbt
 from samskab.common.settings import Settings
 from tests.lakes import REPO
 
-NOT_NULL_COLUMNS = REPO / "dbt_project" / "tests" / "generic" / "not_null_columns.sql"
+GENERIC_TESTS = [
+    REPO / "dbt_project" / "tests" / "generic" / f"{name}.sql" for name in ("not_null_columns", "column_bounds")
+]
 
 
 def small_project(root: Path) -> Settings:
     """A dbt project with one seed of heads (one without a municipality, one without a sector area), the
-    platform's not_null_columns test and an accepted_values test on it, and a data lake for its warehouse."""
+    platform's not_null_columns and column_bounds tests and an accepted_values test on it, and a data lake
+    for its warehouse."""
     project = root / "project"
     (project / "seeds").mkdir(parents=True)
     (project / "tests" / "generic").mkdir(parents=True)
@@ -36,11 +39,15 @@ def small_project(root: Path) -> Settings:
         "version: 2\nseeds:\n  - name: heads\n    data_tests:\n      - not_null_columns:\n"
         "          name: not_null_heads\n          arguments:\n            columns:\n"
         "              - head_id\n              - municipality_code\n              - sector_area\n"
+        "      - column_bounds:\n          name: bounds_heads\n          arguments:\n"
+        "            ranges:\n              - {column: head_id, min_value: 1, max_value: 2}\n"
+        "              - {column: municipality_code, min_value: 100}\n"
         "    columns:\n      - name: sector_area\n        data_tests:\n          - accepted_values:\n"
         "              arguments:\n                values: ['Skole']\n",
         encoding="utf-8",
     )
-    (project / "tests" / "generic" / NOT_NULL_COLUMNS.name).write_bytes(NOT_NULL_COLUMNS.read_bytes())
+    for generic in GENERIC_TESTS:
+        (project / "tests" / "generic" / generic.name).write_bytes(generic.read_bytes())
     (project / "models" / "first.sql").write_text("select 1 as n\n", encoding="utf-8")
     lake = root / "data_lake"
     (lake / "warehouse").mkdir(parents=True)
@@ -65,7 +72,7 @@ def test_the_project_is_parsed_once_per_version_of_its_files(tmp_path):
     assert parse_file.stat().st_mtime_ns != parsed_at
 
 
-def test_a_failed_not_null_columns_test_names_the_empty_columns_and_counts_rows_only(tmp_path):
+def test_a_failed_one_query_test_names_what_failed_and_counts_rows_only(tmp_path):
     settings = small_project(tmp_path)
 
     outcome: DbtOutcome = build_marts(settings)
@@ -78,6 +85,9 @@ def test_a_failed_not_null_columns_test_names_the_empty_columns_and_counts_rows_
     )
     (node,) = [node for node in outcome.nodes if node.name == "not_null_heads"]
     assert (node.status, node.failures, node.severity) == ("fail", 2, "blocking")
+    assert by_test["bounds_heads"] == (
+        "dbt test bounds_heads fail: Got 1 result, configured to fail if != 0 (head_id outside [1, 2]: 1 row)"
+    )
     # Another test's failing rows hold values: its message stays dbt's count of them.
     (values_test,) = [name for name in by_test if name.startswith("accepted_values_heads")]
     assert by_test[values_test].endswith("fail: Got 1 result, configured to fail if != 0")

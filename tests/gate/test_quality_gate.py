@@ -383,16 +383,27 @@ def test_more_case_studies_than_the_band_allows_fail_it():
 
 
 def _tests_by_column(entry: dict) -> dict[str, list]:
-    """An entry's (model's, source table's) data tests by its name and by name.column; a column its
-    `not_null_columns` test lists has `not_null` among its tests."""
+    """An entry's (model's, source table's) data tests by its name and by name.column, with the checks of
+    its one-query tests read as one test each: a column its `not_null_columns` test lists has `not_null`
+    among its tests, a range of its `column_bounds` test is that column's `accepted_range` (with the
+    test's config), and a share there is the model's `numerator_within_denominator`."""
     name = entry["name"]
-    tests = {name: entry.get("data_tests") or []}
+    tests = {name: list(entry.get("data_tests") or [])}
     for column in entry.get("columns") or []:
         tests[f"{name}.{column['name']}"] = list(column.get("data_tests") or [])
-    for test in tests[name]:
+    for test in list(tests[name]):
         if isinstance(test, dict) and "not_null_columns" in test:
             for column in test["not_null_columns"]["arguments"]["columns"]:
                 tests.setdefault(f"{name}.{column}", []).append("not_null")
+        if isinstance(test, dict) and "column_bounds" in test:
+            arguments, config = test["column_bounds"]["arguments"], test["column_bounds"].get("config") or {}
+            for bound in arguments.get("ranges") or []:
+                limits = {key: value for key, value in bound.items() if key != "column"}
+                tests.setdefault(f"{name}.{bound['column']}", []).append(
+                    {"accepted_range": {"arguments": limits, "config": config}}
+                )
+            for share in arguments.get("shares") or []:
+                tests[name].append({"numerator_within_denominator": {"arguments": share, "config": config}})
     return tests
 
 
@@ -519,7 +530,8 @@ def test_population_of_every_municipality_is_required_by_dbt():
 def render_generic_test(name: str, relation: str, **arguments) -> str:
     source = (DBT_PROJECT / "tests" / "generic" / f"{name}.sql").read_text(encoding="utf-8")
     source = re.sub(r"{%\s*test\s", "{% macro ", source).replace("endtest", "endmacro")
-    module = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source).module
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"])
+    module = environment.from_string(source).module
     return str(getattr(module, name)(model=relation, **arguments))
 
 
@@ -537,6 +549,38 @@ def test_row_count_between_fails_outside_its_band_with_the_count():
     whole = pd.DataFrame({"municipality_code": range(98)})
     assert failing_rows(render_generic_test("row_count_between", "tested", min_value=98, max_value=98), whole) == []
     assert failing_rows(render_generic_test("row_count_between", "tested", min_value=19), whole) == []
+
+
+def test_column_bounds_counts_the_rows_each_bound_breaks_and_never_shows_a_value():
+    sql = render_generic_test(
+        "column_bounds",
+        "tested",
+        ranges=[
+            {"column": "share", "min_value": 0, "max_value": 1},
+            {"column": "population", "min_value": 1},
+            {"column": "dont_know", "max_value": 0.5},
+        ],
+        shares=[{"numerator": "n_category", "denominator": "n_valid"}],
+    )
+    table = pd.DataFrame(
+        {
+            "share": [0.5, 1.2, -0.1, None],
+            "population": [1, 0, 5000, None],
+            "dont_know": [0.1, 0.2, 0.3, 0.5],
+            "n_category": [3, 4, -1, 7],
+            "n_valid": [3, 3, 2, None],
+        }
+    )
+    assert sorted(failing_rows(sql, table)) == [
+        ("n_category outside [0, n_valid]", 2),
+        ("population below 1", 1),
+        ("share outside [0, 1]", 2),
+    ]
+    whole = table.assign(share=0.5, population=10, n_category=1, n_valid=2)
+    assert failing_rows(sql, whole) == []
+    assert failing_rows(
+        render_generic_test("column_bounds", "tested", ranges=[{"column": "dont_know", "max_value": 0.25}]), table
+    ) == [("dont_know above 0.25", 2)]
 
 
 def test_column_mean_between_fails_when_the_mean_leaves_its_band():
