@@ -13,13 +13,16 @@ them all, unchanged.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from samskab.ingest.landing import LOADED, REFUSED, UNCHANGED, relative_to_landing
 from samskab.ingest.sources.common import Reject, SourceBatch
@@ -243,15 +246,32 @@ def delivery_state(connection: duckdb.DuckDBPyConnection, hashes: dict[str, str]
     return CURRENT if all(rules == reading_rules for _, _, rules in current) else RULES_CHANGED
 
 
-def _insert_reject(
-    connection: duckdb.DuckDBPyConnection, run_id: str, delivery: str, reject: Reject, landing_dir: Path
-) -> str:
-    file = relative_to_landing(reject.file, landing_dir)
-    connection.execute(
-        "insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, reject.source, delivery, file, reject.sheet, reject.row, reject.column, reject.reason, _now()],
-    )
-    return str(Reject(reject.source, file, reject.row, reject.column, reject.reason, reject.sheet))
+def _insert_rejects(
+    connection: duckdb.DuckDBPyConnection, run_id: str, delivery: str, rejects: list[Reject], landing_dir: Path
+) -> list[Reject]:
+    """Record rejects in one statement (an export of 10,000 rejected rows is one insert, not 10,000);
+    returns them with their files named relative to the landing zone."""
+    relative = functools.cache(lambda file: relative_to_landing(file, landing_dir))
+    named = [Reject(r.source, relative(r.file), r.row, r.column, r.reason, r.sheet) for r in rejects]
+    if named:
+        incoming = pd.DataFrame(
+            {
+                "source": [r.source for r in named],
+                "file": [r.file for r in named],
+                "sheet": pd.Series([r.sheet for r in named], dtype="object"),
+                "line": pd.Series([r.row for r in named], dtype="Int64"),
+                "column_name": pd.Series([r.column for r in named], dtype="object"),
+                "reason": [r.reason for r in named],
+            }
+        )
+        connection.register("incoming_rejects", incoming)
+        connection.execute(
+            "insert into raw.rejected_rows select ?, source, ?, file, sheet::varchar, line::integer, "
+            "column_name::varchar, reason, ? from incoming_rejects",
+            [run_id, delivery, _now()],
+        )
+        connection.unregister("incoming_rejects")
+    return named
 
 
 def record_refusal(
@@ -268,7 +288,7 @@ def record_refusal(
         f"delete from raw.rejected_rows where delivery = ? or file in ({', '.join('?' for _ in files)})",
         [delivery, *files],
     )
-    return _insert_reject(connection, run_id, delivery, reject, landing_dir)
+    return str(_insert_rejects(connection, run_id, delivery, [reject], landing_dir)[0])
 
 
 def load_batch(
@@ -308,11 +328,9 @@ def load_batch(
         connection.execute(
             f"delete from raw.rejected_rows where delivery = ? or file in ({placeholders})", [delivery, *files]
         )
-        n_rejected_by_file: dict[str, int] = {}
-        for reject in batch.rejects:
-            summary.rejects.append(_insert_reject(connection, run_id, delivery, reject, landing_dir))
-            relative = relative_to_landing(reject.file, landing_dir)
-            n_rejected_by_file[relative] = n_rejected_by_file.get(relative, 0) + 1
+        rejects = _insert_rejects(connection, run_id, delivery, batch.rejects, landing_dir)
+        summary.rejects = [str(reject) for reject in rejects]
+        n_rejected_by_file = collections.Counter(reject.file for reject in rejects)
         summary.n_rejected = len(batch.rejects)
         connection.execute(
             "insert into raw.delivery_arrivals select ?, ?, ? "

@@ -37,8 +37,9 @@ from samskab.ingest.landing import Delivery
 from samskab.ingest.sources.common import LandingFileError, Pseudonymise, SourceBatch
 from samskab.ingest.sources.registry import source_named
 
-# What the server imports once, so that each child starts with every reader ready.
-PRELOAD = ["samskab.ingest.sources.registry"]
+# What the server imports once, so that each child starts with every reader ready (the workbook and
+# SPSS/Stata libraries too, which the readers import only when a file needs them).
+PRELOAD = ["samskab.ingest.sources.registry", "openpyxl", "pyreadstat"]
 _SERVER: multiprocessing.context.ForkServerContext | None = None
 Reader = Callable[[Delivery, Pseudonymise], SourceBatch]
 # How often the refresh looks at the reader's memory while it waits for the answer.
