@@ -5,9 +5,11 @@ The end-to-end tests share one refresh of the sample instead of rebuilding per t
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -137,3 +139,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return RUN_FIRST.index(module) if module in RUN_FIRST else len(RUN_FIRST)
 
     items.sort(key=rank)  # stable: within a module, and among the rest, the order of collection
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before each test and its fixtures: Prefect's console log handler keeps the stderr it found when
+    Prefect set up its logging; found while pytest captured a conftest's loading, or inside a test that used
+    capsys, that stream is closed later, and every flow run after it fails in its logging (RecursionError
+    through Prefect's print handler; found by running tests/operate/test_recovery.py and
+    tests/torture/test_kills.py alone). So it writes to the stderr of the moment, pytest's capture."""
+    if "prefect" in sys.modules:
+        from prefect.logging.handlers import PrefectConsoleHandler
+
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.stream = sys.stderr  # (not setStream: it flushes the closed one)
+                handler.console.file = sys.stderr
