@@ -32,7 +32,7 @@ from samskab.ingest.raw_store import LoadSummary, Withdrawal
 from samskab.operate import disk, notices, prefect_runs, run_journal
 from samskab.operate.fingerprint import Decision, decide
 from samskab.operate.locking import refresh_lock
-from samskab.publish import lineage, summary
+from samskab.publish import documented, lineage, summary
 from samskab.publish import swap as publish
 
 # The final state of a run that published while some landing files were refused or not recognised.
@@ -400,6 +400,15 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
 
 
 def _nothing_to_do(settings: Settings, entry: run_journal.RunEntry, report: RefreshReport, decision: Decision):
+    undocumented = documented.out_of_date(settings) if decision.state == run_journal.UNCHANGED else None
+    if undocumented:  # its run was stopped after the swap: the pages beside the file are of another run
+        get_run_logger().warning(
+            "The documentation beside the published file is not of its run %s (that run was stopped after "
+            "publishing): building it again.",
+            undocumented,
+        )
+        report.docs = build_docs_task(settings, undocumented, recheck_task(settings), undocumented)
+        report.cleaned_up.append(f"Built the documentation of the published file's run {undocumented} again.")
     report.carried_attention = run_journal.close_nothing_to_do(settings, entry, decision, report.cleaned_up)
     report.outcome, report.verdict = decision.state, decision.message
     name = HELD_STATE if decision.state == run_journal.HELD else UNCHANGED_STATE
@@ -510,7 +519,7 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport,
         table=report.row_changes,
         description="Rows per published table, and the change since the file published before this run",
     )
-    report.docs = build_docs_task(settings, run_name, raw_verdicts + mart_verdicts)
+    report.docs = build_docs_task(settings, run_name, raw_verdicts + mart_verdicts, report.run_id)
     create_markdown_artifact(
         key="refresh-summary",
         markdown=summary.published_summary(
@@ -528,9 +537,9 @@ def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport,
 
 
 @task(name="build documentation", cache_policy=NO_CACHE)
-def build_docs_task(settings: Settings, run_name: str, verdicts: list) -> dict[str, str]:
+def build_docs_task(settings: Settings, run_name: str, verdicts: list, run_id: str) -> dict[str, str]:
     """dbt's static docs (the lineage graph), Great Expectations' Data Docs and the study report beside the
-    published file.
+    published file (of run `run_id`), and last the record of which run they document.
     The data is published by now: documentation that cannot be built is an error in the log, not a failed run."""
     from samskab.analysts.report import build_study_report
     from samskab.build.docs import build_dbt_docs
@@ -547,4 +556,21 @@ def build_docs_task(settings: Settings, run_name: str, verdicts: list) -> dict[s
             built[name] = str(build())
         except Exception as error:  # documentation never fails a published run
             logger.error("%s could not be built: %s", name, failures.describe(error))
+    documented.record(settings, run_id)
     return built
+
+
+@task(name="check again for the documentation", cache_policy=NO_CACHE)
+def recheck_task(settings: Settings) -> list:
+    """The published file's checks made again, for documentation its run did not finish: the raw layer it
+    was built from (Great Expectations and the consent gate), and the file's drift from the one published
+    before it. Nothing changed since that run, so they find what it found."""
+    from samskab.gate.consent import consent_verdict
+    from samskab.gate.drift import drift_verdicts
+    from samskab.gate.stages import validate_stage
+
+    verdicts = validate_stage("raw", settings.warehouse_path, progress_log=get_run_logger().info)
+    verdicts.append(consent_verdict(settings.warehouse_path)[0])
+    if settings.previous_path.is_file():
+        verdicts += drift_verdicts(settings.published_path, settings.previous_path, settings.drift_threshold)
+    return verdicts

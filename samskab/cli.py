@@ -97,6 +97,7 @@ def _precheck(settings: Settings) -> int | None:
     from samskab.operate import run_journal
     from samskab.operate.fingerprint import decide
     from samskab.operate.locking import RefreshAlreadyRunning, refresh_lock
+    from samskab.publish import documented
     from samskab.publish import swap as publish
 
     if run_journal.dead_runs(settings):
@@ -115,7 +116,8 @@ def _precheck(settings: Settings) -> int | None:
                 if entry.path is not None:
                     entry.path.unlink(missing_ok=True)  # the flow run records the refresh itself
                 raise
-            if decision.run:
+            # The flow also builds the documentation of a file whose run was stopped after publishing.
+            if decision.run or (decision.state == run_journal.UNCHANGED and documented.out_of_date(settings)):
                 entry.path.unlink(missing_ok=True)
                 return None
             attention = run_journal.close_nothing_to_do(settings, entry, decision, cleaned)

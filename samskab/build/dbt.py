@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from samskab.common import stop_points
 from samskab.common.hashing import tree_digest
 from samskab.common.settings import Settings, quiet_third_party_telemetry
 from samskab.common.words import Severity
@@ -136,6 +137,13 @@ class _NodeProgress:
             self.progress = Progress("dbt build", int(event.data.total), "nodes", log=self.log)
         elif name == "NodeFinished" and self.progress is not None:
             self.progress.advance()
+            done, total = self.progress.done, self.progress.total
+            if done == 1:
+                stop_points.reached("dbt start")
+            if done == total // 2:
+                stop_points.reached("dbt middle")
+            if done == total:
+                stop_points.reached("dbt end")
 
     def finish(self) -> None:
         if self.progress is not None:

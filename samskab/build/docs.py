@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from samskab.build.dbt import invoke_dbt
+from samskab.common import stop_points
 from samskab.common.failures import DocsFailed
 from samskab.common.settings import Settings
 
@@ -42,6 +43,7 @@ def build_dbt_docs(settings: Settings, target_dir: Path) -> Path:
         command.append("--no-compile")
     static_index = target / "static_index.html"
     static_index.unlink(missing_ok=True)  # never publish the page of an earlier run
+    stop_points.reached("documentation")
     result = invoke_dbt(settings, command)
     if result.exception is not None:
         raise DocsFailed(f"dbt docs generate could not run: {result.exception}")

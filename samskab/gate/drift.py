@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from samskab.common import stop_points
 from samskab.common.reference import seed_column
 from samskab.gate.suites import SuiteVerdict, validate_frame
 
@@ -71,6 +72,7 @@ def drift_verdicts(candidate: Path, published: Path, threshold: float) -> list[S
     if not published.is_file():
         return []
     comparison = comparison_frames(candidate, published)
+    stop_points.reached("mart checks")
     parameters = {THRESHOLD_PARAMETER: threshold}
     row_counts = comparison.row_counts
     new_tables = tuple(row_counts.loc[row_counts["n_before"].isna(), "table_name"])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from samskab.common import stop_points
 from samskab.common.duckdb_files import read_only_frames
 from samskab.common.progress import Progress
 from samskab.gate.suites import SuiteVerdict, suite_columns, suite_names, suite_table, validate_frame
@@ -42,6 +43,8 @@ def validate_stage(stage: str, database: Path, progress_log: Callable[[str], Non
         for name in names:
             verdicts.append(validate_frame(name, frames[name]))
             progress.advance(note=name)
+            if len(verdicts) == 1 and stage == "raw":
+                stop_points.reached("raw checks")
     return verdicts
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from samskab.common import stop_points
 from samskab.common.hashing import sha256_of
 from samskab.common.reference import seeds_digest
 from samskab.common.settings import Settings
@@ -72,6 +73,7 @@ def prepare_raw_layer(settings: Settings) -> bool:
 def landing_inventory(settings: Settings) -> Inventory:
     """Every delivery of every registered source in the landing zone, and every file that is none."""
     folders = {source.folder: (source.name, source.discover) for source in SOURCES}
+    stop_points.reached("landing survey")
     return take_inventory(settings.landing_dir, folders, belongs_in)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from samskab.common import stop_points
 from samskab.ingest.landing import LOADED, REFUSED, UNCHANGED, relative_to_landing
 from samskab.ingest.sources.common import Reject, SourceBatch
 from samskab.ingest.sources.registry import raw_tables
@@ -365,6 +366,7 @@ def load_batch(
                     reading_rules,
                 ],
             )
+        stop_points.reached("raw commit")
         connection.execute("commit")
     except BaseException:
         _roll_back(connection)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from samskab.common import stop_points
 from samskab.common.settings import ENV_PREFIX, Settings, reset_settings
 from samskab.ingest.landing import Delivery
 from samskab.ingest.sources.common import LandingFileError, Pseudonymise, SourceBatch
@@ -126,6 +127,7 @@ def _child(
     _end_with_the_refresh(lifeline)
     _settings_of_the_refresh(environment)
     faulthandler.disable()  # a crash is told by the parent, by its signal, not as a dump of frames
+    stop_points.reached("reader")
     try:
         batch = (reader or source_named(delivery.source).read)(delivery, pseudonymise)
         answer.send(("batch", batch))

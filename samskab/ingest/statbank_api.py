@@ -48,7 +48,7 @@ from typing import Any
 
 import httpx
 
-from samskab.common import reference
+from samskab.common import reference, stop_points
 from samskab.common.atomic_files import write_atomically
 from samskab.common.settings import Settings, get_settings
 from samskab.common.words import FetchState
@@ -673,6 +673,8 @@ def _fetch_all(
         for request in tables:
             try:
                 results.append(fetch_table(request, client, settings.landing_dir, now))
+                if len(results) == 1:
+                    stop_points.reached("registry fetch")
             except Exception as error:  # one table's fault never stops the others
                 log.exception("Fetching Statbank table %s failed unexpectedly", request.table_id)
                 results.append(

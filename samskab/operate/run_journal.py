@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from samskab.common import stop_points
 from samskab.common.atomic_files import write_atomically
 from samskab.common.processes import pid_alive
 from samskab.common.settings import Settings
@@ -133,6 +134,7 @@ def close_run(settings: Settings, entry: RunEntry, state: str, verdict: str, **d
     when even that cannot be written, such as on a full disk."""
     if state not in ENDED:
         raise ValueError(f"Unknown end state {state!r}")
+    stop_points.reached("journal close")
     for name, value in details.items():
         setattr(entry, name, value)
     entry.state, entry.verdict, entry.finished_at = state, verdict, _now()

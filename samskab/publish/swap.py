@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from samskab.common import spill
+from samskab.common import spill, stop_points
 from samskab.common.atomic_files import fsync_directory, write_atomically
 from samskab.common.settings import Settings
 from samskab.publish import snapshots
@@ -68,6 +68,8 @@ def build_candidate(settings: Settings, run_id: str) -> Candidate:
                 f'create table candidate.main."{table}" as select * from warehouse.{MART_SCHEMA}."{table}"'
             )
             row_counts[table] = connection.execute(f'select count(*) from candidate.main."{table}"').fetchall()[0][0]
+            if len(row_counts) == 1:
+                stop_points.reached("candidate")
         connection.execute("checkpoint candidate")
     finally:
         connection.close()
@@ -104,11 +106,13 @@ def swap_in(settings: Settings, candidate: Candidate, published_at: datetime | N
             keep.unlink(missing_ok=True)
             os.link(published, keep)  # the same bytes under a second name, for rollback
             os.replace(keep, previous)
+        stop_points.reached("swap")
         os.replace(candidate.path, published)
         fsync_directory(settings.published_dir)
     except BaseException:
         snapshots.discard(prepared)
         raise
+    stop_points.reached("snapshot")
     snapshots.commit(settings, prepared)
     return published
 
@@ -308,6 +312,7 @@ def rollback(settings: Settings) -> RollbackOutcome:
     write_atomically(settings.published_dir / ROLLBACK_INTENT, json.dumps(record) + "\n")
     swap = settings.published_dir / ROLLBACK_SWAP
     os.link(published, swap)  # (1) the newest file under a second name
+    stop_points.reached("rollback")
     os.replace(previous, published)  # (2) the published name now points at the previous file
     os.replace(swap, previous)  # (3) the newest file becomes the previous snapshot
     fsync_directory(settings.published_dir)

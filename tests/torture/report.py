@@ -12,14 +12,41 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from samskab.common.stop_points import POINTS
+
 FAILURES = ("fault", "hang")
-NOT_YET = ("kill points", "readers against the writer", "canaries", "HTML injections", "full disk and no memory")
+KILLS = "kill points"
+RECOVERED = "recovered"
+NOT_YET = (
+    "readers against the writer",
+    "canaries",
+    "HTML injections",
+    "full disk and no memory",
+    "a serve killed mid-run",
+)
+
+
+def unrecovered(lines: list[dict]) -> list[str]:
+    """Kill points whose test did not record a recovery (it failed, or never ran although others did)."""
+    kills = {line["how"]: line["outcome"] for line in lines if line["what"] == KILLS}
+    return [point for point in POINTS if kills and kills.get(point) != RECOVERED]
+
+
+def kill_table(lines: list[dict]) -> list[str]:
+    kills = {line["how"]: line["outcome"] for line in lines if line["what"] == KILLS}
+    if not kills:
+        return ["No kill point ran."]
+    out = ["| kill point (the stage it hit) | after the kill |", "| --- | --- |"]
+    for point in POINTS:
+        out.append(f"| {point} | {kills.get(point, 'NOT RECOVERED: its test failed, see above')} |")
+    return out
 
 
 def table(lines: list[dict]) -> str:
     by_reader: dict[str, Counter] = defaultdict(Counter)
     for line in lines:
-        by_reader[line["what"]][line["outcome"]] += 1
+        if line["what"] != KILLS:
+            by_reader[line["what"]][line["outcome"]] += 1
     out = [
         "| reader (fuzzed) | inputs | loaded | refused | crashes | hangs |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -36,6 +63,7 @@ def table(lines: list[dict]) -> str:
         f"| **all** | **{sum(total.values()):,}** | {total['loaded']:,} | {total['refused']:,} | "
         f"**{total['fault']:,}** | **{total['hang']:,}** |"
     )
+    out += ["", *kill_table(lines)]
     out += ["", "Not in the suite yet (issue 22, next steps): " + ", ".join(NOT_YET) + "."]
     return "\n".join(out)
 
@@ -48,7 +76,7 @@ def main(argv: list[str]) -> int:
         return 1
     print(table(lines))
     failures = sum(1 for line in lines if line["outcome"] in FAILURES)
-    return 1 if failures else 0
+    return 1 if failures or unrecovered(lines) else 0
 
 
 if __name__ == "__main__":

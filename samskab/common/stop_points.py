@@ -1,0 +1,53 @@
+"""Named points in the platform's work where the torture suite stops a process, to kill it there.
+
+A kill timed by a clock lands wherever the work happens to be on this machine today; a kill at a named
+point lands in the stage it names, on a slow machine or a fast one. Each stage calls `reached(point)`
+while its work is under way (a candidate half written, the published file renamed away but not yet
+replaced, ...). Unless a test asks, that is one look at the environment and nothing else; a researcher
+never sets these variables:
+
+- SAMSKAB_TORTURE_STOP_AT names one point;
+- SAMSKAB_TORTURE_STOP_LOG names a file: the process that reaches the point appends "<point> <pid>" to
+  it and stops itself (SIGSTOP). The suite reads the line, and kills the whole process group there
+  (SIGKILL, which a stopped process cannot escape), so the kill provably hits the running stage.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+STOP_AT = "SAMSKAB_TORTURE_STOP_AT"
+STOP_LOG = "SAMSKAB_TORTURE_STOP_LOG"
+
+# Every point, in the order a refresh (then a rollback, then a registry fetch) reaches them.
+REFRESH_POINTS = (
+    "registry fetch",  # an answer fetched from Statbank, not yet landed
+    "landing survey",  # the raw layer prepared, the landing zone not yet listed
+    "reader",  # a reader's process, before it reads its delivery
+    "raw commit",  # a delivery's rows inserted into raw, not yet committed
+    "raw checks",  # Great Expectations on raw: one suite validated, the others not
+    "dbt start",  # the first dbt node done
+    "dbt middle",  # half of dbt's nodes done
+    "dbt end",  # every dbt node done, dbt not yet returned
+    "candidate",  # the candidate file half written
+    "mart checks",  # the candidate's drift checks under way
+    "swap",  # the published file kept as the previous one, the candidate not yet renamed over it
+    "snapshot",  # the new file published, its dated snapshot not yet named
+    "documentation",  # the documentation of the new file being built
+    "journal close",  # everything done, the run's record not yet closed
+)
+ROLLBACK_POINTS = ("rollback",)  # the published file renamed away, the previous one not yet in its place
+POINTS = REFRESH_POINTS + ROLLBACK_POINTS
+
+
+def reached(point: str) -> None:
+    """Stop here if the torture suite asked for this point; otherwise do nothing."""
+    if os.environ.get(STOP_AT) != point:
+        return
+    log = os.environ.get(STOP_LOG)
+    if not log:
+        return
+    with open(log, "a", encoding="utf-8") as said:
+        said.write(f"{point} {os.getpid()}\n")
+    os.kill(os.getpid(), signal.SIGSTOP)
