@@ -16,12 +16,14 @@ import hashlib
 import io
 import json
 import math
+import os
 import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -439,6 +441,14 @@ def test_a_danish_export_re_encoded_for_dos_or_mac_lands_with_the_same_letters(t
 
 
 CORPUS_KEY = "a-corpus-test-key-that-is-not-in-any-log-0123456789"
+# Planted in the corpus night's deliveries; none may leave the raw layer (issue 22, canaries).
+CANARIES = {
+    "name": "Kanarina Fuglsang-Kanariesen",
+    "e-mail": "kanarina.kanariesen@kanarie-eksempel.dk",
+    "CPR number": "010170-4231",
+    "phone": "+45 31 41 59 26",
+    "informant": "Kanarius Informantsen",
+}
 BEFORE_MARTS = ["survey_coverage", "partner_collaboration", "motives", "case_fieldwork", "municipality_profile"]
 CONCEPT_MARTS = ["collaboration_focus", "partner_collaboration", "motives", "collaboration_phases", "barriers"]
 
@@ -475,9 +485,20 @@ def corpus_night(refreshed_lake, tmp_path_factory) -> CorpusNight:
         for row in rows:
             if row[header.index("q1")]:
                 row[header.index("q1")] = "2"
+        # Canaries (issue 22): a head's name and e-mail as typed, and a CPR number and a phone number typed
+        # into answer columns by mistake.
+        rows[0][header.index("name")], rows[0][header.index("email")] = CANARIES["name"], CANARIES["e-mail"]
+        rows[1][header.index("q2")] = CANARIES["CPR number"]
+        rows[2][header.index("q3_1")] = CANARIES["phone"]
         return rows
 
     rewrite_dataset(survey / "samskabelse_2021", everybody_says_no_to_q1)
+    register = lake / "landing" / "cases" / "case_register.xlsx"
+    workbook = openpyxl.load_workbook(register)
+    informants = workbook["Informanter"]
+    names = [cell.value for cell in informants[1]].index("navn") + 1
+    informants.cell(row=2, column=names).value = CANARIES["informant"]
+    workbook.save(register)
     with using_lake(lake), using_setting("SAMSKAB_PSEUDONYM_KEY", CORPUS_KEY), told() as (out, _lines):
         code = main(["refresh"])
     return CorpusNight(lake, before, code, out.getvalue())
@@ -574,3 +595,73 @@ def test_question_texts_with_line_breaks_read_as_one_export(tmp_path):
         settings.warehouse_path, "select count(*) from raw.survey_variables where variable_label like '%(fortsat)%'"
     )
     assert continued == [(3,)]
+
+
+# --- canaries: nothing planted leaves the raw layer ----------------------------------------------------------
+
+
+def _texts_of_a_duckdb_file(path: Path) -> str:
+    """Every value of every table of a DuckDB file, as text (its bytes are compressed, so not searched)."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        tables = connection.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+        ).fetchall()
+        return "\n".join(
+            str(connection.execute(f'select * from "{schema}"."{table}"').fetchall()) for schema, table in tables
+        )
+
+
+def places_holding(files: list[Path], wanted: dict[str, str]) -> list[tuple[str, str]]:
+    """(file, what) for each wanted text found in a file: DuckDB files by their values, any other by its
+    bytes as UTF-8 or UTF-16, case folded."""
+    found = []
+    for path in files:
+        if path.suffix == ".duckdb":
+            haystacks = [_texts_of_a_duckdb_file(path).casefold().encode()]
+        else:
+            raw = path.read_bytes().lower()
+            haystacks = [raw, raw.replace(b"\x00", b"")]
+        for what, text in wanted.items():
+            needle = text.casefold().encode()
+            if any(needle in haystack for haystack in haystacks):
+                found.append((str(path), what))
+    return found
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if path.is_file() and not path.name.endswith(".lock"))
+
+
+@pytest.mark.end_to_end
+def test_no_canary_leaves_the_raw_layer_and_the_key_is_written_nowhere(corpus_night, tmp_path):
+    """A name, an e-mail, a CPR number, a phone number and an informant's name planted in the corpus night's
+    deliveries: after the refresh (published, with refused files and held exports beside it), none is in the
+    published file, its snapshots, the docs and report, dbt's target and logs, the run journal, the notices,
+    Prefect's database or what the command printed; the pseudonym key is in none of those nor in raw."""
+    lake = corpus_night.lake
+    warehouse = lake / "warehouse"
+    raw_files = {warehouse / "warehouse.duckdb", warehouse / "warehouse.duckdb.wal"}
+    outside_raw = [path for path in _files(lake) if path not in raw_files and not path.is_relative_to(lake / "landing")]
+    prefect_home = Path(os.environ["SAMSKAB_TESTS_PREFECT_HOME"])
+    prefect_files = _files(prefect_home)
+    assert any(path.suffix == ".db" for path in prefect_files)
+    assert any(path.is_relative_to(lake / "published" / "snapshots") for path in outside_raw)
+    assert any(path.is_relative_to(warehouse / "dbt_target") for path in outside_raw)
+
+    # The search sees them where they were planted (a UTF-16 export) and in a DuckDB file's values, and
+    # they reached raw as pseudonyms.
+    with duckdb.connect(str(tmp_path / "leak.duckdb")) as leak:
+        leak.execute("create table answers as select ? as answer", [f"ring {CANARIES['phone']}"])
+    assert places_holding([tmp_path / "leak.duckdb"], CANARIES) == [(str(tmp_path / "leak.duckdb"), "phone")]
+    planted = places_holding([lake / "landing" / "survey" / "samskabelse_2021" / "dataset.csv"], CANARIES)
+    assert {what for _, what in planted} == {"name", "e-mail", "CPR number", "phone"}
+    pseudonymise = Pseudonymiser(CORPUS_KEY.encode())
+    respondents = query(
+        warehouse / "warehouse.duckdb", "select email_pseudonym, respondent_name_pseudonym from raw.survey_respondents"
+    )
+    assert (pseudonymise("email", CANARIES["e-mail"]), pseudonymise("name", CANARIES["name"])) in respondents
+
+    (printed := lake.parent / "printed.txt").write_text(corpus_night.out, encoding="utf-8")
+    assert places_holding([*outside_raw, *prefect_files, printed], CANARIES) == []
+    key = {"pseudonym key": CORPUS_KEY}
+    assert places_holding([*outside_raw, *sorted(raw_files & set(_files(lake))), *prefect_files, printed], key) == []
