@@ -407,8 +407,12 @@ def _nothing_to_do(settings: Settings, entry: run_journal.RunEntry, report: Refr
             "publishing): building it again.",
             undocumented,
         )
-        report.docs = build_docs_task(settings, undocumented, recheck_task(settings), undocumented)
-        report.cleaned_up.append(f"Built the documentation of the published file's run {undocumented} again.")
+        try:
+            report.docs = build_docs_task(settings, undocumented, recheck_task(settings), undocumented)
+        except Exception as error:  # documentation never fails a run: the next night tries again
+            get_run_logger().error("The documentation could not be built again: %s", failures.describe(error))
+        else:
+            report.cleaned_up.append(f"Built the documentation of the published file's run {undocumented} again.")
     report.carried_attention = run_journal.close_nothing_to_do(settings, entry, decision, report.cleaned_up)
     report.outcome, report.verdict = decision.state, decision.message
     name = HELD_STATE if decision.state == run_journal.HELD else UNCHANGED_STATE
