@@ -195,13 +195,10 @@ def review_raw_task(settings: Settings) -> ingest.Review:
 def check_raw_task(settings: Settings) -> list:
     """Great Expectations on the raw layer, and the case register's consent gate, before dbt; raises if a
     blocking check fails."""
-    from samskab.gate.consent import consent_verdict
-    from samskab.gate.stages import describe_deliveries, validate_stage
+    from samskab.gate.stages import describe_deliveries
     from samskab.gate.suites import describe_failures
 
-    verdicts = validate_stage("raw", settings.warehouse_path, progress_log=get_run_logger().info)
-    consent, without_consent = consent_verdict(settings.warehouse_path)
-    verdicts.append(consent)
+    verdicts, without_consent = _raw_verdicts(settings)
     _report_verdicts("raw", verdicts)
     if not all(verdict.passed for verdict in verdicts):
         named = "".join(f"\n  {line}" for line in without_consent)
@@ -211,6 +208,17 @@ def check_raw_task(settings: Settings) -> list:
             gate_verdict.FIX_DELIVERY,
         )
     return verdicts
+
+
+def _raw_verdicts(settings: Settings) -> tuple[list, list[str]]:
+    """Great Expectations' raw suites and the consent gate on the raw layer; and the activities without
+    consent, in words for the failure message."""
+    from samskab.gate.consent import consent_verdict
+    from samskab.gate.stages import validate_stage
+
+    verdicts = validate_stage("raw", settings.warehouse_path, progress_log=get_run_logger().info)
+    consent, without_consent = consent_verdict(settings.warehouse_path)
+    return [*verdicts, consent], without_consent
 
 
 @task(name="build marts with dbt", cache_policy=NO_CACHE)
@@ -569,12 +577,9 @@ def recheck_task(settings: Settings) -> list:
     """The published file's checks made again, for documentation its run did not finish: the raw layer it
     was built from (Great Expectations and the consent gate), and the file's drift from the one published
     before it. Nothing changed since that run, so they find what it found."""
-    from samskab.gate.consent import consent_verdict
     from samskab.gate.drift import drift_verdicts
-    from samskab.gate.stages import validate_stage
 
-    verdicts = validate_stage("raw", settings.warehouse_path, progress_log=get_run_logger().info)
-    verdicts.append(consent_verdict(settings.warehouse_path)[0])
+    verdicts, _ = _raw_verdicts(settings)
     if settings.previous_path.is_file():
         verdicts += drift_verdicts(settings.published_path, settings.previous_path, settings.drift_threshold)
     return verdicts

@@ -20,9 +20,9 @@ import signal
 STOP_AT = "SAMSKAB_TORTURE_STOP_AT"
 STOP_LOG = "SAMSKAB_TORTURE_STOP_LOG"
 
-# Every point, in the order a refresh (then a rollback, then a registry fetch) reaches them.
+# Every point of a refresh, in the order it reaches them; then the rollback's.
 REFRESH_POINTS = (
-    "registry fetch",  # an answer fetched from Statbank, not yet landed
+    "registry fetch",  # the first declared Statbank table fetched and landed, the others not yet
     "landing survey",  # the raw layer prepared, the landing zone not yet listed
     "reader",  # a reader's process, before it reads its delivery
     "raw commit",  # a delivery's rows inserted into raw, not yet committed

@@ -17,7 +17,7 @@ import collections
 import contextlib
 import functools
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -253,7 +253,7 @@ def _insert_rejects(
     """Record rejects in one statement (an export of 10,000 rejected rows is one insert, not 10,000);
     returns them with their files named relative to the landing zone."""
     relative = functools.cache(lambda file: relative_to_landing(file, landing_dir))
-    named = [Reject(r.source, relative(r.file), r.row, r.column, r.reason, r.sheet) for r in rejects]
+    named = [replace(reject, file=relative(reject.file)) for reject in rejects]
     if named:
         incoming = pd.DataFrame(
             {
