@@ -64,7 +64,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.as_of or not current:
         folder = Path(args.to) if args.to else Path(tempfile.gettempdir())
         name = f"samskab-report-{source.snapshot.path.stem if source.snapshot else 'published'}.html"
-        connection = connect(source)
+        source, connection = connect(source)
         try:
             path = build_report(connection, f"Figures from {source.describe()}.", folder / name)
         finally:
@@ -85,7 +85,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     source = _source(args)
     if source is None:
         return 2
-    connection = connect(source, sandboxed=False)
+    source, connection = connect(source, sandboxed=False)
     try:
         marts = [
             row[0]

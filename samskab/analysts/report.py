@@ -1050,7 +1050,7 @@ def build_study_report(settings: Settings, target_dir: Path) -> Path:
     from samskab.analysts.source import connect, resolve
 
     source = resolve(settings)
-    connection = connect(source)
+    source, connection = connect(source)
     try:
         return build_report(connection, f"Figures from {source.describe()}.", target_dir / REPORT_NAME)
     finally:

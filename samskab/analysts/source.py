@@ -8,14 +8,14 @@ refresh, and a refresh never blocks it (the refresh renames a new file in; an op
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from samskab.common import spill
-from samskab.common.settings import Settings
+from samskab.common.settings import Settings, get_settings
 from samskab.publish import snapshots
 
 
@@ -47,11 +47,16 @@ class Source:
 def _run_of(path: Path) -> tuple[str | None, str | None]:
     connection = duckdb.connect(str(path), read_only=True)
     try:
+        return _run_read_by(connection)
+    finally:
+        connection.close()
+
+
+def _run_read_by(connection: duckdb.DuckDBPyConnection) -> tuple[str | None, str | None]:
+    try:
         rows = connection.execute("select run_id, strftime(finished_at, '%Y-%m-%d %H:%M') from meta.runs").fetchall()
     except duckdb.Error:
         return None, None
-    finally:
-        connection.close()
     return (str(rows[0][0]), f"{rows[0][1]} UTC") if rows else (None, None)
 
 
@@ -73,16 +78,24 @@ def resolve(settings: Settings, as_of: date | None = None) -> Source:
     return Source(path, run_id, built_at, snapshot, spill_dir=spill.reader_spill_dir(settings))
 
 
-def connect(source: Source, sandboxed: bool = True) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the source. Sandboxed (the SQL shell), it also cannot attach other files
-    or write any file, and the analyst cannot switch that off; exports need file access to write. What
-    outgrows memory spills into the source's spill folder, never beside the published file."""
+def connect(source: Source, sandboxed: bool = True) -> tuple[Source, duckdb.DuckDBPyConnection]:
+    """A read-only connection to the source, and the source as that connection reads it: a refresh may
+    have published a new file since the source was resolved, and what a command says it read is the file
+    it queries, never the one before (the run is read again through the connection itself).
+
+    Sandboxed (the SQL shell), it also cannot attach other files or write any file, and the analyst cannot
+    switch that off; exports need file access to write. What outgrows memory spills into the source's
+    spill folder, never beside the published file."""
     config = {"temp_directory": str(spill.usable(source.spill_dir))} if source.spill_dir else {}
     connection = duckdb.connect(str(source.path), read_only=True, config=config)
+    run_id, built_at = _run_read_by(connection)
+    if run_id != source.run_id:  # published in between: name the file this connection reads
+        snapshot = snapshots.for_run(get_settings(), run_id) if run_id and source.as_of is None else source.snapshot
+        source = replace(source, run_id=run_id, built_at=built_at, snapshot=snapshot)
     if sandboxed:
         connection.execute("set enable_external_access = false")
         connection.execute("set lock_configuration = true")
-    return connection
+    return source, connection
 
 
 def parse_day(text: str) -> date:

@@ -44,7 +44,7 @@ def history_path() -> Path:
 
 def run_query(source: Source, query: str, as_csv: bool, max_rows: int, out: TextIO, err: TextIO) -> int:
     """Run one query; print its result (table or CSV) and the source it came from. Returns an exit code."""
-    connection = connect(source)
+    source, connection = connect(source)
     try:
         try:
             cursor = connection.execute(query)
@@ -96,10 +96,9 @@ class Shell:
         self._open(source)
 
     def _open(self, source: Source) -> None:
-        self.source = source
-        self.connection = connect(source)
+        self.opened = _identity(source.path)  # before opening: a file published after it is a newer one
+        self.source, self.connection = connect(source)
         self.names = self._names()
-        self.opened = _identity(source.path)
         self.told_newer = False
 
     def newer_file_note(self) -> str | None:

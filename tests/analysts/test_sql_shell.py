@@ -53,6 +53,26 @@ def test_csv_prints_every_row_and_keeps_the_source_line_out_of_the_data(tmp_path
     assert "-- 5 rows (and 93 more not shown: add --max-rows 0 for all, or --csv)" in shortened.stdout
 
 
+def test_a_file_published_after_the_source_was_resolved_is_the_one_named(tmp_path, monkeypatch):
+    """A refresh may publish between finding the file and opening it: the command names the run whose file
+    it queries, and that run's snapshot (it named the run before, beside the new file's figures)."""
+    import io as text_io
+
+    from samskab.analysts.source import resolve
+    from samskab.analysts.sql import run_query
+
+    settings = small_lake(tmp_path)
+    monkeypatch.setenv("SAMSKAB_DATA_LAKE", str(settings.data_lake))
+    source = resolve(settings)
+    newer = "2b2b2b2b-0000-4000-8000-000000000002"
+    publish_version(settings, 2, FIRST_NIGHT.replace(hour=2), newer)
+    out, err = text_io.StringIO(), text_io.StringIO()
+    assert run_query(source, "select max(population) from municipality_profile", True, 0, out, err) == 0
+    assert out.getvalue().splitlines()[1] == "2097"  # the second file's figures
+    assert f"run {newer}, built 2026-11-20 02:31 UTC (kept as the snapshot of 2026-11-20 03:31" in err.getvalue()
+    assert RUN_ID not in err.getvalue()
+
+
 def test_writes_files_and_attachments_are_refused_and_the_file_is_unchanged(tmp_path):
     settings = small_lake(tmp_path)
     before = settings.published_path.read_bytes()

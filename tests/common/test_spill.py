@@ -25,7 +25,7 @@ SPILLING_READER = textwrap.dedent(
     from pathlib import Path
     from samskab.analysts.source import connect, resolve
     from samskab.common.settings import Settings
-    connection = connect(resolve(Settings(data_lake=Path(sys.argv[1]))), sandboxed=False)
+    _, connection = connect(resolve(Settings(data_lake=Path(sys.argv[1]))), sandboxed=False)
     connection.execute("set memory_limit = '20MB'")
     connection.execute("set threads = 1")
     connection.execute("select * from big order by text desc").fetchall()

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from samskab.common.stop_points import POINTS
 
-FAILURES = ("fault", "hang")
+FAILURES = ("fault", "hang", "failed")
 KILLS = "kill points"
 RECOVERED = "recovered"
+READERS = "readers against the writer"
 NOT_YET = (
-    "readers against the writer",
     "canaries after failures and exports (those of a refresh: make test)",
     "HTML injections",
     "full disk and no memory",
@@ -42,11 +42,24 @@ def kill_table(lines: list[dict]) -> list[str]:
     return out
 
 
+def reader_table(lines: list[dict]) -> list[str]:
+    by_kind: dict[str, Counter] = defaultdict(Counter)
+    for line in lines:
+        if line["what"] == READERS:
+            by_kind[line["how"]][line["outcome"]] += line.get("n", 1)
+    if not by_kind:
+        return ["No reader ran against the writer."]
+    out = ["| reader against the writer | queries | failed or mixed |", "| --- | ---: | ---: |"]
+    for kind, counts in sorted(by_kind.items()):
+        out.append(f"| {kind} | {sum(counts.values()):,} | **{counts['failed']:,}** |")
+    return out
+
+
 def table(lines: list[dict]) -> str:
     by_reader: dict[str, Counter] = defaultdict(Counter)
     for line in lines:
-        if line["what"] != KILLS:
-            by_reader[line["what"]][line["outcome"]] += 1
+        if line["what"] not in (KILLS, READERS):
+            by_reader[line["what"]][line["outcome"]] += line.get("n", 1)
     out = [
         "| reader (fuzzed) | inputs | loaded | refused | crashes | hangs |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -63,7 +76,7 @@ def table(lines: list[dict]) -> str:
         f"| **all** | **{sum(total.values()):,}** | {total['loaded']:,} | {total['refused']:,} | "
         f"**{total['fault']:,}** | **{total['hang']:,}** |"
     )
-    out += ["", *kill_table(lines)]
+    out += ["", *kill_table(lines), "", *reader_table(lines)]
     out += ["", "Not in the suite yet (issue 22, next steps): " + ", ".join(NOT_YET) + "."]
     return "\n".join(out)
 
@@ -75,7 +88,7 @@ def main(argv: list[str]) -> int:
         print(f"Nothing was tallied ({path}): did the torture tests run?")
         return 1
     print(table(lines))
-    failures = sum(1 for line in lines if line["outcome"] in FAILURES)
+    failures = sum(line.get("n", 1) for line in lines if line["outcome"] in FAILURES)
     return 1 if failures or unrecovered(lines) else 0
 
 

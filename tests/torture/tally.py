@@ -10,11 +10,12 @@ import json
 import os
 
 
-def record(what: str, how: str, outcome: str) -> None:
-    """One try: what was tried (a reader, a kill point), how (the damage, the stage), and its outcome."""
+def record(what: str, how: str, outcome: str, n: int = 1) -> None:
+    """`n` tries (one by default) of what (a reader, a kill point), how (the damage, the stage), all with
+    this outcome."""
     path = os.environ.get("SAMSKAB_TORTURE_TALLY")
     if not path:
         return
-    line = json.dumps({"what": what, "how": how, "outcome": outcome}, ensure_ascii=False) + "\n"
+    line = json.dumps({"what": what, "how": how, "outcome": outcome, "n": n}, ensure_ascii=False) + "\n"
     with open(path, "a", encoding="utf-8") as tally:
         tally.write(line)
