@@ -59,13 +59,16 @@ bench: install
 	$(VENV)/bin/python benchmarks/ingest_survey.py
 	$(VENV)/bin/python benchmarks/analysts.py
 
-# The torture suite at full strength (tests/torture/; `make test` runs it with a few inputs per seed): the
-# same fixed seed, many more inputs, spread over both cores, and a table of what was tried and how it ended.
+# The torture suite at full strength (the tests marked `torture`: tests/torture/, and the canary and markup
+# searches beside the refreshes they search; `make test` runs them all with two kills, two publishes under
+# readers and a few inputs per seed): every kill point, more publishes, the same fixed seed with many more
+# inputs, spread over both cores (a corpus night built once: loadgroup), and a table of what was tried and
+# how it ended.
 TORTURE_TALLY := .torture/tally.jsonl
 torture: install
 	mkdir -p .torture && rm -f $(TORTURE_TALLY)
-	SAMSKAB_TORTURE=1 SAMSKAB_TORTURE_TALLY=$(CURDIR)/$(TORTURE_TALLY) $(VENV)/bin/python -m pytest -n 2 --dist load \
-		tests/torture -p no:randomly --durations=5; status=$$?; \
+	SAMSKAB_TORTURE=1 SAMSKAB_TORTURE_TALLY=$(CURDIR)/$(TORTURE_TALLY) $(VENV)/bin/python -m pytest -n 2 --dist loadgroup \
+		tests -m torture -p no:randomly --durations=5; status=$$?; \
 		$(VENV)/bin/python tests/torture/report.py $(TORTURE_TALLY); exit $$status
 
 # The Prefect UI with every run `make demo` made, and the nightly schedule running, until Ctrl-C.

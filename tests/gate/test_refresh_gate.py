@@ -29,6 +29,7 @@ from tests.lakes import (
     using_lake,
     using_setting,
 )
+from tests.torture import canaries
 
 pytestmark = pytest.mark.end_to_end
 
@@ -87,12 +88,17 @@ def raw_failure(refreshed_lake, tmp_path_factory) -> RawFailure:
 
     def unknown_sector_area(header, rows):
         rows[5][header.index("sektor")] = "99"
-        return rows
+        return canaries.plant_in_survey_rows(header, rows)  # none may leave raw, on a failed night either
 
     rewrite_dataset(lake / "landing" / "survey" / "samskabelse_2016", unknown_sector_area)
     register = lake / "landing" / "cases" / "case_register.xlsx"
     activity_id, number, header = _recorded_activity(register)
     _set_activity(register, number, header, samtykke="Afventer")
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(register)
+    canaries.plant_in_case_register(workbook)
+    workbook.save(register)
     with using_lake(lake), using_setting("SAMSKAB_PSEUDONYM_KEY", RESEARCH_KEY):
         state = nightly_refresh(return_state=True)
     assert state.is_failed()
@@ -116,6 +122,21 @@ def test_poisoned_survey_fails_gate_and_leaves_published_file_byte_identical(raw
     assert "Analysts read the file of run" in notice
     manifest = refreshed_lake[1]
     assert not [value for value in (*manifest.names, *manifest.emails) if value.casefold() in notice.casefold()]
+
+
+@pytest.mark.torture
+def test_no_canary_leaves_the_raw_layer_on_a_failed_night(raw_failure):
+    """A name, an e-mail, a CPR number, a phone number and an informant's name in the deliveries of a night
+    that fails at the raw gate: none is in any file outside raw (the journal, the notices, dbt's logs, the
+    published file and its snapshots), Prefect's database or the failure's message."""
+    message = raw_failure.lake.parent / "failure-message.txt"
+    message.write_text(raw_failure.message, encoding="utf-8")
+    searched = [*canaries.outside_raw(raw_failure.lake), *canaries.prefect_files(), message]
+    planted = raw_failure.lake / "landing" / "survey" / "samskabelse_2016" / "dataset.csv"
+    assert {what for _, what in canaries.places_holding([planted], canaries.CANARIES)} >= {"name", "phone"}
+    hits = canaries.places_holding(searched, canaries.CANARIES)
+    canaries.tally_search("a night failed at the raw gate", searched, hits)
+    assert hits == []
 
 
 def test_a_recorded_interview_without_consent_stops_the_run_naming_it(raw_failure):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
 import math
-import os
 import shutil
 from collections import Counter
 from dataclasses import dataclass
@@ -31,7 +31,9 @@ from samskab.common.settings import Settings
 from samskab.ingest.deliveries import ingest_landing_zone
 from samskab.ingest.pseudonyms import Pseudonymiser
 from tests.corpus import CORPUS, REAL, Item, deliver
-from tests.lakes import copy_lake, published_tables, rewrite_dataset, told, using_lake, using_setting
+from tests.lakes import copy_lake, published_tables, rewrite_dataset, samskab, told, using_lake, using_setting
+from tests.torture import canaries
+from tests.torture.canaries import CANARIES, places_holding
 
 PSEUDONYMISE = Pseudonymiser(b"r" * 32)
 SURVEY_KINDS = ("surveyxact", "qualtrics", "spss", "stata")
@@ -441,14 +443,11 @@ def test_a_danish_export_re_encoded_for_dos_or_mac_lands_with_the_same_letters(t
 
 
 CORPUS_KEY = "a-corpus-test-key-that-is-not-in-any-log-0123456789"
-# Planted in the corpus night's deliveries; none may leave the raw layer (issue 22, canaries).
-CANARIES = {
-    "name": "Kanarina Fuglsang-Kanariesen",
-    "e-mail": "kanarina.kanariesen@kanarie-eksempel.dk",
-    "CPR number": "010170-4231",
-    "phone": "+45 31 41 59 26",
-    "informant": "Kanarius Informantsen",
-}
+# Planted too: text that would be markup on a page (issue 22, hostile content), in a case's title, a
+# question's text, and the name of a delivery's folder that would also end a SQL string and a Markdown table.
+HOSTILE = {"script": '<script>alert("samskab")</script>', "image": "<img src=x onerror=alert(1)>"}
+HOSTILE_FOLDER = f"{HOSTILE['image']} '; drop table raw.ingest_ledger; -- |[x](javascript:alert(1))"
+HOSTILE_EXPORT = REAL / "surveyxact" / "laravel_sx_de_latin1_semicolon"
 BEFORE_MARTS = ["survey_coverage", "partner_collaboration", "motives", "case_fieldwork", "municipality_profile"]
 CONCEPT_MARTS = ["collaboration_focus", "partner_collaboration", "motives", "collaboration_phases", "barriers"]
 
@@ -485,20 +484,21 @@ def corpus_night(refreshed_lake, tmp_path_factory) -> CorpusNight:
         for row in rows:
             if row[header.index("q1")]:
                 row[header.index("q1")] = "2"
-        # Canaries (issue 22): a head's name and e-mail as typed, and a CPR number and a phone number typed
-        # into answer columns by mistake.
-        rows[0][header.index("name")], rows[0][header.index("email")] = CANARIES["name"], CANARIES["e-mail"]
-        rows[1][header.index("q2")] = CANARIES["CPR number"]
-        rows[2][header.index("q3_1")] = CANARIES["phone"]
-        return rows
+        return canaries.plant_in_survey_rows(header, rows)  # none may leave the raw layer
 
     rewrite_dataset(survey / "samskabelse_2021", everybody_says_no_to_q1)
     register = lake / "landing" / "cases" / "case_register.xlsx"
     workbook = openpyxl.load_workbook(register)
-    informants = workbook["Informanter"]
-    names = [cell.value for cell in informants[1]].index("navn") + 1
-    informants.cell(row=2, column=names).value = CANARIES["informant"]
+    canaries.plant_in_case_register(workbook)
+    cases = workbook["Cases"]
+    title = [cell.value for cell in cases[1]].index("indsats") + 1
+    cases.cell(row=2, column=title).value = f"{HOSTILE['script']} & Co"
     workbook.save(register)
+    hostile = shutil.copytree(HOSTILE_EXPORT, survey / HOSTILE_FOLDER)
+    structure = (hostile / "structure.csv").read_bytes().decode("latin-1")
+    (hostile / "structure.csv").write_bytes(
+        structure.replace('"Umfrage"', '"{}"'.format(HOSTILE["script"].replace('"', '""')), 1).encode("latin-1")
+    )
     with using_lake(lake), using_setting("SAMSKAB_PSEUDONYM_KEY", CORPUS_KEY), told() as (out, _lines):
         code = main(["refresh"])
     return CorpusNight(lake, before, code, out.getvalue())
@@ -546,6 +546,8 @@ def test_the_whole_corpus_lands_in_one_refresh_beside_the_sample(corpus_night):
         ordered = [rows_in_order(frame) for frame in (after[mart], corpus_night.before[mart])]
         if mart == "municipality_profile":  # the real FOLK1A downloads are newer answers of the population
             ordered = [frame.drop(columns=["population", "population_density"], errors="ignore") for frame in ordered]
+        if mart == "case_fieldwork":  # a case's title is hostile text tonight
+            ordered = [frame.drop(columns=["effort_title"]) for frame in ordered]
         pd.testing.assert_frame_equal(*ordered, obj=mart)
 
 
@@ -569,6 +571,59 @@ def test_a_new_wave_dropped_under_the_first_waves_pattern_is_held_back_and_the_f
     with using_lake(corpus_night.lake):
         main(["status"])
     assert "HELD BACK survey/samskabelse_2021" in capsys.readouterr().out
+
+
+@pytest.mark.end_to_end
+@pytest.mark.torture
+@pytest.mark.xdist_group("corpus night")  # make torture (--dist loadgroup) builds the night once
+def test_hostile_text_from_the_landing_zone_reaches_no_page_as_markup(corpus_night):
+    """A case title holding a script, a question text holding one, and a delivery folder named with an image
+    tag, a quote that would end a SQL string and Markdown's table and link marks: the export lands under its
+    name, the SQL in the name does nothing, the data keep the text as typed, and no page shows it as markup:
+    the report, the Great Expectations and dbt pages (HTML), and the run's Prefect artifacts (Markdown, and
+    the tables the UI draws) hold it escaped or not at all."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from tests.lakes import last_flow_run
+    from tests.torture import tally
+
+    lake = corpus_night.lake
+    states = published_tables(corpus_night.published, ["meta.landing_files"])["meta.landing_files"]
+    hostile_files = states[states["file"].str.startswith(f"survey/{HOSTILE_FOLDER}/")]
+    assert sorted(hostile_files["state"]) == ["loaded"] * 3
+    assert query(lake / "warehouse" / "warehouse.duckdb", "select count(*) from raw.ingest_ledger")[0][0] > 0
+    fieldwork = published_tables(corpus_night.published, ["case_fieldwork"])["case_fieldwork"]
+    assert f"{HOSTILE['script']} & Co" in set(fieldwork["effort_title"])  # kept as typed, in the data
+
+    pages = sorted((lake / "published" / "docs").rglob("*.html"))
+    report = lake / "published" / "docs" / "report.html"
+    assert report in pages and len(pages) > 3
+    assert html.escape(HOSTILE["script"]) in report.read_text(encoding="utf-8")  # shown, as text
+    flow_run = last_flow_run(lake)
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])))
+    markdown = [artifact for artifact in artifacts if artifact.type == "markdown"]
+    shown = "\n".join(str(artifact.data) for artifact in markdown)
+    assert html.escape(HOSTILE["image"], quote=False) in shown  # the folder is named, escaped
+    injected = [
+        (str(page.relative_to(lake)), what)
+        for page in pages
+        for what, marker in HOSTILE.items()
+        if marker in page.read_text(encoding="utf-8", errors="replace")
+    ]
+    injected += [
+        (f"artifact {artifact.key}", what)
+        for artifact in markdown
+        for what, marker in HOSTILE.items()
+        if marker in str(artifact.data)
+    ]
+    injected += [
+        ("flow run state", what) for what, marker in HOSTILE.items() if marker in (flow_run.state.message or "")
+    ]
+    tally.record("HTML injections", "a published refresh", "checked", n=len(pages) + len(markdown) + 1)
+    tally.record("HTML injections", "a published refresh", "injected", n=len(injected))
+    assert injected == []
 
 
 def test_question_texts_with_line_breaks_read_as_one_export(tmp_path):
@@ -600,50 +655,20 @@ def test_question_texts_with_line_breaks_read_as_one_export(tmp_path):
 # --- canaries: nothing planted leaves the raw layer ----------------------------------------------------------
 
 
-def _texts_of_a_duckdb_file(path: Path) -> str:
-    """Every value of every table of a DuckDB file, as text (its bytes are compressed, so not searched)."""
-    with duckdb.connect(str(path), read_only=True) as connection:
-        tables = connection.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
-        ).fetchall()
-        return "\n".join(
-            str(connection.execute(f'select * from "{schema}"."{table}"').fetchall()) for schema, table in tables
-        )
-
-
-def places_holding(files: list[Path], wanted: dict[str, str]) -> list[tuple[str, str]]:
-    """(file, what) for each wanted text found in a file: DuckDB files by their values, any other by its
-    bytes as UTF-8 or UTF-16, case folded."""
-    found = []
-    for path in files:
-        if path.suffix == ".duckdb":
-            haystacks = [_texts_of_a_duckdb_file(path).casefold().encode()]
-        else:
-            raw = path.read_bytes().lower()
-            haystacks = [raw, raw.replace(b"\x00", b"")]
-        for what, text in wanted.items():
-            needle = text.casefold().encode()
-            if any(needle in haystack for haystack in haystacks):
-                found.append((str(path), what))
-    return found
-
-
-def _files(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.rglob("*") if path.is_file() and not path.name.endswith(".lock"))
-
-
 @pytest.mark.end_to_end
+@pytest.mark.torture
+@pytest.mark.xdist_group("corpus night")
 def test_no_canary_leaves_the_raw_layer_and_the_key_is_written_nowhere(corpus_night, tmp_path):
     """A name, an e-mail, a CPR number, a phone number and an informant's name planted in the corpus night's
     deliveries: after the refresh (published, with refused files and held exports beside it), none is in the
     published file, its snapshots, the docs and report, dbt's target and logs, the run journal, the notices,
-    Prefect's database or what the command printed; the pseudonym key is in none of those nor in raw."""
+    Prefect's database, an export of every table or what the commands printed; the pseudonym key is in none
+    of those nor in raw."""
     lake = corpus_night.lake
     warehouse = lake / "warehouse"
-    raw_files = {warehouse / "warehouse.duckdb", warehouse / "warehouse.duckdb.wal"}
-    outside_raw = [path for path in _files(lake) if path not in raw_files and not path.is_relative_to(lake / "landing")]
-    prefect_home = Path(os.environ["SAMSKAB_TESTS_PREFECT_HOME"])
-    prefect_files = _files(prefect_home)
+    raw_files = canaries.raw_layer(lake)
+    outside_raw = canaries.outside_raw(lake)
+    prefect_files = canaries.prefect_files()
     assert any(path.suffix == ".db" for path in prefect_files)
     assert any(path.is_relative_to(lake / "published" / "snapshots") for path in outside_raw)
     assert any(path.is_relative_to(warehouse / "dbt_target") for path in outside_raw)
@@ -661,7 +686,22 @@ def test_no_canary_leaves_the_raw_layer_and_the_key_is_written_nowhere(corpus_ni
     )
     assert (pseudonymise("email", CANARIES["e-mail"]), pseudonymise("name", CANARIES["name"])) in respondents
 
-    (printed := lake.parent / "printed.txt").write_text(corpus_night.out, encoding="utf-8")
-    assert places_holding([*outside_raw, *prefect_files, printed], CANARIES) == []
+    # And an analyst exports every table.
+    exported = tmp_path / "exports"
+    done = samskab(lake, "export", "--all", "--format", "csv", "--to", str(exported))
+    assert done.returncode == 0, done.stderr
+    exports = canaries.files_under(exported)
+    assert len(exports) > 20
+
+    (printed := lake.parent / "printed.txt").write_text(corpus_night.out + done.stdout + done.stderr, encoding="utf-8")
+    searched = [*outside_raw, *prefect_files, *exports, printed]
+    hits = places_holding(searched, CANARIES)
+    canaries.tally_search("a published refresh and its exports", searched, hits)
+    assert hits == []
     key = {"pseudonym key": CORPUS_KEY}
-    assert places_holding([*outside_raw, *sorted(raw_files & set(_files(lake))), *prefect_files, printed], key) == []
+    assert (
+        places_holding(
+            [*outside_raw, *sorted(raw_files & set(canaries.files_under(lake))), *prefect_files, printed], key
+        )
+        == []
+    )

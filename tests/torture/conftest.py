@@ -9,7 +9,9 @@ run tries the same inputs.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 COMMON = {
@@ -22,3 +24,11 @@ COMMON = {
 settings.register_profile("fast", max_examples=4, **COMMON)
 settings.register_profile("torture", max_examples=int(os.environ.get("SAMSKAB_FUZZ_EXAMPLES", "40")), **COMMON)
 settings.load_profile("torture" if os.environ.get("SAMSKAB_TORTURE") else "fast")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of this folder is part of `make torture` (`pytest -m torture`)."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.torture)

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from samskab.common.stop_points import POINTS
 
-FAILURES = ("fault", "hang", "failed")
+FAILURES = ("fault", "hang", "failed", "hit", "injected")
 KILLS = "kill points"
 RECOVERED = "recovered"
 READERS = "readers against the writer"
+# What was searched for: (the outcome counting places searched, the outcome counting what was found).
+SEARCHES = {"canaries": ("searched", "hit"), "HTML injections": ("checked", "injected")}
 NOT_YET = (
-    "canaries after failures and exports (those of a refresh: make test)",
-    "HTML injections",
     "full disk and no memory",
     "a serve killed mid-run",
 )
@@ -55,10 +55,25 @@ def reader_table(lines: list[dict]) -> list[str]:
     return out
 
 
+def search_table(lines: list[dict]) -> list[str]:
+    """Canaries searched for and pages checked for markup: how many places, after what, and the hits."""
+    out = ["| searched | after | places | hits |", "| --- | --- | ---: | ---: |"]
+    for what, (looked, found) in SEARCHES.items():
+        after: dict[str, Counter] = defaultdict(Counter)
+        for line in lines:
+            if line["what"] == what:
+                after[line["how"]][line["outcome"]] += line.get("n", 1)
+        if not after:
+            out.append(f"| {what} | NOT RUN | | |")
+        for how, counts in sorted(after.items()):
+            out.append(f"| {what} | {how} | {counts[looked]:,} | **{counts[found]:,}** |")
+    return out
+
+
 def table(lines: list[dict]) -> str:
     by_reader: dict[str, Counter] = defaultdict(Counter)
     for line in lines:
-        if line["what"] not in (KILLS, READERS):
+        if line["what"] not in (KILLS, READERS, *SEARCHES):
             by_reader[line["what"]][line["outcome"]] += line.get("n", 1)
     out = [
         "| reader (fuzzed) | inputs | loaded | refused | crashes | hangs |",
@@ -76,7 +91,7 @@ def table(lines: list[dict]) -> str:
         f"| **all** | **{sum(total.values()):,}** | {total['loaded']:,} | {total['refused']:,} | "
         f"**{total['fault']:,}** | **{total['hang']:,}** |"
     )
-    out += ["", *kill_table(lines), "", *reader_table(lines)]
+    out += ["", *kill_table(lines), "", *reader_table(lines), "", *search_table(lines)]
     out += ["", "Not in the suite yet (issue 22, next steps): " + ", ".join(NOT_YET) + "."]
     return "\n".join(out)
 
