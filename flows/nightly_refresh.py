@@ -235,6 +235,8 @@ def build_marts_task(settings: Settings) -> transform.DbtOutcome:
     logger.info(outcome.describe())
     for warning in outcome.warnings:
         logger.warning(warning)
+    if outcome.machine_cause is not None:  # the disk or the memory, not the data: no input to correct
+        raise failures.machine_failure(outcome.machine_cause, "building the marts with dbt")
     if not outcome.success:
         raise gate_verdict.gate_failed(
             "dbt build failed; nothing was published.", "\n".join(outcome.failures), gate_verdict.FIX_INPUTS
@@ -374,11 +376,11 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
                 _record_failure(settings, entry, report, error)
             except Exception as second:  # never hide why the run stopped behind why its record could not be kept
                 get_run_logger().error("The failure could not be recorded or sent: %s", failures.describe(second))
-            storage = None
+            machine = None
             if not isinstance(error, failures.ReportedFailure):
-                storage = failures.as_storage_failure(error, "writing to the data lake")
-            if storage is not None:
-                raise storage from error
+                machine = failures.as_machine_failure(error, "writing to the data lake")
+            if machine is not None:
+                raise machine from error
             raise
         recorded = run_journal.close_run(
             settings,

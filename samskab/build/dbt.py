@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from samskab.common import stop_points
+from samskab.common import failures, stop_points
 from samskab.common.hashing import tree_digest
 from samskab.common.settings import Settings, quiet_third_party_telemetry
 from samskab.common.words import Severity
@@ -61,6 +61,8 @@ class DbtOutcome:
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     nodes: list[DbtNode] = field(default_factory=list)
+    # When the machine stopped the build (a full disk, memory run out), not the data: that cause in words.
+    machine_cause: str | None = None
 
     def node_rows(self) -> list[dict[str, str | int | float]]:
         """One row per node for `prefect.artifacts.create_table_artifact`: names, statuses and counts,
@@ -222,13 +224,16 @@ def build_marts(settings: Settings, progress_log: Callable[[str], None] | None =
     outcome = DbtOutcome(success=bool(result.success), seconds=time.perf_counter() - started)
     if result.exception is not None:
         outcome.success = False
-        outcome.failures.append(f"dbt could not run: {result.exception}")
+        outcome.machine_cause = failures.storage_cause(result.exception) or failures.memory_cause(result.exception)
+        outcome.failures.append(f"dbt could not run: {outcome.machine_cause or result.exception}")
         return outcome
     for node_result in result.result or []:
         node = node_result.node
         status = str(node_result.status)
         outcome.nodes.append(_node_of(node_result))
         said = safe_message(node_result)
+        if status == "error" and outcome.machine_cause is None:
+            outcome.machine_cause = machine_cause_in(node_result)
         if status in ("fail", "warn"):
             said += _failed_checks(settings, node)
         if status == "skipped":
@@ -277,12 +282,22 @@ def _failed_checks(settings: Settings, node) -> str:
 _COUNTING_MESSAGE = re.compile(r"^Got \d+ results?, configured to (fail|warn) if [^\n]{1,40}$")
 
 
+def machine_cause_in(node_result) -> str | None:
+    """The machine's fault a node's error names (a full disk, memory run out), in words; else None."""
+    message = str(node_result.message or "")
+    return failures.storage_cause_in(message) or failures.memory_cause_in(message)
+
+
 def safe_message(node_result) -> str:
-    """dbt's message when it only counts rows; otherwise (a database error, a unit test's diff of rows),
-    where to read it: those texts may quote a value, so they stay in dbt's log beside the warehouse."""
+    """dbt's message when it only counts rows, or the machine's fault it names; otherwise (a database
+    error, a unit test's diff of rows), where to read it: those texts may quote a value, so they stay in
+    dbt's log beside the warehouse."""
     message = str(node_result.message or "")
     if _COUNTING_MESSAGE.match(message):
         return message
+    cause = machine_cause_in(node_result)
+    if cause is not None:
+        return f"stopped: {cause}"
     return (
         "dbt's message is kept in data_lake/warehouse/dbt_logs/dbt.log (it may quote the data, so it is not shown here)"
     )

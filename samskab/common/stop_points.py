@@ -9,16 +9,23 @@ never sets these variables:
 - SAMSKAB_TORTURE_STOP_AT names one point;
 - SAMSKAB_TORTURE_STOP_LOG names a file: the process that reaches the point appends "<point> <pid>" to
   it and stops itself (SIGSTOP). The suite reads the line, and kills the whole process group there
-  (SIGKILL, which a stopped process cannot escape), so the kill provably hits the running stage.
+  (SIGKILL, which a stopped process cannot escape), so the kill provably hits the running stage;
+- SAMSKAB_TORTURE_LIMIT, instead of a stop, limits the process from that point on, as a full disk or a
+  machine out of memory would: `file size` (no file may grow past 1 MB: writes fail with EFBIG) or
+  `memory` (its address space may not grow at all). The line appended then ends in "limited".
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import signal
+from pathlib import Path
 
 STOP_AT = "SAMSKAB_TORTURE_STOP_AT"
 STOP_LOG = "SAMSKAB_TORTURE_STOP_LOG"
+LIMIT = "SAMSKAB_TORTURE_LIMIT"
+FILE_SIZE, MEMORY = "file size", "memory"
 
 # Every point of a refresh, in the order it reaches them; then the rollback's.
 REFRESH_POINTS = (
@@ -48,6 +55,14 @@ def reached(point: str) -> None:
     log = os.environ.get(STOP_LOG)
     if not log:
         return
+    limit = os.environ.get(LIMIT)
     with open(log, "a", encoding="utf-8") as said:
-        said.write(f"{point} {os.getpid()}\n")
-    os.kill(os.getpid(), signal.SIGSTOP)
+        said.write(f"{point} {os.getpid()}{' limited' if limit else ''}\n")
+    if limit == FILE_SIZE:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    elif limit == MEMORY:
+        pages = Path("/proc/self/statm").read_text(encoding="ascii").split()[0]
+        in_use = int(pages) * resource.getpagesize()
+        resource.setrlimit(resource.RLIMIT_AS, (in_use, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    else:
+        os.kill(os.getpid(), signal.SIGSTOP)

@@ -94,3 +94,20 @@ def test_a_failed_one_query_test_names_what_failed_and_counts_rows_only(tmp_path
     said = " ".join(outcome.failures)
     for value in ("101", "147", "Ældre"):
         assert value not in said
+
+
+def test_a_node_stopped_by_the_machine_says_so_and_any_other_error_stays_in_the_log():
+    """A model that failed because the disk filled or memory ran out is named with that cause in words (the
+    refresh then says so, not "correct your inputs"); any other database error may quote the data, so its
+    text stays in dbt's log."""
+    from types import SimpleNamespace
+
+    from samskab.build.dbt import machine_cause_in, safe_message
+
+    full = SimpleNamespace(message='IO Error: Could not write file "warehouse.duckdb": File too large')
+    memory = SimpleNamespace(message="Out of Memory Error: Failed to allocate block of 262144 bytes (bad allocation)")
+    quoting = SimpleNamespace(message="Conversion Error: Could not convert string 'Jensine' to INT32")
+    assert safe_message(full) == "stopped: a file grew larger than this machine allows (EFBIG)"
+    assert safe_message(memory) == "stopped: the machine ran out of memory (ENOMEM)"
+    assert machine_cause_in(quoting) is None and "Jensine" not in safe_message(quoting)
+    assert "dbt.log" in safe_message(quoting)

@@ -195,7 +195,7 @@ def test_a_full_disk_is_named_as_such_however_deep_in_the_chain():
             raise duckdb.TransactionException("cannot rollback - no transaction is active") from inner
     except duckdb.Error as error:
         described = failures.describe(error)
-        wrapped = failures.as_storage_failure(error, "loading survey/x")
+        wrapped = failures.as_machine_failure(error, "loading survey/x")
     assert "no space left on the disk (ENOSPC)" in described
     assert "cannot rollback" not in described
     assert wrapped is not None and "while loading survey/x: no space left on the disk (ENOSPC)" in str(wrapped)
@@ -203,11 +203,31 @@ def test_a_full_disk_is_named_as_such_however_deep_in_the_chain():
     assert "ENOSPC" in failures.describe(duckdb_text)
 
 
+def test_memory_run_out_is_named_as_such_with_what_to_do():
+    """Python's MemoryError, DuckDB's out-of-memory error, or ENOMEM from the C library, however deep in the
+    chain: the machine ran out of memory, not the data went wrong."""
+    try:
+        try:
+            raise MemoryError()
+        except MemoryError as inner:
+            raise RuntimeError("a task failed") from inner
+    except RuntimeError as error:
+        wrapped = failures.as_machine_failure(error, "building the candidate")
+        described = failures.describe(error)
+    assert isinstance(wrapped, failures.MemoryFailure)
+    assert "while building the candidate: the machine ran out of memory (ENOMEM)" in str(wrapped)
+    assert "stop what else uses this machine's memory" in str(wrapped)
+    assert "ran out of memory" in described
+    duckdb_text = duckdb.OutOfMemoryException("Out of Memory Error: Failed to allocate block of 262144 bytes")
+    assert isinstance(failures.as_machine_failure(duckdb_text, "x"), failures.MemoryFailure)
+    assert isinstance(failures.as_machine_failure(OSError(12, "Cannot allocate memory"), "x"), failures.MemoryFailure)
+
+
 def test_an_unexpected_error_is_described_by_its_kind_never_its_message():
     error = duckdb.ConversionException("Could not convert string 'Jensine Mikkelsen' to INT32")
     described = failures.describe(error)
     assert "ConversionException" in described and "Jensine" not in described
-    assert failures.as_storage_failure(error, "x") is None
+    assert failures.as_machine_failure(error, "x") is None
 
 
 def test_a_full_disk_during_ingest_names_the_real_cause(tmp_path):

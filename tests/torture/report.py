@@ -18,12 +18,10 @@ FAILURES = ("fault", "hang", "failed", "hit", "injected")
 KILLS = "kill points"
 RECOVERED = "recovered"
 READERS = "readers against the writer"
+LIMITS = "full disk and no memory"
 # What was searched for: (the outcome counting places searched, the outcome counting what was found).
 SEARCHES = {"canaries": ("searched", "hit"), "HTML injections": ("checked", "injected")}
-NOT_YET = (
-    "full disk and no memory",
-    "a serve killed mid-run",
-)
+NOT_YET = ("a serve killed mid-run",)
 
 
 def unrecovered(lines: list[dict]) -> list[str]:
@@ -39,6 +37,15 @@ def kill_table(lines: list[dict]) -> list[str]:
     out = ["| kill point (the stage it hit) | after the kill |", "| --- | --- |"]
     for point in POINTS:
         out.append(f"| {point} | {kills.get(point, 'NOT RECOVERED: its test failed, see above')} |")
+    return out
+
+
+def limit_table(lines: list[dict]) -> list[str]:
+    limited = {line["how"]: line["outcome"] for line in lines if line["what"] == LIMITS}
+    if not limited:
+        return ["No refresh ran out of disk or memory."]
+    out = ["| full disk or no memory (from the stage on) | after it |", "| --- | --- |"]
+    out += [f"| {how} | {outcome} |" for how, outcome in sorted(limited.items())]
     return out
 
 
@@ -73,7 +80,7 @@ def search_table(lines: list[dict]) -> list[str]:
 def table(lines: list[dict]) -> str:
     by_reader: dict[str, Counter] = defaultdict(Counter)
     for line in lines:
-        if line["what"] not in (KILLS, READERS, *SEARCHES):
+        if line["what"] not in (KILLS, READERS, LIMITS, *SEARCHES):
             by_reader[line["what"]][line["outcome"]] += line.get("n", 1)
     out = [
         "| reader (fuzzed) | inputs | loaded | refused | crashes | hangs |",
@@ -91,7 +98,7 @@ def table(lines: list[dict]) -> str:
         f"| **all** | **{sum(total.values()):,}** | {total['loaded']:,} | {total['refused']:,} | "
         f"**{total['fault']:,}** | **{total['hang']:,}** |"
     )
-    out += ["", *kill_table(lines), "", *reader_table(lines), "", *search_table(lines)]
+    out += ["", *kill_table(lines), "", *limit_table(lines), "", *reader_table(lines), "", *search_table(lines)]
     out += ["", "Not in the suite yet (issue 22, next steps): " + ", ".join(NOT_YET) + "."]
     return "\n".join(out)
 

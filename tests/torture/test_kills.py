@@ -21,107 +21,30 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from samskab.common import stop_points
 from samskab.common.hashing import tree_digest
-from tests.lakes import FIXTURES, REPO, copy_lake, using_lake, using_setting
+from tests.lakes import copy_lake, using_lake, using_setting
 from tests.torture import tally
+from tests.torture.faults import (
+    KEY,
+    READING_POINTS,
+    assert_snapshots_match_their_checksums,
+    assert_whole,
+    kill_command_at,
+    prepared_lake,
+)
 
 pytestmark = pytest.mark.end_to_end
 
 TORTURE = bool(os.environ.get("SAMSKAB_TORTURE"))
 FAST = ("raw commit", "swap")
 POINTS = stop_points.REFRESH_POINTS if TORTURE else FAST
-# Ingest reads only deliveries that changed: to reach these points the killed run gets a new one (which is
-# not the embedded sample, so the run needs a pseudonym key of its own).
-READING_POINTS = {"reader", "raw commit"}
-NEW_DELIVERY = FIXTURES / "real" / "classifications" / "kommunegrupper_da.csv"
-KEY = "a-kill-test-key-that-is-not-in-any-log-0123456789"
 # Points where the published file is still the one published before the run.
 BEFORE_THE_RENAME = stop_points.REFRESH_POINTS[: stop_points.REFRESH_POINTS.index("swap") + 1]
-# How long a killed run may take to reach its point (a whole refresh on a busy machine is well within).
-REACH_SECONDS = 600
-
-
-def assert_whole(published: Path) -> None:
-    """The file opens read-only, names one run, and holds the rows its meta says; nothing beside it."""
-    assert not published.with_name(published.name + ".wal").exists(), "a write-ahead log beside the published file"
-    with duckdb.connect(str(published), read_only=True) as connection:
-        assert len(connection.execute("select run_id from meta.runs").fetchall()) == 1
-        recorded = dict(connection.execute("select table_name, n_rows from meta.row_counts").fetchall())
-        assert recorded, "meta.row_counts is empty"
-        held = {table: connection.execute(f'select count(*) from main."{table}"').fetchone()[0] for table in recorded}
-    assert held == recorded
-
-
-def assert_snapshots_match_their_checksums(settings) -> None:
-    from samskab.publish import snapshots
-
-    for snapshot in snapshots.listed(settings):
-        if snapshots.checksum_path(snapshot.path).exists():
-            snapshots.verify(snapshot)
-
-
-def kill_command_at(lake: Path, point: str, *arguments: str) -> None:
-    """Start `samskab refresh` (or another command) on `lake`, wait until it reaches `point`, kill its
-    process group there."""
-    from prefect.settings import PREFECT_API_URL
-
-    said = lake.parent / "stopped-at.txt"
-    said.unlink(missing_ok=True)
-    env = {
-        **os.environ,
-        "SAMSKAB_DATA_LAKE": str(lake),
-        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-        stop_points.STOP_AT: point,
-        stop_points.STOP_LOG: str(said),
-        **({"SAMSKAB_PSEUDONYM_KEY": KEY} if point in READING_POINTS else {}),
-    }
-    output = lake.parent / "killed-run.out"
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "samskab.cli", *(arguments or ("refresh",))],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + REACH_SECONDS
-        while not (said.is_file() and said.read_text(encoding="utf-8").strip()):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"the run never reached {point!r} (exit {process.returncode}):\n"
-                    + output.read_text(encoding="utf-8", errors="replace")[-3000:]
-                )
-            time.sleep(0.05)
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # (ended by itself: the failure above says how)
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    reached, _pid = said.read_text(encoding="utf-8").strip().rsplit(" ", 1)
-    assert reached == point
-
-
-def prepared_lake(refreshed_lake, root: Path, point: str) -> Path:
-    """A copy of the refreshed lake, with a new delivery where the point is reached only by reading one."""
-    lake = copy_lake(refreshed_lake[0], root)
-    if point in READING_POINTS:
-        (lake / "landing" / "classifications").mkdir(exist_ok=True)
-        shutil.copy(NEW_DELIVERY, lake / "landing" / "classifications" / NEW_DELIVERY.name)
-    return lake
 
 
 @pytest.mark.parametrize("point", POINTS)
