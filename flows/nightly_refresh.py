@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed
 
 from samskab.build import dbt as transform
-from samskab.common import failures
+from samskab.common import failures, processes
 from samskab.common.progress import Progress
 from samskab.common.settings import Settings, get_settings
 from samskab.gate import verdict as gate_verdict
@@ -346,6 +346,7 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
     after rollback") within seconds, without dbt or the gate; `force=True` runs every stage anyway.
     Every run is recorded in the run journal before it starts and when it ends (samskab/operate/run_journal.py).
     """
+    processes.end_with_serve()  # run by `samskab serve`: never outlive it
     settings = prefect_runs.with_key_from_prefect_secret(get_settings())
     flow_run_id = str(flow_run.get_id() or "")
     run_id = flow_run_id or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S")

@@ -11,7 +11,6 @@ Prefect is imported inside the functions that need it, so importing this module 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import signal
@@ -23,13 +22,13 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from samskab.common import processes
 from samskab.common.processes import pid_alive
 from samskab.common.settings import TELEMETRY_OFF
 
 HOST = "127.0.0.1"
 ANNOUNCEMENT = ".prefect-server.json"
 STOP_GRACE_SECONDS = 15.0
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class ServerDidNotStart(RuntimeError):
@@ -162,24 +161,11 @@ def _log_path(port: int) -> Path:
 
 
 def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
-    """A `preexec_fn` asking Linux to send the child SIGTERM when its parent dies, or None elsewhere.
-
-    prctl is looked up before the fork, so the child only calls it.
-    """
-    if not sys.platform.startswith("linux"):
+    """A `preexec_fn` asking Linux to send the child SIGTERM when its parent dies, or None elsewhere."""
+    arrange = processes.parent_death_signal()
+    if arrange is None:
         return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-    def arrange() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        # The parent may have died between the fork and prctl; then nobody would send the signal.
-        if os.getppid() != parent_pid:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return arrange
+    return lambda: arrange(parent_pid, signal.SIGTERM)
 
 
 def wait_until_answering(api_url: str, timeout: float, server: LocalServer | None = None) -> None:

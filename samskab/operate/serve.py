@@ -11,11 +11,13 @@ Prefect is imported inside the functions that need it, so `samskab --help` stays
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from samskab.common import processes
 from samskab.operate.prefect_server import (
     LocalServer,
     ServerDidNotStart,
@@ -156,6 +158,7 @@ def _run_schedule(server: LocalServer, declared: dict[str, Any], repo_root: Path
         # again, which changes nothing.
         deployment_id = deployment.apply()
         _say(_welcome(server, f"{server.ui_url}/deployments/deployment/{deployment_id}", declared))
+        os.environ[processes.SERVED_BY] = str(os.getpid())  # each run's process ends with this one
         try:
             prefect_serve(deployment, print_starting_message=False, query_seconds=POLL_SECONDS)
             _close_interrupted_runs(f"{flow.name}/{declared['name']}")

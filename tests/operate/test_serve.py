@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -15,65 +14,13 @@ import httpx
 import pytest
 import yaml
 
-from samskab.common.settings import TELEMETRY_OFF
 from samskab.operate.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
 from tests.lakes import REPO, make_sample_lake
+from tests.serving import living, living_group_members, serve_environment, wait_for, wait_for_ui_address
 
 pytestmark = pytest.mark.own_prefect_server
 
 ROOT = REPO
-UI_ADDRESS = re.compile(r"Prefect server runs at (http://127\.0\.0\.1:\d+)")
-
-
-def _environment(prefect_home: Path, **extra: str) -> dict[str, str]:
-    """The test's environment for a child process, with its own Prefect home and no server to talk to."""
-    env = {key: value for key, value in os.environ.items() if key not in {"PREFECT_API_URL", "SAMSKAB_PSEUDONYM_KEY"}}
-    env.update(PREFECT_HOME=str(prefect_home), PYTHONUNBUFFERED="1", **TELEMETRY_OFF, **extra)
-    return env
-
-
-def _living(pid: int) -> bool:
-    """Whether the process runs (a zombie waiting for init to reap it runs no more)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _living_group_members(pgid: int) -> list[str]:
-    members = []
-    for stat_path in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat_path.read_text().rsplit(")", 1)[1].split()
-            command = (stat_path.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        state, process_group = fields[0], int(fields[2])
-        if process_group == pgid and state != "Z":
-            members.append(f"{stat_path.parent.name} {command}")
-    return members
-
-
-def _wait_for(condition, timeout: float, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
-
-
-def _wait_for_ui_address(process: subprocess.Popen, output: Path, timeout: float) -> str:
-    def printed_address() -> str | None:
-        match = UI_ADDRESS.search(output.read_text(encoding="utf-8", errors="replace"))
-        if match is None and process.poll() is not None:
-            pytest.fail(f"samskab serve exited ({process.returncode}) before it served:\n{output.read_text()}")
-        return match.group(1) if match else None
-
-    address = _wait_for(printed_address, timeout)
-    assert address, f"samskab serve printed no UI address within {timeout} s:\n{output.read_text()}"
-    return address
 
 
 @pytest.mark.end_to_end
@@ -94,7 +41,7 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
     lake, _ = make_sample_lake(tmp_path)
     port = free_port()
     output = tmp_path / "serve.out"
-    env = _environment(tmp_path / "prefect-home", SAMSKAB_DATA_LAKE=str(lake))
+    env = serve_environment(tmp_path / "prefect-home", SAMSKAB_DATA_LAKE=str(lake))
     started = time.monotonic()
     with (
         output.open("wb") as sink,
@@ -109,7 +56,7 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
         ) as serve,
     ):
         try:
-            ui_url = _wait_for_ui_address(serve, output, timeout=180)
+            ui_url = wait_for_ui_address(serve, output, timeout=180)
             print(f"samskab serve answered after {time.monotonic() - started:.1f} s")
             assert ui_url == f"http://127.0.0.1:{port}"
             said = output.read_text(encoding="utf-8")
@@ -128,7 +75,7 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
 
                 triggered = time.monotonic()
                 run = client.create_flow_run_from_deployment(deployment.id)
-                finished = _wait_for(lambda: (r := client.read_flow_run(run.id)).state.is_final() and r, timeout=300)
+                finished = wait_for(lambda: (r := client.read_flow_run(run.id)).state.is_final() and r, timeout=300)
                 assert finished, f"the run did not finish within 300 s:\n{output.read_text()[-3000:]}"
                 print(f"the triggered run ended after {time.monotonic() - triggered:.1f} s")
                 assert finished.state.is_completed(), f"{finished.state.name}: {finished.state.message}"
@@ -168,8 +115,8 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
                 os.killpg(serve.pid, signal.SIGKILL)
                 serve.wait()
 
-    assert _wait_for(lambda: not _living_group_members(serve.pid), timeout=20), (
-        f"still running after Ctrl-C: {_living_group_members(serve.pid)}"
+    assert wait_for(lambda: not living_group_members(serve.pid), timeout=20), (
+        f"still running after Ctrl-C: {living_group_members(serve.pid)}"
     )
     assert not (lake / ANNOUNCEMENT).exists()
     assert port_is_free(port)
@@ -207,7 +154,7 @@ def test_a_killed_parent_takes_its_prefect_server_with_it(tmp_path):
     with subprocess.Popen(
         [sys.executable, "-c", parent_script],
         cwd=ROOT,
-        env=_environment(tmp_path / "prefect-home"),
+        env=serve_environment(tmp_path / "prefect-home"),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
@@ -219,14 +166,14 @@ def test_a_killed_parent_takes_its_prefect_server_with_it(tmp_path):
             assert line, f"the parent printed nothing (exit code {parent.poll()})"
             print(f"the server answered after {time.monotonic() - started:.1f} s")
             server_pid, port = (int(word) for word in line.split())
-            assert _living(server_pid) and not port_is_free(port)
+            assert living(server_pid) and not port_is_free(port)
         finally:
             parent.kill()
             parent.wait()
     try:
-        assert _wait_for(lambda: not _living(server_pid), timeout=20), "the server outlived its SIGKILLed parent"
-        assert _wait_for(lambda: port_is_free(port), timeout=5)
-        assert _living_group_members(server_pid) == []
+        assert wait_for(lambda: not living(server_pid), timeout=20), "the server outlived its SIGKILLed parent"
+        assert wait_for(lambda: port_is_free(port), timeout=5)
+        assert living_group_members(server_pid) == []
     finally:
-        if _living(server_pid):
+        if living(server_pid):
             os.killpg(server_pid, signal.SIGKILL)
