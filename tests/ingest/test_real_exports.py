@@ -464,7 +464,10 @@ class CorpusNight:
         return self.lake / "published" / "analytics.duckdb"
 
 
-@pytest.fixture(scope="module")
+# For the session (not the module): `make torture` (--dist loadgroup) runs only this module's canary and
+# markup searches, on one worker but with other modules' tests between them, so a module fixture would be
+# built twice.
+@pytest.fixture(scope="session")
 def corpus_night(refreshed_lake, tmp_path_factory) -> CorpusNight:
     """One `samskab refresh` of the refreshed sample with the whole corpus dropped beside it, and a second
     wave delivered as survey/samskabelse_2021, which matches the 2016 entry's pattern samskabelse_* (a copy
