@@ -21,7 +21,7 @@ help:
 	@echo "make test   install, then run the test suite"
 	@echo "make ui     samskab serve: the Prefect UI on http://127.0.0.1:4200 and the nightly schedule, until Ctrl-C"
 	@echo "make lint   ruff (Python) and sqlfluff (dbt SQL); make test runs it too"
-	@echo "make torture  the proof under faults at full strength: every reader fuzzed with about 2,600 damaged inputs (a table at the end)"
+	@echo "make torture  the proof under faults at full strength: kills at every stage, a full disk and no memory, readers against publishes, about 2,600 fuzzed inputs, canaries (a table at the end)"
 	@echo "make bench  measure a no-op refresh against a full one, status and --help, survey ingest, the analysts' commands (benchmarks/results/)"
 
 $(UV):

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from samskab.common.settings import TELEMETRY_OFF
+from tests.lakes import REPO
 
 UI_ADDRESS = re.compile(r"Prefect server runs at (http://127\.0\.0\.1:\d+)")
 
@@ -65,3 +67,18 @@ def wait_for_ui_address(process: subprocess.Popen, output: Path, timeout: float)
     address = wait_for(printed_address, timeout)
     assert address, f"samskab serve printed no UI address within {timeout} s:\n{output.read_text()}"
     return address
+
+
+def start_serve(port: int, env: dict[str, str], output: Path) -> subprocess.Popen:
+    """`samskab serve --port PORT` as a researcher starts it, in a process group of its own (so a test can
+    find what it leaves running), its output written to `output`."""
+    with output.open("wb") as sink:
+        return subprocess.Popen(
+            [str(Path(sys.executable).with_name("samskab")), "serve", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from samskab.common import spill
-from samskab.common.settings import Settings, get_settings
+from samskab.common.settings import Settings
 from samskab.publish import snapshots
 
 
@@ -33,6 +33,8 @@ class Source:
     # Where queries that outgrow memory spill (settings.spill_dir, a folder per process); None: DuckDB's
     # own temporary folder rules.
     spill_dir: Path | None = None
+    # The settings it was resolved with: where to find the snapshot of a file published since.
+    settings: Settings | None = None
 
     def describe(self) -> str:
         """One line naming the file: e.g. "snapshot of 2026-11-20 02:31 (Danish time): run 52bad03e-..., built
@@ -75,7 +77,7 @@ def resolve(settings: Settings, as_of: date | None = None) -> Source:
         raise SourceMissing("Nothing is published yet: run `samskab refresh` (or `make demo` for the sample) first.")
     run_id, built_at = _run_of(path)
     snapshot = snapshots.for_run(settings, run_id) if run_id else None
-    return Source(path, run_id, built_at, snapshot, spill_dir=spill.reader_spill_dir(settings))
+    return Source(path, run_id, built_at, snapshot, spill_dir=spill.reader_spill_dir(settings), settings=settings)
 
 
 def connect(source: Source, sandboxed: bool = True) -> tuple[Source, duckdb.DuckDBPyConnection]:
@@ -89,8 +91,8 @@ def connect(source: Source, sandboxed: bool = True) -> tuple[Source, duckdb.Duck
     config = {"temp_directory": str(spill.usable(source.spill_dir))} if source.spill_dir else {}
     connection = duckdb.connect(str(source.path), read_only=True, config=config)
     run_id, built_at = _run_read_by(connection)
-    if run_id != source.run_id:  # published in between: name the file this connection reads
-        snapshot = snapshots.for_run(get_settings(), run_id) if run_id and source.as_of is None else source.snapshot
+    if run_id != source.run_id and source.as_of is None:  # published in between: name what this one reads
+        snapshot = snapshots.for_run(source.settings, run_id) if run_id and source.settings else None
         source = replace(source, run_id=run_id, built_at=built_at, snapshot=snapshot)
     if sandboxed:
         connection.execute("set enable_external_access = false")

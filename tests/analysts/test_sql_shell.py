@@ -53,7 +53,7 @@ def test_csv_prints_every_row_and_keeps_the_source_line_out_of_the_data(tmp_path
     assert "-- 5 rows (and 93 more not shown: add --max-rows 0 for all, or --csv)" in shortened.stdout
 
 
-def test_a_file_published_after_the_source_was_resolved_is_the_one_named(tmp_path, monkeypatch):
+def test_a_file_published_after_the_source_was_resolved_is_the_one_named(tmp_path):
     """A refresh may publish between finding the file and opening it: the command names the run whose file
     it queries, and that run's snapshot (it named the run before, beside the new file's figures)."""
     import io as text_io
@@ -62,7 +62,6 @@ def test_a_file_published_after_the_source_was_resolved_is_the_one_named(tmp_pat
     from samskab.analysts.sql import run_query
 
     settings = small_lake(tmp_path)
-    monkeypatch.setenv("SAMSKAB_DATA_LAKE", str(settings.data_lake))
     source = resolve(settings)
     newer = "2b2b2b2b-0000-4000-8000-000000000002"
     publish_version(settings, 2, FIRST_NIGHT.replace(hour=2), newer)

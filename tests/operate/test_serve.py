@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +15,14 @@ import yaml
 
 from samskab.operate.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
 from tests.lakes import REPO, make_sample_lake
-from tests.serving import living, living_group_members, serve_environment, wait_for, wait_for_ui_address
+from tests.serving import (
+    living,
+    living_group_members,
+    serve_environment,
+    start_serve,
+    wait_for,
+    wait_for_ui_address,
+)
 
 pytestmark = pytest.mark.own_prefect_server
 
@@ -43,18 +49,7 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
     output = tmp_path / "serve.out"
     env = serve_environment(tmp_path / "prefect-home", SAMSKAB_DATA_LAKE=str(lake))
     started = time.monotonic()
-    with (
-        output.open("wb") as sink,
-        subprocess.Popen(
-            [str(Path(sys.executable).with_name("samskab")), "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        ) as serve,
-    ):
+    with start_serve(port, env, output) as serve:
         try:
             ui_url = wait_for_ui_address(serve, output, timeout=180)
             print(f"samskab serve answered after {time.monotonic() - started:.1f} s")

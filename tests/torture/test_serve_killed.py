@@ -21,7 +21,7 @@ from samskab.common import stop_points
 from samskab.common.hashing import tree_digest
 from samskab.operate.prefect_server import ANNOUNCEMENT, free_port, port_is_free
 from tests.lakes import REPO, using_lake
-from tests.serving import living_group_members, serve_environment, wait_for, wait_for_ui_address
+from tests.serving import living_group_members, serve_environment, start_serve, wait_for, wait_for_ui_address
 from tests.torture import tally
 from tests.torture.faults import KEY, assert_snapshots_match_their_checksums, assert_whole, prepared_lake
 
@@ -55,16 +55,7 @@ def a_serve_killed_mid_run_leaves_nothing_running_and_the_next_refresh_recovers(
     faulted = {**env, stop_points.STOP_AT: POINT, stop_points.STOP_LOG: str(said)}
     port = free_port()
     output = tmp_path / "serve.out"
-    with output.open("wb") as sink:
-        serve = subprocess.Popen(
-            [str(Path(sys.executable).with_name("samskab")), "serve", "--port", str(port)],
-            cwd=REPO,
-            env=faulted,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    serve = start_serve(port, faulted, output)
     try:
         ui_url = wait_for_ui_address(serve, output, timeout=180)
         with temporary_settings(updates={PREFECT_API_URL: f"{ui_url}/api"}), get_client(sync_client=True) as client:
