@@ -165,6 +165,21 @@ def publish_version(settings: Settings, version: int, published_at: datetime, ru
     publish.swap_in(settings, candidate, published_at=published_at)
 
 
+def start_samskab(arguments: list[str], env: dict[str, str], output: Path) -> subprocess.Popen:
+    """`samskab ARGUMENTS` in a process group of its own (a test can kill, or look for, everything it
+    starts), its output written to `output`; not waited for."""
+    with output.open("wb") as sink:
+        return subprocess.Popen(
+            [*SAMSKAB, *arguments],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def samskab(lake: Path, *args: str) -> subprocess.CompletedProcess:
     """`samskab ARGS` as a researcher types it, in a process of its own, on `lake`."""
     environment = {**os.environ, "SAMSKAB_DATA_LAKE": str(lake)}

@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from samskab.common.settings import TELEMETRY_OFF
-from tests.lakes import REPO
+from tests.lakes import start_samskab
 
 UI_ADDRESS = re.compile(r"Prefect server runs at (http://127\.0\.0\.1:\d+)")
 
@@ -70,15 +69,5 @@ def wait_for_ui_address(process: subprocess.Popen, output: Path, timeout: float)
 
 
 def start_serve(port: int, env: dict[str, str], output: Path) -> subprocess.Popen:
-    """`samskab serve --port PORT` as a researcher starts it, in a process group of its own (so a test can
-    find what it leaves running), its output written to `output`."""
-    with output.open("wb") as sink:
-        return subprocess.Popen(
-            [str(Path(sys.executable).with_name("samskab")), "serve", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    """`samskab serve --port PORT` as a researcher starts it, its output written to `output`."""
+    return start_samskab(["serve", "--port", str(port)], env, output)

@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import duckdb
 import pytest
 
 from samskab.common import stop_points
-from tests.lakes import FIXTURES, REPO, copy_lake
+from tests.lakes import FIXTURES, copy_lake, start_samskab
 
 # Ingest reads only deliveries that changed: to reach these points the run gets a new one (which is not the
 # embedded sample, so the run needs a pseudonym key of its own).
@@ -79,16 +78,7 @@ def _start(
         **({"SAMSKAB_PSEUDONYM_KEY": KEY} if point in READING_POINTS else {}),
     }
     output = lake.parent / "faulted-run.out"
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "samskab.cli", *(arguments or ("refresh",))],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_samskab(list(arguments or ("refresh",)), env, output)
     return process, said, output
 
 
