@@ -224,7 +224,7 @@ def build_marts(settings: Settings, progress_log: Callable[[str], None] | None =
     outcome = DbtOutcome(success=bool(result.success), seconds=time.perf_counter() - started)
     if result.exception is not None:
         outcome.success = False
-        outcome.machine_cause = failures.storage_cause(result.exception) or failures.memory_cause(result.exception)
+        outcome.machine_cause = failures.machine_cause(result.exception)
         outcome.failures.append(f"dbt could not run: {outcome.machine_cause or result.exception}")
         return outcome
     for node_result in result.result or []:
@@ -284,8 +284,7 @@ _COUNTING_MESSAGE = re.compile(r"^Got \d+ results?, configured to (fail|warn) if
 
 def machine_cause_in(node_result) -> str | None:
     """The machine's fault a node's error names (a full disk, memory run out), in words; else None."""
-    message = str(node_result.message or "")
-    return failures.storage_cause_in(message) or failures.memory_cause_in(message)
+    return failures.machine_cause_in(str(node_result.message or ""))
 
 
 def safe_message(node_result) -> str:

@@ -89,6 +89,16 @@ def memory_cause(error: BaseException) -> str | None:
     return None
 
 
+def machine_cause(error: BaseException) -> str | None:
+    """The disk's or the memory's fault behind `error`, in words; None when the machine is not the cause."""
+    return storage_cause(error) or memory_cause(error)
+
+
+def machine_cause_in(text: str) -> str | None:
+    """The disk's or the memory's fault a message (DuckDB's, dbt's) names, in words; else None."""
+    return storage_cause_in(text) or memory_cause_in(text)
+
+
 def machine_failure(cause: str, doing: str) -> StorageFailure | MemoryFailure:
     """The failure to raise when the machine stopped the run (`cause`: a storage cause or OUT_OF_MEMORY)."""
     if cause == OUT_OF_MEMORY:
@@ -106,7 +116,7 @@ def machine_failure(cause: str, doing: str) -> StorageFailure | MemoryFailure:
 
 def as_machine_failure(error: BaseException, doing: str) -> StorageFailure | MemoryFailure | None:
     """The failure naming the real cause, when the disk or the memory stopped `error`; else None."""
-    cause = storage_cause(error) or memory_cause(error)
+    cause = machine_cause(error)
     return None if cause is None else machine_failure(cause, doing)
 
 
