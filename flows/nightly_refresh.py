@@ -222,9 +222,10 @@ def _raw_verdicts(settings: Settings) -> tuple[list, list[str]]:
 
 
 @task(name="build marts with dbt", cache_policy=NO_CACHE)
-def build_marts_task(settings: Settings) -> transform.DbtOutcome:
-    """One in-process `dbt build` (models and dbt tests); raises if any model or test failed."""
-    outcome = transform.build_marts(settings, progress_log=get_run_logger().info)
+def build_marts_task(settings: Settings, run_id: str, force: bool) -> transform.DbtOutcome:
+    """One in-process `dbt build` (models and dbt tests) of what changed since the last build, or of
+    everything when forced; raises if any model or test failed."""
+    outcome = transform.build_marts(settings, run_id, force, progress_log=get_run_logger().info)
     create_table_artifact(
         key="dbt-nodes",
         table=outcome.node_rows(),
@@ -371,7 +372,7 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
             if not decision.run:
                 return _nothing_to_do(settings, entry, report, decision)
             report.ingest = _ingest(settings, run_id, Pseudonymiser(key))
-            _build_and_publish(settings, run_name, report, decision)
+            _build_and_publish(settings, run_name, report, decision, force)
         except Exception as error:
             try:
                 _record_failure(settings, entry, report, error)
@@ -498,10 +499,12 @@ def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ing
     return report
 
 
-def _build_and_publish(settings: Settings, run_name: str, report: RefreshReport, decision: Decision) -> None:
+def _build_and_publish(
+    settings: Settings, run_name: str, report: RefreshReport, decision: Decision, force: bool
+) -> None:
     started_at = datetime.now(UTC).replace(tzinfo=None)
     raw_verdicts = check_raw_task(settings)
-    dbt_outcome = build_marts_task(settings)
+    dbt_outcome = build_marts_task(settings, report.run_id, force)
     candidate = build_candidate_task(settings, report.run_id)
     mart_verdicts = check_marts_task(settings, candidate)
 

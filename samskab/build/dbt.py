@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from samskab.build import state
+from samskab.build.state import BuildPlan, KeptTest
 from samskab.common import failures, stop_points
 from samskab.common.hashing import tree_digest
 from samskab.common.settings import Settings, quiet_third_party_telemetry
@@ -47,6 +49,7 @@ class DbtNode:
     severity: str  # blocking, or warning for a test configured `severity: warn`
     relation: str  # schema.alias of a model or seed; empty for tests
     failures: int | None  # failing rows dbt counted for a data test (1 for a failed unit test); None if none ran
+    unique_id: str = ""  # dbt's id of the node, which the build state records tests by
 
 
 @dataclass
@@ -63,6 +66,14 @@ class DbtOutcome:
     nodes: list[DbtNode] = field(default_factory=list)
     # When the machine stopped the build (a full disk, memory run out), not the data: that cause in words.
     machine_cause: str | None = None
+    # Which nodes the build ran and why (samskab/build/state.py); None when built without a plan.
+    plan: BuildPlan | None = None
+    # The tests a partial build did not run, with the result of the build that last ran them.
+    kept: list[KeptTest] = field(default_factory=list)
+
+    @property
+    def n_tests_kept_passed(self) -> int:
+        return sum(1 for test in self.kept if test.status == "pass")
 
     def node_rows(self) -> list[dict[str, str | int | float]]:
         """One row per node for `prefect.artifacts.create_table_artifact`: names, statuses and counts,
@@ -85,6 +96,11 @@ class DbtOutcome:
             f"dbt build {'passed' if self.success else 'FAILED'} in {self.seconds:.1f} s: "
             f"{self.n_models} models and seeds built, {self.n_tests_passed} dbt tests passed"
         )
+        if self.kept:
+            text += (
+                f"; {len(self.kept)} tests of models that nothing changed were not run again "
+                f"({self.n_tests_kept_passed} passed when last run)"
+            )
         if self.failures:
             text += f", {len(self.failures)} failed: " + "; ".join(self.failures)
         if self.n_skipped:
@@ -162,12 +178,23 @@ def invoke_dbt(settings: Settings, command: list[str], callbacks: list | None = 
     the project, its profiles, the target and log folders in the data lake, quiet, no colours, and the
     project's parse when this process already has it for the same files. Returns dbt's result; the
     warehouse and dbt's log file are let go of after it, whatever happened."""
-    os.environ["SAMSKAB_WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    quiet_third_party_telemetry()
     from dbt.cli.main import dbtRunner
 
+    arguments = _arguments(settings)
+    try:
+        manifest = _parsed_project(settings, arguments)
+        return dbtRunner(manifest=manifest, callbacks=callbacks or []).invoke([*command, *arguments])
+    finally:
+        close_dbt_duckdb_connection()
+        release_dbt_log_file()
+
+
+def _arguments(settings: Settings) -> list[str]:
+    """The arguments every dbt command of the platform takes (and the environment its profile reads)."""
+    os.environ["SAMSKAB_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    quiet_third_party_telemetry()
     project = str(settings.dbt_project_dir)
-    arguments = [
+    return [
         "--project-dir",
         project,
         "--profiles-dir",
@@ -182,12 +209,11 @@ def invoke_dbt(settings: Settings, command: list[str], callbacks: list | None = 
         "--no-use-colors",
         "--quiet",
     ]
-    try:
-        manifest = _parsed_project(settings, arguments)
-        return dbtRunner(manifest=manifest, callbacks=callbacks or []).invoke([*command, *arguments])
-    finally:
-        close_dbt_duckdb_connection()
-        release_dbt_log_file()
+
+
+def parsed_manifest(settings: Settings) -> Any:
+    """dbt's Manifest of the project as its files are now (kept for the process; see _parsed_project)."""
+    return _parsed_project(settings, _arguments(settings))
 
 
 def _parsed_project(settings: Settings, arguments: list[str]) -> Any:
@@ -212,16 +238,54 @@ def _parsed_project(settings: Settings, arguments: list[str]) -> Any:
         return parsed.result
 
 
-def build_marts(settings: Settings, progress_log: Callable[[str], None] | None = None) -> DbtOutcome:
-    """Run `dbt build` against the warehouse; returns the outcome, never raises on test failures.
-    Progress per node goes to the terminal, or as a few lines to `progress_log` (samskab/common/progress.py)."""
+def build_marts(
+    settings: Settings,
+    run_id: str = "",
+    force: bool = False,
+    progress_log: Callable[[str], None] | None = None,
+) -> DbtOutcome:
+    """Run `dbt build` against the warehouse, of what changed since the last build that succeeded, or of
+    everything (samskab/build/state.py); returns the outcome, never raises on test failures. Progress per
+    node goes to the terminal, or as a few lines to `progress_log` (samskab/common/progress.py)."""
     started = time.perf_counter()
+    manifest = parsed_manifest(settings)
+    build_plan = state.plan(settings, manifest, force) if manifest is not None else None
+    command = ["build"]
+    if build_plan is not None and not build_plan.full:
+        command += ["--select", *build_plan.selectors(), "--state", str(state.state_dir(settings))]
+    if progress_log is not None and build_plan is not None:
+        progress_log(build_plan.describe())
+    state.forget(settings)
     progress = _NodeProgress(progress_log)
     try:
-        result = invoke_dbt(settings, ["build"], callbacks=[progress])
+        result = invoke_dbt(settings, command, callbacks=[progress])
     finally:
         progress.finish()
-    outcome = DbtOutcome(success=bool(result.success), seconds=time.perf_counter() - started)
+    outcome = _outcome(settings, result, time.perf_counter() - started)
+    outcome.plan = build_plan
+    if outcome.success and build_plan is not None:
+        ran = {node.unique_id for node in outcome.nodes}
+        current = {*manifest.nodes, *getattr(manifest, "unit_tests", {})}
+        outcome.kept = [
+            test
+            for unique_id, test in build_plan.recorded_tests.items()
+            if unique_id not in ran and unique_id in current and not build_plan.full
+        ]
+        state.record(settings, build_plan, run_id, outcome.kept + _tests_run(outcome, run_id))
+    return outcome
+
+
+def _tests_run(outcome: DbtOutcome, run_id: str) -> list[KeptTest]:
+    return [
+        KeptTest(node.unique_id, node.name, node.resource_type, node.status, str(node.severity), node.failures, run_id)
+        for node in outcome.nodes
+        if node.resource_type in ("test", "unit_test")
+    ]
+
+
+def _outcome(settings: Settings, result: Any, seconds: float) -> DbtOutcome:
+    """dbt's result in names and numbers: what ran, what failed and why (never a value)."""
+    outcome = DbtOutcome(success=bool(result.success), seconds=seconds)
     if result.exception is not None:
         outcome.success = False
         outcome.machine_cause = failures.machine_cause(result.exception)
@@ -319,4 +383,5 @@ def _node_of(node_result) -> DbtNode:
         severity=WARNING if is_test and severity == "warn" else BLOCKING,
         relation=relation,
         failures=int(failures) if is_test and failures is not None else None,
+        unique_id=str(getattr(node, "unique_id", "") or ""),
     )

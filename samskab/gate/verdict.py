@@ -85,20 +85,39 @@ def dbt_checks(outcome: DbtOutcome) -> pd.DataFrame:
         for node in outcome.nodes
         if node.resource_type in ("test", "unit_test")
     ]
+    rows += [
+        {
+            "stage": "dbt",
+            "suite": "dbt build",
+            "table_name": None,
+            "n_rows": None,
+            "check_name": test.name,
+            "column_name": None,
+            "severity": test.severity,
+            "success": test.status == "pass",
+            "observed": f"{test.status if test.failures is None else f'{test.status}: {test.failures} failing rows'}"
+            f" in run {test.run_id or 'before'} (not run again: nothing it reads has changed since)",
+            "description": "a dbt unit test" if test.resource_type == "unit_test" else "a dbt data test",
+        }
+        for test in outcome.kept
+    ]
     return pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
 
 
 def passed_verdict(dbt_outcome: DbtOutcome, quality: pd.DataFrame, n_attention: int) -> str:
     """The verdict of a run that passed its gate, in one line."""
     n_met = int(quality["success"].sum())
-    verdict = (
-        f"PASSED: all {dbt_outcome.n_tests_passed} dbt tests and {n_met} of {len(quality)} Great Expectations "
-        "checks met"
-    )
+    dbt_tests = f"all {dbt_outcome.n_tests_passed} dbt tests"
+    if dbt_outcome.kept:
+        dbt_tests += (
+            f" of what changed ({dbt_outcome.n_tests_kept_passed} more of unchanged models passed when last run)"
+        )
+    verdict = f"PASSED: {dbt_tests} and {n_met} of {len(quality)} Great Expectations checks met"
     if n_met < len(quality):
         verdict += f"; {len(quality) - n_met} warning checks not met (see meta.quality_checks)"
-    if dbt_outcome.warnings:
-        verdict += f"; {len(dbt_outcome.warnings)} dbt tests warned"
+    n_warned = len(dbt_outcome.warnings) + sum(1 for test in dbt_outcome.kept if test.status == "warn")
+    if n_warned:
+        verdict += f"; {n_warned} dbt tests warned"
     if n_attention:
         verdict += (
             f"; but {n_attention} landing files need attention "

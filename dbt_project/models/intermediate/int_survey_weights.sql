@@ -146,7 +146,8 @@ raking_start as (
 
 rounds as (
 
-    -- one round fits the region totals, then the sector-area totals
+    -- one round fits the region totals, then the sector-area totals; each sum adds its rows in one order
+    -- (rows of one cell carry the same weight), so the same inputs give the same weights to the last bit
     with recursive rake (round, wave_id, municipality_code, sector_area_code, region_code, weight) as (
 
         select
@@ -170,6 +171,8 @@ rounds as (
             regions_fitted.weight * sector_area_targets.n_target
             / sum(regions_fitted.weight) over (
                 partition by regions_fitted.wave_id, regions_fitted.sector_area_code
+                order by regions_fitted.municipality_code
+                rows between unbounded preceding and unbounded following
             ) as weight
 
         from (
@@ -180,7 +183,11 @@ rounds as (
                 rake.sector_area_code,
                 rake.region_code,
                 rake.weight * region_targets.n_target
-                / sum(rake.weight) over (partition by rake.wave_id, rake.region_code) as weight
+                / sum(rake.weight) over (
+                    partition by rake.wave_id, rake.region_code
+                    order by rake.municipality_code, rake.sector_area_code
+                    rows between unbounded preceding and unbounded following
+                ) as weight
 
             from rake
             inner join region_targets
@@ -212,7 +219,7 @@ raked_region_sums as (
     select
         wave_id,
         region_code,
-        sum(weight) as weight_sum
+        sum(weight order by municipality_code, sector_area_code) as weight_sum
 
     from raked
     group by wave_id, region_code

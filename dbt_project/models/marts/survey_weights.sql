@@ -37,7 +37,12 @@ final as (
         weights.n_cell_responding,
         weights.raking_region_error,
         weights.weight,
-        sum(weights.weight) over (partition by weights.wave_id) as wave_weight_total
+        -- added in one order, so the same weights give the same total to the last bit
+        sum(weights.weight) over (
+            partition by weights.wave_id
+            order by weights.municipality_code, weights.sector_area_code
+            rows between unbounded preceding and unbounded following
+        ) as wave_weight_total
 
     from weights
     inner join heads
