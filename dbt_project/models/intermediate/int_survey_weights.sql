@@ -17,7 +17,12 @@
 {% set min_cell = [var('weighting_min_cell_respondents', 3) | int, 1] | max %}
 {% set iterations = var('raking_iterations', 50) | int %}
 
-{{ config(materialized='table') }}
+{#
+    One thread for this model: its window sums add a partition's rows in the order DuckDB's threads hand
+    them over, so with several threads the same inputs gave weights that differed in their last bits on
+    every build. On one thread they are the same to the last bit (the model is small: one row per head).
+#}
+{{ config(materialized='table', pre_hook="set threads = 1", post_hook="reset threads") }}
 
 with
 
@@ -146,8 +151,7 @@ raking_start as (
 
 rounds as (
 
-    -- one round fits the region totals, then the sector-area totals; each sum adds its rows in one order
-    -- (rows of one cell carry the same weight), so the same inputs give the same weights to the last bit
+    -- one round fits the region totals, then the sector-area totals
     with recursive rake (round, wave_id, municipality_code, sector_area_code, region_code, weight) as (
 
         select
@@ -171,8 +175,6 @@ rounds as (
             regions_fitted.weight * sector_area_targets.n_target
             / sum(regions_fitted.weight) over (
                 partition by regions_fitted.wave_id, regions_fitted.sector_area_code
-                order by regions_fitted.municipality_code
-                rows between unbounded preceding and unbounded following
             ) as weight
 
         from (
@@ -183,11 +185,7 @@ rounds as (
                 rake.sector_area_code,
                 rake.region_code,
                 rake.weight * region_targets.n_target
-                / sum(rake.weight) over (
-                    partition by rake.wave_id, rake.region_code
-                    order by rake.municipality_code, rake.sector_area_code
-                    rows between unbounded preceding and unbounded following
-                ) as weight
+                / sum(rake.weight) over (partition by rake.wave_id, rake.region_code) as weight
 
             from rake
             inner join region_targets
@@ -219,7 +217,7 @@ raked_region_sums as (
     select
         wave_id,
         region_code,
-        sum(weight order by municipality_code, sector_area_code) as weight_sum
+        sum(weight) as weight_sum
 
     from raked
     group by wave_id, region_code
