@@ -24,6 +24,7 @@ from samskab.common.settings import Settings, get_settings
 from samskab.gate import verdict as gate_verdict
 from samskab.gate.stages import checks_frame
 from samskab.gate.suites import BLOCKING
+from samskab.gate.worker import GateWorker, raw_verdicts
 from samskab.ingest import deliveries as ingest
 from samskab.ingest import statbank_api
 from samskab.ingest.landing import NEEDS_ATTENTION, REFUSED, Delivery, Inventory
@@ -192,13 +193,17 @@ def review_raw_task(settings: Settings) -> ingest.Review:
 
 
 @task(name="check raw data", cache_policy=NO_CACHE)
-def check_raw_task(settings: Settings) -> list:
-    """Great Expectations on the raw layer, and the case register's consent gate, before dbt; raises if a
-    blocking check fails."""
+def check_raw_task(settings: Settings, gate: GateWorker | None = None) -> list:
+    """Great Expectations on the raw layer, and the case register's consent gate, before dbt (in the run's
+    Great Expectations process when it has one); raises if a blocking check fails."""
     from samskab.gate.stages import describe_deliveries
     from samskab.gate.suites import describe_failures
 
-    verdicts, without_consent = _raw_verdicts(settings)
+    log = get_run_logger().info
+    if gate is not None:
+        verdicts, without_consent = gate.run("raw", settings.warehouse_path, log=log)
+    else:
+        verdicts, without_consent = raw_verdicts(settings.warehouse_path, log)
     _report_verdicts("raw", verdicts)
     if not all(verdict.passed for verdict in verdicts):
         named = "".join(f"\n  {line}" for line in without_consent)
@@ -208,17 +213,6 @@ def check_raw_task(settings: Settings) -> list:
             gate_verdict.FIX_DELIVERY,
         )
     return verdicts
-
-
-def _raw_verdicts(settings: Settings) -> tuple[list, list[str]]:
-    """Great Expectations' raw suites and the consent gate on the raw layer; and the activities without
-    consent, in words for the failure message."""
-    from samskab.gate.consent import consent_verdict
-    from samskab.gate.stages import validate_stage
-
-    verdicts = validate_stage("raw", settings.warehouse_path, progress_log=get_run_logger().info)
-    consent, without_consent = consent_verdict(settings.warehouse_path)
-    return [*verdicts, consent], without_consent
 
 
 @task(name="build marts with dbt", cache_policy=NO_CACHE)
@@ -256,14 +250,15 @@ def build_candidate_task(settings: Settings, run_id: str) -> publish.Candidate:
 
 
 @task(name="check marts", cache_policy=NO_CACHE)
-def check_marts_task(settings: Settings, candidate: publish.Candidate) -> list:
+def check_marts_task(settings: Settings, candidate: publish.Candidate, gate: GateWorker | None = None) -> list:
     """Drift of the candidate from the file analysts read now (Great Expectations suites drift_row_counts
     and drift_shares): a mart emptied blocks, a row count or share moving more than its bound warns.
     Discards the candidate and raises on a blocking failure. (The marts' structure is dbt's to test.)"""
     from samskab.gate.drift import drift_verdicts
     from samskab.gate.suites import describe_failures
 
-    verdicts = drift_verdicts(candidate.path, settings.published_path, settings.drift_threshold)
+    compared = (candidate.path, settings.published_path, settings.drift_threshold)
+    verdicts = gate.run("drift", *compared) if gate is not None else drift_verdicts(*compared)
     _report_verdicts("marts", verdicts)
     if not all(verdict.passed for verdict in verdicts):
         publish.discard(candidate.path)
@@ -371,8 +366,12 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
             decision = decide_task(settings, force)
             if not decision.run:
                 return _nothing_to_do(settings, entry, report, decision)
-            report.ingest = _ingest(settings, run_id, Pseudonymiser(key))
-            _build_and_publish(settings, run_name, report, decision, force)
+            # Great Expectations' import and dbt's parse of the project, on the other core and in a thread,
+            # while this thread reads the landing zone: both are ready when the gate and the build need them.
+            transform.parse_in_background(settings)
+            with GateWorker() as gate:
+                report.ingest = _ingest(settings, run_id, Pseudonymiser(key))
+                _build_and_publish(settings, run_name, report, decision, force, gate)
         except Exception as error:
             try:
                 _record_failure(settings, entry, report, error)
@@ -500,15 +499,15 @@ def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ing
 
 
 def _build_and_publish(
-    settings: Settings, run_name: str, report: RefreshReport, decision: Decision, force: bool
+    settings: Settings, run_name: str, report: RefreshReport, decision: Decision, force: bool, gate: GateWorker
 ) -> None:
     started_at = datetime.now(UTC).replace(tzinfo=None)
-    raw_verdicts = check_raw_task(settings)
+    raw_checked = check_raw_task(settings, gate)
     dbt_outcome = build_marts_task(settings, report.run_id, force)
     candidate = build_candidate_task(settings, report.run_id)
-    mart_verdicts = check_marts_task(settings, candidate)
+    mart_verdicts = check_marts_task(settings, candidate, gate)
 
-    quality = pd.concat([checks_frame("raw", raw_verdicts), checks_frame("drift", mart_verdicts)], ignore_index=True)
+    quality = pd.concat([checks_frame("raw", raw_checked), checks_frame("drift", mart_verdicts)], ignore_index=True)
     passed = gate_verdict.passed_verdict(dbt_outcome, quality, len(report.needing_attention))
     checks = pd.concat([quality, gate_verdict.dbt_checks(dbt_outcome)], ignore_index=True)
     before = publish.published_row_counts(settings.published_path)
@@ -537,7 +536,7 @@ def _build_and_publish(
         table=report.row_changes,
         description="Rows per published table, and the change since the file published before this run",
     )
-    report.docs = build_docs_task(settings, run_name, raw_verdicts + mart_verdicts, report.run_id)
+    report.docs = build_docs_task(settings, run_name, raw_checked + mart_verdicts, report.run_id, gate)
     create_markdown_artifact(
         key="refresh-summary",
         markdown=summary.published_summary(
@@ -555,7 +554,9 @@ def _build_and_publish(
 
 
 @task(name="build documentation", cache_policy=NO_CACHE)
-def build_docs_task(settings: Settings, run_name: str, verdicts: list, run_id: str) -> dict[str, str]:
+def build_docs_task(
+    settings: Settings, run_name: str, verdicts: list, run_id: str, gate: GateWorker | None = None
+) -> dict[str, str]:
     """dbt's static docs (the lineage graph), Great Expectations' Data Docs and the study report beside the
     published file (of run `run_id`), and last the record of which run they document.
     The data is published by now: documentation that cannot be built is an error in the log, not a failed run."""
@@ -567,7 +568,14 @@ def build_docs_task(settings: Settings, run_name: str, verdicts: list, run_id: s
     logger = get_run_logger()
     for name, build in (
         ("dbt docs (lineage graph)", lambda: build_dbt_docs(settings, settings.docs_dir)),
-        ("Great Expectations Data Docs", lambda: build_gx_data_docs(verdicts, settings.docs_dir, run_name)),
+        (
+            "Great Expectations Data Docs",
+            lambda: (
+                gate.run("data docs", verdicts, settings.docs_dir, run_name)
+                if gate is not None
+                else build_gx_data_docs(verdicts, settings.docs_dir, run_name)
+            ),
+        ),
         ("study report (charts)", lambda: build_study_report(settings, settings.docs_dir)),
     ):
         try:
@@ -585,7 +593,7 @@ def recheck_task(settings: Settings) -> list:
     before it. Nothing changed since that run, so they find what it found."""
     from samskab.gate.drift import drift_verdicts
 
-    verdicts, _ = _raw_verdicts(settings)
+    verdicts, _ = raw_verdicts(settings.warehouse_path, get_run_logger().info)
     if settings.previous_path.is_file():
         verdicts += drift_verdicts(settings.published_path, settings.previous_path, settings.drift_threshold)
     return verdicts

@@ -13,6 +13,7 @@ not carry over to another data lake, because it is keyed by the warehouse's path
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import os
@@ -187,6 +188,20 @@ def invoke_dbt(settings: Settings, command: list[str], callbacks: list | None = 
     finally:
         close_dbt_duckdb_connection()
         release_dbt_log_file()
+
+
+def parse_in_background(settings: Settings) -> threading.Thread:
+    """Import dbt and parse the project in a thread while the run does other work; the build then finds
+    the parse done (or waits for it: the parse holds the lock `_parsed_project` takes). A project that
+    does not parse is reported by the build, which parses it again."""
+
+    def parse() -> None:
+        with contextlib.suppress(Exception):  # the build meets the same failure and reports it
+            parsed_manifest(settings)
+
+    thread = threading.Thread(target=parse, name="dbt parse", daemon=True)
+    thread.start()
+    return thread
 
 
 def _arguments(settings: Settings) -> list[str]:

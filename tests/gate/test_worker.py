@@ -1,0 +1,84 @@
+"""Great Expectations in a process of its own (samskab/gate/worker.py): it gives the verdicts the run's
+own process would, says a failure in safe words and goes on serving, is told when killed, and never
+outlives the run that started it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from samskab.gate.worker import GateWorker, GateWorkerFailed, raw_verdicts
+from tests.lakes import copy_lake
+
+
+def test_the_worker_gives_the_verdicts_and_progress_of_the_run_itself(refreshed_lake, tmp_path):
+    warehouse = copy_lake(refreshed_lake[0], tmp_path) / "warehouse" / "warehouse.duckdb"
+    here, without_consent = raw_verdicts(warehouse)
+    lines: list[str] = []
+    with GateWorker() as worker:
+        there, without_consent_there = worker.run("raw", warehouse, log=lines.append)
+    assert there == here and without_consent_there == without_consent
+    assert [verdict.suite for verdict in there][-1] == "consent" and all(verdict.passed for verdict in there)
+    assert lines[0].startswith("Great Expectations, raw suites: started") and "done" in lines[-1]
+
+
+def test_a_failed_job_is_said_in_safe_words_and_the_worker_goes_on(refreshed_lake, tmp_path):
+    """A candidate that is not a DuckDB file (here, text with a name in it): the worker answers with the
+    error's kind, never its message, and serves the next job."""
+    published = copy_lake(refreshed_lake[0], tmp_path) / "published" / "analytics.duckdb"
+    damaged = tmp_path / "candidate.duckdb"
+    damaged.write_text("Jensine Hansen, jensine@example.dk\n" * 100, encoding="utf-8")
+    with GateWorker() as worker:
+        with pytest.raises(GateWorkerFailed) as failed:
+            worker.run("drift", damaged, published, 0.10)
+        said = str(failed.value)
+        assert said.startswith("Great Expectations failed while checking the marts' drift.")
+        assert "its message is not shown" in said and "Jensine" not in said and "example.dk" not in said
+        verdicts = worker.run("drift", published, published, 0.10)
+    assert {verdict.suite for verdict in verdicts} == {"drift_row_counts", "drift_shares"}
+    assert all(verdict.passed for verdict in verdicts)
+
+
+def test_a_killed_worker_is_said_to_have_been_killed(tmp_path):
+    with GateWorker() as worker:
+        os.kill(worker._process.pid, signal.SIGKILL)
+        with pytest.raises(GateWorkerFailed, match=r"process was killed \(signal 9"):
+            worker.run("raw", tmp_path / "warehouse.duckdb")
+
+
+def test_the_worker_dies_with_the_run_that_started_it(tmp_path):
+    """A run killed mid-way (SIGKILL: no clean-up runs) takes its Great Expectations process with it."""
+    said = tmp_path / "worker.pid"
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from samskab.gate.worker import GateWorker; worker = GateWorker(); "
+            f"open({str(said)!r}, 'w').write(str(worker._process.pid)); time.sleep(600)",
+        ]
+    )
+    deadline = time.monotonic() + 60
+    while not (said.exists() and said.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker_pid = int(said.read_text())
+    time.sleep(0.5)
+    run.kill()
+    run.wait()
+    # Half a second in, the worker is still importing Great Expectations (seconds): were it not killed
+    # with its parent, it would live until that import ends and it finds the run gone.
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{worker_pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return
+        if state == "Z":
+            return  # ended; its new parent (init) has yet to collect it
+        time.sleep(0.1)
+    pytest.fail(f"the worker {worker_pid} outlived the run that started it")
