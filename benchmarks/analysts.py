@@ -13,7 +13,6 @@ Results go to benchmarks/results/analysts.json and .md. A measurement, not a tes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -25,8 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from written import write_results
+
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
 SAMSKAB = Path(sys.executable).with_name("samskab")
 QUERY = (
     "select item_name_en, round(share, 3) as share from motives "
@@ -74,8 +74,6 @@ def main() -> None:
         "report_s": round(report, 2),
         "targets": {"sql_start": 1.0},
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "analysts.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     lines = [
         "# Analysts' commands",
         "",
@@ -91,8 +89,7 @@ def main() -> None:
         *(f"| `samskab export --all --format {fmt}` | {seconds:.1f} | 20 marts |" for fmt, seconds in exports.items()),
         f"| `samskab report --as-of` today | {report:.1f} | drawing the report anew |",
     ]
-    (RESULTS / "analysts.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    write_results("analysts", result, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from written import write_results
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
 CODES = np.array(["1", "2", "3", "4", "9", ""])
 WEIGHTS = [0.3, 0.25, 0.15, 0.1, 0.05, 0.15]
 
@@ -202,10 +202,7 @@ def main() -> int:
         "large_export": large,
         "shapes": shapes,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "ingest_survey.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (RESULTS / "ingest_survey.md").write_text(_markdown(result), encoding="utf-8")
-    print(_markdown(result))
+    write_results("ingest_survey", result, _markdown(result))
     return 0
 
 

@@ -42,8 +42,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from written import write_results
+
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
 BIN = Path(sys.executable).parent
 KEY = "a-benchmark-key-not-used-for-any-real-data-0123456789"
 
@@ -327,7 +328,7 @@ def ratios(result: dict) -> dict[str, float]:
     }
 
 
-def write_results(results: list[dict], machine: dict) -> None:
+def record(results: list[dict], machine: dict) -> None:
     for result in results:
         result["ratios"] = ratios(result)
     growth = {}
@@ -346,10 +347,7 @@ def write_results(results: list[dict], machine: dict) -> None:
         "scales": results,
         "growth": growth,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "scale.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    (RESULTS / "scale.md").write_text(markdown(document), encoding="utf-8")
-    print(markdown(document))
+    write_results("scale", document, markdown(document))
 
 
 def targets(document: dict) -> list[tuple[str, str, bool]]:
@@ -472,7 +470,7 @@ def main() -> None:
             for scale in args.scales:
                 print(f"Scale {scale} ...", flush=True)
                 results.append(bench_scale(scale, root / f"scale-{scale}", url))
-                write_results(results, machine)
+                record(results, machine)
         finally:
             server.terminate()
             server.wait(timeout=60)

@@ -369,7 +369,7 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
             # Great Expectations' import and dbt's parse of the project, on the other core and in a thread,
             # while this thread reads the landing zone: both are ready when the gate and the build need them.
             transform.parse_in_background(settings)
-            with GateWorker() as gate:
+            with GateWorker.for_run() as gate:
                 report.ingest = _ingest(settings, run_id, Pseudonymiser(key))
                 _build_and_publish(settings, run_name, report, decision, force, gate)
         except Exception as error:

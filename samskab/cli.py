@@ -172,7 +172,16 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         code = _precheck(settings)
         if code is not None:
             return code
+    from samskab.gate.worker import GateWorker
+
+    # The run will build: Great Expectations' import starts now in its own process, beside Prefect's start.
+    with GateWorker.early():
+        return _refresh(settings, args)
+
+
+def _refresh(settings: Settings, args: argparse.Namespace) -> int:
     from flows.nightly_refresh import nightly_refresh
+    from samskab.build.dbt import parse_in_background
     from samskab.common.failures import ReportedFailure
     from samskab.gate.verdict import QualityGateFailed
     from samskab.ingest.pseudonyms import MissingPseudonymKey
@@ -180,6 +189,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from samskab.operate.run_journal import PUBLISHED, RunNotRecorded
 
     try:
+        parse_in_background(settings)  # dbt's import and parse, in a thread, beside Prefect's start
         with _prefect_server(settings) as where:
             if where:
                 print(f"The run reports to the Prefect server at {where}.")

@@ -389,6 +389,129 @@ def validate_frame(
     )
 
 
+# Expectations that judge each row on its own: over chunks of a table they give the verdict and the counts
+# they give over the whole (the counts add up). Whole-table checks (`expect_table_...`) are judged once, on
+# the table's row count; a suite with any other kind (uniqueness, a column's mean, ...) is never chunked.
+_ROW_BY_ROW = frozenset(
+    {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        "expect_column_pair_values_to_be_equal",
+    }
+)
+_TABLE_CHECKS = frozenset({"expect_table_row_count_to_be_between", "expect_table_row_count_to_equal"})
+_ADDED_COUNTS = ("element_count", "missing_count", "unexpected_count")
+
+
+def chunkable(suite_name: str) -> bool:
+    """True when every check of the suite judges rows one by one or the table's row count."""
+    return all(
+        expectation["type"] in _ROW_BY_ROW | _TABLE_CHECKS
+        for expectation in load_suite_document(suite_name)["expectations"]
+    )
+
+
+def _validated_json(document: dict[str, Any], frame: pandas.DataFrame) -> dict[str, Any]:
+    """GX's result, as its JSON dict, of the expectations of `document` (each marked with its order)."""
+    with validate_lock:
+        batch = batch_definition().get_batch(batch_parameters={"dataframe": frame})
+        suite = _build_suite(document, mark_order=False)
+        return batch.validate(suite, result_format=dict(RESULT_FORMAT)).to_json_dict()
+
+
+def _added(one: dict[str, Any] | None, other: dict[str, Any]) -> dict[str, Any]:
+    """One expectation's results over two chunks, as GX would give them over both: counts added,
+    percentages of the sums, success only if both succeeded, an exception if either raised."""
+    if one is None:
+        return other
+    first, second = one.get("result") or {}, other.get("result") or {}
+    result = {key: int(first.get(key) or 0) + int(second.get(key) or 0) for key in _ADDED_COUNTS if key in first}
+    elements, missing = result.get("element_count", 0), result.get("missing_count", 0)
+    unexpected, present = result.get("unexpected_count", 0), elements - missing
+    percentages = {  # as GX defines each, of the added counts; only those GX gave for this check
+        "missing_percent": missing / elements * 100 if elements else None,
+        "unexpected_percent": unexpected / present * 100 if present else None,
+        "unexpected_percent_total": unexpected / elements * 100 if elements else None,
+        "unexpected_percent_nonmissing": unexpected / present * 100 if present else None,
+    }
+    result |= {key: value for key, value in percentages.items() if key in first}
+    raised = isinstance(one.get("exception_info"), dict) and _raised(one["exception_info"])
+    return {
+        **one,
+        "success": bool(one.get("success")) and bool(other.get("success")),
+        "result": result,
+        "exception_info": one["exception_info"] if raised else other.get("exception_info"),
+    }
+
+
+def validate_chunks(suite_name: str, chunks: Iterable[pandas.DataFrame], n_rows: int) -> SuiteVerdict:
+    """Validate a table that is read in chunks against a `chunkable` suite: each row-by-row check over
+    every chunk (its counts added up), each whole-table check once, on the table's row count (a frame of
+    `n_rows` rows and no column: no memory). Memory stays that of one chunk, however large the table."""
+    import pandas as pd
+
+    document = load_suite_document(suite_name)
+    ordered = [
+        {**expectation, "meta": {**expectation.get("meta", {}), _ORDER_KEY: index}}
+        for index, expectation in enumerate(document["expectations"])
+    ]
+    by_row = {**document, "expectations": [e for e in ordered if e["type"] not in _TABLE_CHECKS]}
+    whole = {**document, "expectations": [e for e in ordered if e["type"] in _TABLE_CHECKS]}
+    merged: dict[int, dict[str, Any]] = {}
+    columns: set[str] = set()
+    for chunk in chunks:
+        columns |= {str(column) for column in chunk.columns}
+        for item in _validated_json(by_row, chunk)["results"] if by_row["expectations"] else []:
+            order = item["expectation_config"]["meta"][_ORDER_KEY]
+            merged[order] = _added(merged.get(order), item)
+    table_result = _validated_json(whole, pd.DataFrame(index=pd.RangeIndex(n_rows)))
+    for item in table_result["results"]:
+        merged[item["expectation_config"]["meta"][_ORDER_KEY]] = item
+    results = [merged[order] for order in sorted(merged)]
+    n_passed = sum(1 for item in results if item["success"])
+    validation = {
+        **table_result,
+        "success": n_passed == len(results),
+        "results": results,
+        "statistics": {
+            "evaluated_expectations": len(results),
+            "successful_expectations": n_passed,
+            "unsuccessful_expectations": len(results) - n_passed,
+            "success_percent": 100.0 * n_passed / len(results) if results else None,
+        },
+    }
+    outcomes = []
+    for item in results:
+        config = item["expectation_config"]
+        meta, kwargs = dict(config.get("meta") or {}), dict(config.get("kwargs") or {})
+        outcomes.append(
+            CheckOutcome(
+                suite=suite_name,
+                check=config["type"],
+                column=_column_label(kwargs),
+                severity=meta.get("severity", BLOCKING),
+                success=bool(item["success"]),
+                description=meta.get("description", ""),
+                observed=_observed(
+                    config["type"], kwargs, item.get("result") or {}, item.get("exception_info"), columns
+                ),
+            )
+        )
+    return SuiteVerdict(
+        suite=suite_name,
+        table=document["meta"]["table"],
+        n_rows=n_rows,
+        outcomes=tuple(outcomes),
+        validation_result=scrub_validation_result(validation, document["meta"]["table"]),
+    )
+
+
 def scrub_validation_result(result: dict[str, Any], table: str | None = None) -> dict[str, Any]:
     """GX's suite validation result (`to_json_dict()`) with no cell value left in it, in suite order.
 

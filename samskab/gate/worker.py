@@ -19,7 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,10 @@ def _serve(connection: Connection, parent_pid: int) -> None:
             connection.send(("done", result))
 
 
+# A worker started before the run, waiting for it to take it (GateWorker.early, GateWorker.for_run).
+_WAITING: GateWorker | None = None
+
+
 class GateWorker:
     """The run's Great Expectations process. `run(job, ...)` does one job and returns its result;
     `close()` ends the process (also at the end of a `with` block).
@@ -106,6 +110,45 @@ class GateWorker:
         )
         theirs.close()
         self._connection = Connection(ours.detach())
+
+    @classmethod
+    @contextlib.contextmanager
+    def early(cls) -> Iterator[None]:
+        """Start a worker now, before the run begins (`samskab refresh`, once it knows the run will
+        build: Prefect's start then overlaps GX's import too); the run takes it with `for_run`. One the
+        run did not take (it stopped before building) is ended when the block ends."""
+        global _WAITING
+        _WAITING = cls()
+        try:
+            yield
+        finally:
+            waiting, _WAITING = _WAITING, None
+            if waiting is not None:
+                waiting.close()
+
+    @classmethod
+    def waiting(cls) -> GateWorker | None:
+        """The worker started early and not yet taken by a run, if any."""
+        return _WAITING
+
+    @classmethod
+    def for_run(cls) -> GateWorker:
+        """The worker started early for this run, if it is still there; else a new one."""
+        global _WAITING
+        waiting, _WAITING = _WAITING, None
+        if waiting is not None and waiting.alive:
+            return waiting
+        if waiting is not None:
+            waiting.close()
+        return cls()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
 
     def __enter__(self) -> GateWorker:
         return self

@@ -869,3 +869,85 @@ def test_expectations_folder_can_be_moved_with_an_environment_variable(tmp_path,
     monkeypatch.setenv("SAMSKAB_EXPECTATIONS_DIR", str(tmp_path))
     assert gate.suite_names("raw") == ["raw_case_studies"]
     assert gate.suite_names("drift") == []
+
+
+# --- large tables, a chunk at a time --------------------------------------------------------------------
+
+
+def _chunks(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
+    return [frame.iloc[start : start + size] for start in range(0, len(frame), size)]
+
+
+def _counts(verdict: gate.SuiteVerdict) -> list[tuple]:
+    return [(o.check, o.column, o.success, o.observed) for o in verdict.outcomes]
+
+
+def _data_docs_counts(verdict: gate.SuiteVerdict) -> list[tuple]:
+    return [(item["success"], sorted(item["result"].items())) for item in verdict.validation_result["results"]]
+
+
+@pytest.mark.parametrize("suite_name", [name for name in RAW_SUITES if gate.chunkable(name)])
+def test_a_suite_over_chunks_says_what_it_says_over_the_whole_table(suite_name):
+    """Every raw suite judges rows one by one or counts the table: validated a chunk at a time, it gives
+    the verdict, the counts and the Data Docs counts it gives on the whole table, on a valid table and on
+    one whose faults fall in different chunks; the row-count band is judged on the whole table, which a
+    chunk alone would fail."""
+    frame = good_frames()[suite_name]
+    broken = frame.copy()
+    for column in broken.columns:
+        if column in gate.suite_columns(suite_name) and column not in ("source_file", "source_row"):
+            broken.loc[broken.index[:: max(len(broken) // 3, 1)], column] = None  # a fault in several chunks
+            break
+    size = max(len(frame) // 3, 1)
+    for table in (frame, broken):
+        whole = gate.validate_frame(suite_name, table)
+        chunked = gate.validate_chunks(suite_name, _chunks(table, size), len(table))
+        assert _counts(chunked) == _counts(whole) and chunked.n_rows == whole.n_rows
+        assert chunked.passed == whole.passed
+        assert _data_docs_counts(chunked) == _data_docs_counts(whole)
+    assert gate.validate_frame(suite_name, frame).passed
+
+
+def test_a_suite_that_judges_more_than_rows_one_by_one_is_never_chunked(monkeypatch):
+    """Uniqueness or a column's mean over a chunk is not that over the table: such a suite is read whole."""
+    assert all(gate.chunkable(name) for name in RAW_SUITES)
+    document = gate.load_suite_document("raw_survey_answers")
+    for check in ("expect_column_values_to_be_unique", "expect_column_mean_to_be_between"):
+        judging = {**document, "expectations": [*document["expectations"], {"type": check, "kwargs": {}}]}
+        monkeypatch.setattr(gate, "load_suite_document", lambda name, judging=judging: judging)
+        assert not gate.chunkable("raw_survey_answers")
+
+
+def test_the_raw_stage_reads_a_table_larger_than_a_chunk_a_chunk_at_a_time(tmp_path, monkeypatch):
+    """A raw table above the chunk size is read and validated in chunks (here of 2,048 rows: one DuckDB
+    vector) and gives the stage's verdicts of reading it whole."""
+    from samskab.gate import stages
+
+    frames = good_frames()
+    answers = pd.concat([frames["raw_survey_answers"]] * 5, ignore_index=True)
+    answers.loc[answers.index[[10, 3000, 4500]], "answer_value"] = None  # in the first, second and third chunk
+    frames["raw_survey_answers"] = answers
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create schema raw")
+        for name, frame in frames.items():
+            connection.register("frame", frame)
+            connection.execute(f"create table {gate.suite_table(name)} as select * from frame")
+            connection.unregister("frame")
+    whole = validate_stage("raw", database)
+    monkeypatch.setattr(stages, "CHUNK_ROWS", 2048)
+    read: list[int] = []
+    chunks_of = stages.read_only_chunks
+
+    def counting(path, query, vectors):
+        for chunk in chunks_of(path, query, vectors):
+            read.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(stages, "read_only_chunks", counting)
+    chunked = validate_stage("raw", database)
+    assert read == [2048, 2048, 904]  # the answers alone, a chunk at a time; every other table whole
+    assert [_counts(verdict) for verdict in chunked] == [_counts(verdict) for verdict in whole]
+    (answer_verdict,) = [verdict for verdict in chunked if verdict.suite == "raw_survey_answers"]
+    assert not answer_verdict.passed and answer_verdict.n_rows == 5000
+    assert "3 of 5000 rows unexpected" in [outcome.observed for outcome in answer_verdict.outcomes]

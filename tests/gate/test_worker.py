@@ -47,7 +47,7 @@ def test_a_failed_job_is_said_in_safe_words_and_the_worker_goes_on(refreshed_lak
 
 def test_a_killed_worker_is_said_to_have_been_killed(tmp_path):
     with GateWorker() as worker:
-        os.kill(worker._process.pid, signal.SIGKILL)
+        os.kill(worker.pid, signal.SIGKILL)
         with pytest.raises(GateWorkerFailed, match=r"process was killed \(signal 9"):
             worker.run("raw", tmp_path / "warehouse.duckdb")
 
@@ -60,7 +60,7 @@ def test_the_worker_dies_with_the_run_that_started_it(tmp_path):
             sys.executable,
             "-c",
             "import sys, time; from samskab.gate.worker import GateWorker; worker = GateWorker(); "
-            f"open({str(said)!r}, 'w').write(str(worker._process.pid)); time.sleep(600)",
+            f"open({str(said)!r}, 'w').write(str(worker.pid)); time.sleep(600)",
         ]
     )
     deadline = time.monotonic() + 60
@@ -82,3 +82,19 @@ def test_the_worker_dies_with_the_run_that_started_it(tmp_path):
             return  # ended; its new parent (init) has yet to collect it
         time.sleep(0.1)
     pytest.fail(f"the worker {worker_pid} outlived the run that started it")
+
+
+def test_the_run_takes_the_worker_started_early_and_one_not_taken_is_ended():
+    """`samskab refresh` starts the worker before Prefect's start (GateWorker.early); the run takes that one,
+    and one the run never took (it stopped before building) ends with the command."""
+    with GateWorker.early():
+        early = GateWorker.waiting()
+        assert early is not None and early.alive
+        with GateWorker.for_run() as taken:
+            assert taken is early and GateWorker.waiting() is None
+            with GateWorker.for_run() as another:
+                assert another is not early
+    with GateWorker.early():
+        left = GateWorker.waiting()
+    assert left is not None and not left.alive
+    assert GateWorker.waiting() is None
