@@ -22,7 +22,7 @@ help:
 	@echo "make ui     samskab serve: the Prefect UI on http://127.0.0.1:4200 and the nightly schedule, until Ctrl-C"
 	@echo "make lint   ruff (Python) and sqlfluff (dbt SQL); make test runs it too"
 	@echo "make torture  the proof under faults at full strength: kills at every stage, a full disk and no memory, readers against publishes, about 2,600 fuzzed inputs, canaries (a table at the end)"
-	@echo "make bench  a refresh at scale 1, 10 and 100 (full, no-op, one new delivery, a corrected register, a code change, the floor, a bare dbt build), survey ingest, the analysts' commands (benchmarks/results/; about 20 minutes)"
+	@echo "make bench  a refresh at scale 1, 10 and 100 (full, no-op, one new delivery, a corrected register, a code change, the floor, a bare dbt build), survey ingest, the analysts' commands (benchmarks/results/; the scale part about 15 minutes)"
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)

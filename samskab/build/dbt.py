@@ -279,13 +279,14 @@ def build_marts(
     outcome = _outcome(settings, result, time.perf_counter() - started)
     outcome.plan = build_plan
     if outcome.success and build_plan is not None:
-        ran = {node.unique_id for node in outcome.nodes}
-        current = {*manifest.nodes, *getattr(manifest, "unit_tests", {})}
-        outcome.kept = [
-            test
-            for unique_id, test in build_plan.recorded_tests.items()
-            if unique_id not in ran and unique_id in current and not build_plan.full
-        ]
+        if not build_plan.full:
+            ran = {node.unique_id for node in outcome.nodes}
+            current = {*manifest.nodes, *getattr(manifest, "unit_tests", {})}
+            outcome.kept = [
+                test
+                for unique_id, test in build_plan.recorded_tests.items()
+                if unique_id not in ran and unique_id in current
+            ]
         state.record(settings, build_plan, run_id, outcome.kept + _tests_run(outcome, run_id))
     return outcome
 

@@ -348,6 +348,28 @@ def _column_label(kwargs: dict[str, Any]) -> str | None:
     return ", ".join(columns) if columns else None
 
 
+def _outcome(
+    suite_name: str,
+    check: str,
+    kwargs: dict[str, Any],
+    meta: dict[str, Any],
+    success: Any,
+    result: dict[str, Any] | None,
+    exception: Any,
+    columns: set[str],
+) -> CheckOutcome:
+    """One expectation's result in words and counts, from GX's result of it (whole or added over chunks)."""
+    return CheckOutcome(
+        suite=suite_name,
+        check=check,
+        column=_column_label(kwargs),
+        severity=meta.get("severity", BLOCKING),
+        success=bool(success),
+        description=meta.get("description", ""),
+        observed=_observed(check, kwargs, dict(result or {}), exception, columns),
+    )
+
+
 def validate_frame(
     suite_name: str, frame: pandas.DataFrame, parameters: Mapping[str, Any] | None = None
 ) -> SuiteVerdict:
@@ -368,15 +390,15 @@ def validate_frame(
     for item in result.results:
         config = item.expectation_config
         meta = dict(config.meta or {})
-        kwargs = dict(config.kwargs)
-        outcome = CheckOutcome(
-            suite=suite_name,
-            check=config.type,
-            column=_column_label(kwargs),
-            severity=meta.get("severity", BLOCKING),
-            success=bool(item.success),
-            description=meta.get("description", ""),
-            observed=_observed(config.type, kwargs, dict(item.result or {}), item.exception_info, frame_columns),
+        outcome = _outcome(
+            suite_name,
+            config.type,
+            dict(config.kwargs),
+            meta,
+            item.success,
+            item.result,
+            item.exception_info,
+            frame_columns,
         )
         ranked.append((meta.get(_ORDER_KEY, len(ranked)), outcome))
     ranked.sort(key=lambda pair: pair[0])
@@ -486,23 +508,19 @@ def validate_chunks(suite_name: str, chunks: Iterable[pandas.DataFrame], n_rows:
             "success_percent": 100.0 * n_passed / len(results) if results else None,
         },
     }
-    outcomes = []
-    for item in results:
-        config = item["expectation_config"]
-        meta, kwargs = dict(config.get("meta") or {}), dict(config.get("kwargs") or {})
-        outcomes.append(
-            CheckOutcome(
-                suite=suite_name,
-                check=config["type"],
-                column=_column_label(kwargs),
-                severity=meta.get("severity", BLOCKING),
-                success=bool(item["success"]),
-                description=meta.get("description", ""),
-                observed=_observed(
-                    config["type"], kwargs, item.get("result") or {}, item.get("exception_info"), columns
-                ),
-            )
+    outcomes = [
+        _outcome(
+            suite_name,
+            item["expectation_config"]["type"],
+            dict(item["expectation_config"].get("kwargs") or {}),
+            dict(item["expectation_config"].get("meta") or {}),
+            item["success"],
+            item.get("result"),
+            item.get("exception_info"),
+            columns,
         )
+        for item in results
+    ]
     return SuiteVerdict(
         suite=suite_name,
         table=document["meta"]["table"],
