@@ -101,7 +101,9 @@ def swap_in(settings: Settings, candidate: Candidate, published_at: datetime | N
     published, previous = settings.published_path, settings.previous_path
     prepared = snapshots.prepare(settings, candidate.path, candidate.run_id, published_at or datetime.now(UTC))
     try:
-        if published.exists():
+        # A publish killed between its two renames left the previous name on the published file: it is
+        # the previous file already (renaming a second link over it would do nothing and leave the link).
+        if published.exists() and not (previous.exists() and os.path.samefile(published, previous)):
             keep = previous.with_name(previous.name + ".tmp")
             keep.unlink(missing_ok=True)
             os.link(published, keep)  # the same bytes under a second name, for rollback

@@ -221,6 +221,26 @@ def test_a_publish_killed_between_its_two_renames_can_still_be_rolled_back(tmp_p
     assert published_run(settings.previous_path)[0] == "run-2"
 
 
+def test_a_publish_after_one_killed_between_its_two_renames_leaves_no_second_name(tmp_path, monkeypatch):
+    """The next publish finds the previous name on the published file: that file becomes the previous one
+    and nothing is left beside it (renaming its temporary second link over the previous name did nothing
+    before: both are links to one file, and the link stayed; found by a kill test)."""
+    from samskab.publish.swap import leftovers
+
+    settings = Settings(data_lake=tmp_path)
+    publish_version(settings, 1)
+    make_warehouse(settings, 2)
+    candidate = build_candidate(settings, "run2")
+    with monkeypatch.context() as patched:
+        kill_after(patched, 3)  # the old file linked and renamed to the previous name; not the new one
+        with pytest.raises(Killed):
+            swap_in(settings, candidate)
+    assert os.path.samefile(settings.published_path, settings.previous_path)
+    publish_version(settings, 3)
+    assert read_version(settings.published_path) == 3 and read_version(settings.previous_path) == 1
+    assert [path.name for path in leftovers(settings)] == [".candidate-run2.duckdb"]  # the killed run's, as before
+
+
 def test_an_interrupted_publish_leaves_leftovers_the_next_run_removes(tmp_path, monkeypatch):
     from samskab.publish.swap import candidate_path, recover_files
 
