@@ -1,10 +1,13 @@
-"""Great Expectations in a process of its own, for the length of a run.
+"""Great Expectations in a process of its own, beside the runs of the process that started it.
 
 GX takes seconds to import and validates in Python: in the run's own process both would wait in line
 behind dbt's parse of the project. A refresh that will build starts this worker at once; it imports GX
 on the other core while the run reads the landing zone and parses the dbt project, then does the run's
 Great Expectations work when asked: the raw gate, the drift gate and the Data Docs. It dies with the
-run (Linux's parent-death signal) and ends when the run closes it.
+process that started it (Linux's parent-death signal). A run that ended with the worker idle leaves it
+to the next run of the same process (one import of GX per process, as dbt's parse is kept per process:
+samskab/build/dbt.py; `samskab refresh` runs once and exits); each job runs under the platform's
+settings (`SAMSKAB_*`) of the process that asks for it, not those the worker started with.
 
 What crosses between the two processes: paths and numbers in; verdicts (names and counts, never a
 value), progress lines and the Data Docs' path out. An error in the worker comes back as the words
@@ -79,7 +82,8 @@ def _serve(connection: Connection, parent_pid: int) -> None:
             message = connection.recv()
         except (EOFError, OSError):
             return
-        job, arguments = message
+        job, arguments, settings = message
+        _take_settings(settings)
         try:
             result = JOBS[job](*arguments, lambda line: connection.send(("log", line)))
         except BaseException as error:  # every failure goes back in safe words; the worker stays
@@ -89,13 +93,32 @@ def _serve(connection: Connection, parent_pid: int) -> None:
             connection.send(("done", result))
 
 
-# A worker started before the run, waiting for it to take it (GateWorker.early, GateWorker.for_run).
+# A worker waiting for the next run of this process to take it: started before the run (GateWorker.early),
+# or left idle by the run before (GateWorker.for_run).
 _WAITING: GateWorker | None = None
+
+
+def _settings_of_now() -> dict[str, str]:
+    """The platform's settings in this process's environment (the suites' folder and the dbt project whose
+    seeds the checks read among them), sent with each job."""
+    return {name: value for name, value in os.environ.items() if name.startswith("SAMSKAB_")}
+
+
+def _take_settings(settings: dict[str, str]) -> None:
+    """In the worker: the settings of the process that asked for the job, and no others."""
+    from samskab.common.settings import reset_settings
+
+    for name in [name for name in os.environ if name.startswith("SAMSKAB_")]:
+        if name not in settings:
+            del os.environ[name]
+    os.environ.update(settings)
+    reset_settings()
 
 
 class GateWorker:
     """The run's Great Expectations process. `run(job, ...)` does one job and returns its result;
-    `close()` ends the process (also at the end of a `with` block).
+    `close()` ends the process (also at the end of a `with` block); a worker a run took with `for_run`
+    is left to the next run instead, when it is idle and alive.
 
     A new interpreter (`python -m samskab.gate.worker`), not a fork of the run, which has threads, nor
     multiprocessing's spawn, which would import the run's main module again; the two talk over a socket
@@ -110,37 +133,56 @@ class GateWorker:
         )
         theirs.close()
         self._connection = Connection(ours.detach())
+        self._busy = False  # a job asked for and its answer not yet read: the connection is mid-message
+        self._for_runs = False  # taken by a run (for_run): left to the next run at the end of the block
+        self._runs = 0  # how many runs took it
 
     @classmethod
     @contextlib.contextmanager
     def early(cls) -> Iterator[None]:
         """Start a worker now, before the run begins (`samskab refresh`, once it knows the run will
-        build: Prefect's start then overlaps GX's import too); the run takes it with `for_run`. One the
-        run did not take (it stopped before building) is ended when the block ends."""
+        build: Prefect's start then overlaps GX's import too), unless one is waiting already; the run
+        takes it with `for_run`. One started here that the run did not take (it stopped before building)
+        is ended when the block ends."""
         global _WAITING
-        _WAITING = cls()
+        started = None
+        if not _usable(_WAITING):
+            _close(_WAITING)
+            _WAITING = started = cls()
         try:
             yield
         finally:
-            waiting, _WAITING = _WAITING, None
-            if waiting is not None:
-                waiting.close()
+            if started is not None and started._runs == 0:
+                if _WAITING is started:
+                    _WAITING = None
+                started.close()
 
     @classmethod
     def waiting(cls) -> GateWorker | None:
-        """The worker started early and not yet taken by a run, if any."""
+        """The worker waiting for the next run (started early, or left by the run before), if any."""
         return _WAITING
 
     @classmethod
     def for_run(cls) -> GateWorker:
-        """The worker started early for this run, if it is still there; else a new one."""
+        """The worker waiting for this run (started early, or left by the run before), if it is alive;
+        else a new one. At the end of its `with` block it is left
+        for the next run if it is idle and alive (else ended)."""
         global _WAITING
         waiting, _WAITING = _WAITING, None
-        if waiting is not None and waiting.alive:
-            return waiting
-        if waiting is not None:
-            waiting.close()
-        return cls()
+        worker = waiting if _usable(waiting) else None
+        if worker is None:
+            _close(waiting)
+            worker = cls()
+        worker._for_runs = True
+        worker._runs += 1
+        return worker
+
+    @classmethod
+    def close_waiting(cls) -> None:
+        """End the worker waiting for a next run, if any."""
+        global _WAITING
+        waiting, _WAITING = _WAITING, None
+        _close(waiting)
 
     @property
     def pid(self) -> int:
@@ -154,19 +196,26 @@ class GateWorker:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.close()
+        global _WAITING
+        if self._for_runs and _WAITING is None and not self._busy and self.alive:
+            self._for_runs = False
+            _WAITING = self
+        else:
+            self.close()
 
     def run(self, job: str, *arguments: Any, log: Callable[[str], None] | None = None) -> Any:
         """Do `job` ("raw", "drift" or "data docs") in the worker; its progress lines go to `log`."""
         doing = DOING[job]
         try:
-            self._connection.send((job, arguments))
+            self._busy = True
+            self._connection.send((job, arguments, _settings_of_now()))
             while True:
                 kind, *said = self._connection.recv()
                 if kind == "log":
                     if log is not None:
                         log(said[0])
                     continue
+                self._busy = False
                 if kind == "done":
                     return said[0]
                 text, cause, docs = said
@@ -191,8 +240,8 @@ class GateWorker:
             ) from None
 
     def close(self) -> None:
-        """End the worker. Its jobs write nothing once they have answered, so it is killed rather than
-        waited for (an interpreter with GX loaded takes a second to tear itself down)."""
+        """End the worker (twice is harmless). Its jobs write nothing once they have answered, so it is
+        killed rather than waited for (an interpreter with GX loaded takes a second to tear itself down)."""
         self._process.kill()
         self._process.wait(timeout=30)
         self._connection.close()
@@ -200,3 +249,12 @@ class GateWorker:
 
 if __name__ == "__main__":
     _serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
+
+
+def _usable(worker: GateWorker | None) -> bool:
+    return worker is not None and worker.alive and not worker._busy
+
+
+def _close(worker: GateWorker | None) -> None:
+    if worker is not None:
+        worker.close()

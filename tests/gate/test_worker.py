@@ -87,6 +87,7 @@ def test_the_worker_dies_with_the_run_that_started_it(tmp_path):
 def test_the_run_takes_the_worker_started_early_and_one_not_taken_is_ended():
     """`samskab refresh` starts the worker before Prefect's start (GateWorker.early); the run takes that one,
     and one the run never took (it stopped before building) ends with the command."""
+    GateWorker.close_waiting()
     with GateWorker.early():
         early = GateWorker.waiting()
         assert early is not None and early.alive
@@ -94,7 +95,51 @@ def test_the_run_takes_the_worker_started_early_and_one_not_taken_is_ended():
             assert taken is early and GateWorker.waiting() is None
             with GateWorker.for_run() as another:
                 assert another is not early
+        # Both runs ended with their worker idle: the first to end waits for the next run, the other ended.
+        assert GateWorker.waiting() is another and another.alive and not early.alive
+    GateWorker.close_waiting()
     with GateWorker.early():
         left = GateWorker.waiting()
     assert left is not None and not left.alive
     assert GateWorker.waiting() is None
+
+
+def test_the_next_run_of_the_process_takes_the_worker_the_last_left_under_its_own_settings(
+    refreshed_lake, tmp_path, monkeypatch
+):
+    """One import of Great Expectations per process: a run leaves its idle worker to the next run, which
+    gets its verdicts there under the settings of its own moment (here, suites in another folder: the
+    raw survey answers' row-count band narrowed to fail). A worker killed or left mid-job is not taken."""
+    import json
+    import shutil
+
+    from samskab.gate.suites import EXPECTATIONS_DIR_ENV, expectations_dir
+
+    warehouse = copy_lake(refreshed_lake[0], tmp_path) / "warehouse" / "warehouse.duckdb"
+    narrowed = tmp_path / "expectations"
+    shutil.copytree(expectations_dir(), narrowed)
+    suite_path = narrowed / "raw_survey_answers.json"
+    suite = json.loads(suite_path.read_text(encoding="utf-8"))
+    (band,) = [e for e in suite["expectations"] if e["type"] == "expect_table_row_count_to_be_between"]
+    band["kwargs"].update(min_value=1, max_value=10)
+    suite_path.write_text(json.dumps(suite), encoding="utf-8")
+
+    GateWorker.close_waiting()
+    with GateWorker.for_run() as first:
+        verdicts, _ = first.run("raw", warehouse)
+    assert all(verdict.passed for verdict in verdicts)
+    assert GateWorker.waiting() is first and first.alive
+
+    monkeypatch.setenv(EXPECTATIONS_DIR_ENV, str(narrowed))
+    with GateWorker.for_run() as second:
+        assert second is first  # no second import of GX
+        verdicts, _ = second.run("raw", warehouse)
+    failed = [verdict.suite for verdict in verdicts if not verdict.passed]
+    assert failed == ["raw_survey_answers"]
+
+    os.kill(first.pid, signal.SIGKILL)
+    first._process.wait()
+    with GateWorker.for_run() as third:
+        assert third is not first and third.alive
+    GateWorker.close_waiting()
+    assert not third.alive
