@@ -1,10 +1,11 @@
 """A new survey wave is a mapping entry, not code: the study mapping in the seeds is all that changes.
 
-The lake first holds wave 2016 and the 2019 follow-up export, which renames and reorders the variables
-and changes the partner question's scale, but the study mapping does not know it yet: the export is read
-into raw, reported as having no mapping entry, and every mart describes 2016 alone. Then the mapping
-entries of 2019 are added to the seeds (survey_exports.csv and survey_item_map.csv), the export is read
-again without being delivered again, and the marts describe both waves, 2016 unchanged.
+The lake holds wave 2016 and the 2019 follow-up export, which renames and reorders the variables and
+changes the partner question's scale. First the study mapping does not know 2019 (its entries are taken
+out of a copy of the seeds, and the refreshed sample refreshed again): the export is read into raw,
+reported as having no mapping entry, and every mart describes 2016 alone. Then the mapping entries of
+2019 are added to the seeds (survey_exports.csv and survey_item_map.csv), the export is read again
+without being delivered again, and the marts describe both waves, 2016 unchanged.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from samskab.common.settings import REPO_ROOT
-from tests.lakes import make_sample_lake, published_tables, using_lake, using_setting
+from tests.lakes import copy_lake, published_tables, using_lake, using_setting
 
 CONCEPT_MARTS = ["collaboration_focus", "partner_collaboration", "motives", "collaboration_phases", "barriers"]
 
@@ -31,7 +32,7 @@ def rows_of_wave(frame: pd.DataFrame, wave: str) -> pd.DataFrame:
     return rows.sort_values(list(rows.columns)).reset_index(drop=True)
 
 
-def test_a_second_wave_is_added_by_its_mapping_entries_alone(tmp_path, prefect_server):
+def test_a_second_wave_is_added_by_its_mapping_entries_alone(refreshed_lake, tmp_path):
     from flows.nightly_refresh import nightly_refresh
 
     project = tmp_path / "dbt_project"
@@ -49,7 +50,7 @@ def test_a_second_wave_is_added_by_its_mapping_entries_alone(tmp_path, prefect_s
         assert len(kept) < len(text.splitlines())  # the 2019 entries were there, and are gone
         (seeds / name).write_text("".join(kept), encoding="utf-8")
 
-    lake, _ = make_sample_lake(tmp_path)
+    lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
     marts = [*CONCEPT_MARTS, "survey_coverage", "survey_weights", "collaborations", "survey_answers_labelled"]
     with using_lake(lake), using_project(project):

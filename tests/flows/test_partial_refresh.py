@@ -1,16 +1,18 @@
 """A refresh costs what changed, and publishes what a whole one would: a corrected case register delivered
 to the refreshed sample is built by a partial refresh (the case marts and their tests only), and a forced
 full refresh of a copy of that lake, with the same inputs, publishes the same file, every table row for
-row; only the record of the run differs."""
+row; only the record of the run differs. The forced refresh is also the one `--force` is proved by
+(nothing read again, no drift), and a rollback after it holds until the inputs change."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.lakes import copy_lake, using_lake, using_setting
+from tests.lakes import copy_lake, told, using_lake, using_setting
 
 pytestmark = pytest.mark.end_to_end
 
@@ -35,20 +37,43 @@ def _correct_case_register(register: Path) -> None:
     workbook.save(register)
 
 
+@dataclass(frozen=True)
+class ForcedRun:
+    """`samskab refresh --force` on a copy of the partial lake: its exit code, what it printed and logged,
+    and the published file and the ingest ledger's count and last load time from before it."""
+
+    exit_code: int
+    printed: str
+    logged: str
+    published_before: bytes
+    ledger_before: tuple
+
+
+LEDGER_SQL = "select count(*), max(loaded_at) from raw.ingest_ledger"
+
+
+def _read_one(path: Path, sql: str) -> tuple:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(sql).fetchone()
+
+
 @pytest.fixture(scope="module")
 def refreshed_twice(refreshed_lake, tmp_path_factory):
-    """(partial lake, its report, forced lake): the correction refreshed as the night would, then a copy of
-    that lake refreshed with --force."""
+    """(partial lake, its report, forced lake, the forced run): the correction refreshed as the night would,
+    then a copy of that lake refreshed with `samskab refresh --force`."""
     from flows.nightly_refresh import nightly_refresh
+    from samskab.cli import main
 
     partial = copy_lake(refreshed_lake[0], tmp_path_factory.mktemp("partial"))
     _correct_case_register(partial / "landing" / "cases" / "case_register.xlsx")
     with using_lake(partial), using_setting("SAMSKAB_PSEUDONYM_KEY", KEY):
         report = nightly_refresh()
     forced = copy_lake(partial, tmp_path_factory.mktemp("forced"))
-    with using_lake(forced), using_setting("SAMSKAB_PSEUDONYM_KEY", KEY):
-        nightly_refresh(force=True)
-    return partial, report, forced
+    published_before = (forced / "published" / "analytics.duckdb").read_bytes()
+    ledger_before = _read_one(forced / "warehouse" / "warehouse.duckdb", LEDGER_SQL)
+    with using_lake(forced), using_setting("SAMSKAB_PSEUDONYM_KEY", KEY), told() as (out, lines):
+        exit_code = main(["refresh", "--force"])
+    return partial, report, forced, ForcedRun(exit_code, out.getvalue(), lines.text, published_before, ledger_before)
 
 
 def _tables(connection: duckdb.DuckDBPyConnection, catalog: str) -> set[tuple[str, str]]:
@@ -65,7 +90,7 @@ def _build(lake: Path) -> tuple:
 
 
 def test_a_corrected_case_register_rebuilds_the_case_marts_only(refreshed_twice, refreshed_lake):
-    partial, report, _ = refreshed_twice
+    partial, report, _, _ = refreshed_twice
     assert _build(partial) == ("partial",)
     assert "of what changed" in report.verdict and "more of unchanged models passed when last run" in report.verdict
     published = partial / "published" / "analytics.duckdb"
@@ -90,7 +115,8 @@ def _dbt_tests(lake: Path) -> int:
 
 
 def test_a_partial_refresh_publishes_the_file_a_forced_full_one_does(refreshed_twice):
-    partial, report, forced = refreshed_twice
+    partial, report, forced, run = refreshed_twice
+    assert run.exit_code == 0
     assert _build(forced) == ("full",)
     with duckdb.connect() as connection:
         connection.execute(f"attach '{partial / 'published' / 'analytics.duckdb'}' as partial (read_only)")
@@ -106,3 +132,51 @@ def test_a_partial_refresh_publishes_the_file_a_forced_full_one_does(refreshed_t
                     f'except all select * from {other}."{schema}"."{table}")'
                 ).fetchone()[0]
                 assert differing == 0, f"{schema}.{table}: {differing} rows of the {one} file not in the {other}"
+
+
+def test_a_forced_refresh_loads_nothing_again_and_a_rollback_holds_until_the_inputs_change(
+    refreshed_twice, tmp_path, capsys, caplog, monkeypatch
+):
+    """`--force` runs every stage on unchanged inputs: ingest reads nothing again (same sha256), drift finds
+    nothing moved. Rollback then publishes the previous snapshot, and a refresh with the same inputs keeps
+    it (it used to publish the rolled-away data again and overwrite the snapshot); a new file in the
+    landing zone ends the hold, saying so."""
+    from samskab.cli import EXIT_NEEDS_ATTENTION, describe_status, main
+
+    _, _, forced, run = refreshed_twice
+    assert run.exit_code == 0
+    assert run.printed.count("unchanged since it was loaded (same sha256)") == 7  # 2 exports, 4 Statbank, cases
+    assert "passed its quality gate and was published" in run.printed and "select region_name" in run.printed
+    assert "Forced (--force): every stage runs" in run.logged
+    assert _read_one(forced / "warehouse" / "warehouse.duckdb", LEDGER_SQL) == run.ledger_before
+    published = forced / "published" / "analytics.duckdb"
+    with duckdb.connect(str(published), read_only=True) as connection:
+        drift = connection.execute(
+            "select suite, table_name, success, observed from meta.quality_checks where stage = 'drift'"
+        ).fetchall()
+    assert {row[0] for row in drift} == {"drift_row_counts", "drift_shares"}
+    assert all(row[2] and row[3].startswith("0 of ") for row in drift)  # the same inputs: nothing moved
+
+    # The rollback on a copy: the other tests read the forced lake as its refresh left it.
+    monkeypatch.setenv("SAMSKAB_PSEUDONYM_KEY", KEY)
+    lake = copy_lake(forced, tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    previous = lake / "published" / "analytics.previous.duckdb"
+    first, second = run.published_before, published.read_bytes()
+    assert second != first and previous.read_bytes() == first
+    with using_lake(lake) as settings:
+        assert main(["rollback"]) == 0
+        assert published.read_bytes() == first and previous.read_bytes() == second
+        capsys.readouterr()
+        assert main(["refresh"]) == 0
+        out = capsys.readouterr().out
+        assert "was rolled back at" in out and "it stays published" in out
+        assert published.read_bytes() == first and previous.read_bytes() == second
+        text, _ = describe_status(settings)
+        assert "Last refresh:" in text and ": held." in text and "keeps it published until" in text
+
+        (settings.landing_dir / "a note.txt").write_text("a new file in the landing zone", encoding="utf-8")
+        assert main(["refresh"]) == EXIT_NEEDS_ATTENTION  # it runs, and names the unrecognised file
+        assert "This publish ends the rollback of" in caplog.text
+        assert previous.read_bytes() == first  # the file rolled back to is the previous snapshot now
+        assert not settings.rollback_hold_path.exists()

@@ -1,13 +1,12 @@
-"""Nights that go wrong, end to end: a refresh with nothing to do, a rollback that holds, a refresh refused
-for want of a key (refreshes killed half way: tests/torture/test_kills.py). Real Prefect, DuckDB, dbt and
-Great Expectations on copies of the refreshed sample."""
+"""Nights that go wrong, end to end: a refresh with nothing to do, a refresh refused for want of a key
+(refreshes killed half way: tests/torture/test_kills.py; a forced refresh and a rollback that holds:
+tests/flows/test_partial_refresh.py, on the forced refresh that proves a partial one publishes the same).
+Real Prefect, DuckDB, dbt and Great Expectations on copies of the refreshed sample."""
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.lakes import REPO, copy_lake, using_lake
@@ -15,18 +14,6 @@ from tests.lakes import REPO, copy_lake, using_lake
 pytestmark = pytest.mark.end_to_end
 
 ROOT = REPO
-
-
-def read_all(path: Path, sql: str) -> list[tuple]:
-    connection = duckdb.connect(str(path), read_only=True)
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
-
-
-def read_one(path: Path, sql: str) -> tuple:
-    return read_all(path, sql)[0]
 
 
 def task_names(flow_run_id) -> set[str]:
@@ -74,56 +61,6 @@ def test_a_refresh_with_nothing_changed_stops_without_dbt_or_the_gate(refreshed_
         assert {"check again for the documentation", "build documentation"} <= ran
         assert not ran & {"build marts with dbt", "check raw data", "check marts", "publish analytics file"}
     assert published.read_bytes() == before
-
-
-def test_a_forced_refresh_loads_nothing_again_and_a_rollback_holds_until_the_inputs_change(
-    refreshed_lake, tmp_path, capsys, caplog, monkeypatch
-):
-    """`--force` runs every stage on unchanged inputs: ingest reads nothing again (same sha256), drift finds
-    nothing moved. Rollback then publishes the previous snapshot, and a refresh with the same inputs keeps
-    it (it used to publish the rolled-away data again and overwrite the snapshot); a new file in the
-    landing zone ends the hold, saying so."""
-    from samskab.cli import EXIT_NEEDS_ATTENTION, describe_status, main
-
-    # A landing zone with more than the embedded sample needs a real key; set from the start, so the
-    # change that ends the hold below is the new file alone.
-    monkeypatch.setenv("SAMSKAB_PSEUDONYM_KEY", "a-test-key-that-is-not-in-any-log-0123456789")
-    lake = copy_lake(refreshed_lake[0], tmp_path)
-    published = lake / "published" / "analytics.duckdb"
-    previous = lake / "published" / "analytics.previous.duckdb"
-    first = published.read_bytes()
-    ledger_sql = "select count(*), max(loaded_at) from raw.ingest_ledger"
-    ledger_before = read_one(lake / "warehouse" / "warehouse.duckdb", ledger_sql)
-    with using_lake(lake) as settings:
-        assert main(["refresh", "--force"]) == 0  # every stage, although nothing changed: a second publish
-        out = capsys.readouterr().out
-        assert out.count("unchanged since it was loaded (same sha256)") == 7  # 2 exports, 4 Statbank, cases
-        assert "passed its quality gate and was published" in out and "select region_name" in out
-        assert read_one(lake / "warehouse" / "warehouse.duckdb", ledger_sql) == ledger_before
-        assert "Forced (--force): every stage runs" in caplog.text
-        drift = read_all(
-            published, "select suite, table_name, success, observed from meta.quality_checks where stage = 'drift'"
-        )
-        assert {row[0] for row in drift} == {"drift_row_counts", "drift_shares"}
-        assert all(row[2] and row[3].startswith("0 of ") for row in drift)  # the same inputs: nothing moved
-        second = published.read_bytes()
-        assert second != first and previous.read_bytes() == first
-
-        assert main(["rollback"]) == 0
-        assert published.read_bytes() == first and previous.read_bytes() == second
-        capsys.readouterr()
-        assert main(["refresh"]) == 0
-        out = capsys.readouterr().out
-        assert "was rolled back at" in out and "it stays published" in out
-        assert published.read_bytes() == first and previous.read_bytes() == second
-        text, _ = describe_status(settings)
-        assert "Last refresh:" in text and ": held." in text and "keeps it published until" in text
-
-        (settings.landing_dir / "a note.txt").write_text("a new file in the landing zone", encoding="utf-8")
-        assert main(["refresh"]) == EXIT_NEEDS_ATTENTION  # it runs, and names the unrecognised file
-        assert "This publish ends the rollback of" in caplog.text
-        assert previous.read_bytes() == first  # the file rolled back to is the previous snapshot now
-        assert not settings.rollback_hold_path.exists()
 
 
 def test_a_refresh_refused_for_want_of_a_key_is_a_failed_run_in_status(tmp_path, prefect_server, capsys):

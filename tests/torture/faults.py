@@ -22,9 +22,23 @@ import pytest
 from samskab.common import stop_points
 from tests.lakes import FIXTURES, copy_lake, start_samskab
 
-# Ingest reads only deliveries that changed: to reach these points the run gets a new one (which is not the
-# embedded sample, so the run needs a pseudonym key of its own).
-READING_POINTS = {"reader", "raw commit"}
+# Where the kill lands before the flow has read anything, or in dbt's work, the run is forced (`--force`):
+# the command then leaves the registry and the landing zone to the flow (unforced, it looks at both before
+# Prefect starts), and dbt builds every node. Every other point is reached by a run with a new delivery to
+# read (ingest reads only deliveries that changed; it is not the embedded sample, so the run needs a
+# pseudonym key of its own), which builds what reads it.
+FORCED_POINTS = {"registry fetch", "landing survey", "dbt start", "dbt middle", "dbt end"}
+
+
+def delivers(point: str) -> bool:
+    """Whether the run killed at `point` is given a new delivery (else it is forced)."""
+    return point not in FORCED_POINTS
+
+
+def refresh_arguments(point: str) -> tuple[str, ...]:
+    return ("refresh",) if delivers(point) else ("refresh", "--force")
+
+
 NEW_DELIVERY = FIXTURES / "real" / "classifications" / "kommunegrupper_da.csv"
 KEY = "a-kill-test-key-that-is-not-in-any-log-0123456789"
 # How long a run may take to reach its point, or to end (a whole refresh on a busy machine is well within).
@@ -51,9 +65,9 @@ def assert_snapshots_match_their_checksums(settings) -> None:
 
 
 def prepared_lake(refreshed_lake, root: Path, point: str) -> Path:
-    """A copy of the refreshed lake, with a new delivery where the point is reached only by reading one."""
+    """A copy of the refreshed lake, with a new delivery unless the point is reached by a forced run."""
     lake = copy_lake(refreshed_lake[0], root)
-    if point in READING_POINTS:
+    if delivers(point):
         (lake / "landing" / "classifications").mkdir(exist_ok=True)
         shutil.copy(NEW_DELIVERY, lake / "landing" / "classifications" / NEW_DELIVERY.name)
     return lake
@@ -75,7 +89,7 @@ def _start(
         stop_points.STOP_AT: point,
         stop_points.STOP_LOG: str(said),
         **({stop_points.LIMIT: limit} if limit else {}),
-        **({"SAMSKAB_PSEUDONYM_KEY": KEY} if point in READING_POINTS else {}),
+        **({"SAMSKAB_PSEUDONYM_KEY": KEY} if delivers(point) else {}),
     }
     output = lake.parent / "faulted-run.out"
     process = start_samskab(list(arguments or ("refresh",)), env, output)
