@@ -7,6 +7,7 @@ Plain functions and constants; the fixtures that use them are in conftest.py and
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import logging
@@ -14,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,6 +24,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from samskab.common.hashing import tree_digest
+from samskab.common.reference import seeds_dir
 from samskab.common.settings import REPO_ROOT, Settings, get_settings, reset_settings
 from samskab.ingest import statbank_api
 from samskab.publish import swap as publish
@@ -43,7 +47,22 @@ def make_sample_lake(
 ) -> tuple[Path, SampleManifest]:
     """A data lake whose landing zone holds the embedded sample (its first survey wave alone, if asked),
     and, unless `fetch_registry` is False, the Statbank answers the connector fetched from the sample's
-    recordings (as the nightly refresh's first task does)."""
+    recordings (as the nightly refresh's first task does). The sample is the same for the same arguments
+    and seeds: each kind is written once per process and copied (files, times and all) into `root`."""
+    key = (scale, waves, fetch_registry, tree_digest(seeds_dir()))
+    if key not in _SAMPLE_LAKES:
+        written = Path(tempfile.mkdtemp(prefix="sample-lake-", dir=_sample_lakes_dir()))
+        _SAMPLE_LAKES[key] = _write_sample_lake(written, scale, waves, fetch_registry)
+    written_lake, written_manifest = _SAMPLE_LAKES[key]
+    lake = root / "data_lake"
+    shutil.copytree(written_lake, lake, symlinks=True)
+    files = tuple(lake / path.relative_to(written_lake) for path in written_manifest.files)
+    return lake, SampleManifest(files, written_manifest.names, written_manifest.emails)
+
+
+def _write_sample_lake(
+    root: Path, scale: int, waves: tuple[str, ...] | None, fetch_registry: bool
+) -> tuple[Path, SampleManifest]:
     lake = root / "data_lake"
     landing = lake / "landing"
     landing.mkdir(parents=True)
@@ -52,6 +71,20 @@ def make_sample_lake(
         results = statbank_api.fetch_registry(Settings(data_lake=lake), now=FETCHED_AT)
         assert {result.state for result in results} == {statbank_api.LANDED}, [r.message for r in results]
     return lake, manifest
+
+
+_SAMPLE_LAKES: dict[tuple, tuple[Path, SampleManifest]] = {}
+
+
+def _sample_lakes_dir() -> str:
+    """This process's folder of written sample lakes, removed when it ends."""
+    if not _SAMPLE_LAKES_DIR:
+        _SAMPLE_LAKES_DIR.append(tempfile.mkdtemp(prefix="samskab-sample-lakes-"))
+        atexit.register(shutil.rmtree, _SAMPLE_LAKES_DIR[0], ignore_errors=True)
+    return _SAMPLE_LAKES_DIR[0]
+
+
+_SAMPLE_LAKES_DIR: list[str] = []
 
 
 @contextmanager
