@@ -386,7 +386,8 @@ def _tests_by_column(entry: dict) -> dict[str, list]:
     """An entry's (model's, source table's) data tests by its name and by name.column, with the checks of
     its one-query tests read as one test each: a column its `not_null_columns` test lists has `not_null`
     among its tests, a range of its `column_bounds` test is that column's `accepted_range` (with the
-    test's config), and a share there is the model's `numerator_within_denominator`."""
+    test's config), a share there is the model's `numerator_within_denominator`, and a reference or list
+    of its `references` test is that column's `relationships` or `accepted_values`."""
     name = entry["name"]
     tests = {name: list(entry.get("data_tests") or [])}
     for column in entry.get("columns") or []:
@@ -404,6 +405,21 @@ def _tests_by_column(entry: dict) -> dict[str, list]:
                 )
             for share in arguments.get("shares") or []:
                 tests[name].append({"numerator_within_denominator": {"arguments": share, "config": config}})
+        if isinstance(test, dict) and "references" in test:
+            arguments, config = test["references"]["arguments"], test["references"].get("config") or {}
+            for reference in arguments.get("references") or []:
+                tests.setdefault(f"{name}.{reference['column']}", []).append(
+                    {
+                        "relationships": {
+                            "arguments": {"to": reference["to"], "field": reference["field"]},
+                            "config": config,
+                        }
+                    }
+                )
+            for listed in arguments.get("values") or []:
+                tests.setdefault(f"{name}.{listed['column']}", []).append(
+                    {"accepted_values": {"arguments": {"values": listed["values"]}, "config": config}}
+                )
     return tests
 
 
@@ -581,6 +597,40 @@ def test_column_bounds_counts_the_rows_each_bound_breaks_and_never_shows_a_value
     assert failing_rows(
         render_generic_test("column_bounds", "tested", ranges=[{"column": "dont_know", "max_value": 0.25}]), table
     ) == [("dont_know above 0.25", 2)]
+
+
+class _Relation(str):
+    """A table name as dbt renders `ref(...)` in a test's arguments: the relation, with its identifier."""
+
+    @property
+    def identifier(self) -> str:
+        return str(self)
+
+
+def test_references_counts_the_rows_each_reference_or_list_breaks_and_never_shows_a_value():
+    sql = render_generic_test(
+        "references",
+        "tested",
+        references=[{"column": "sector_area_code", "to": _Relation("areas"), "field": "code"}],
+        values=[{"column": "breakdown", "values": ["all", "sector_area"]}, {"column": "kind", "values": ["o'clock"]}],
+    )
+    table = pd.DataFrame(
+        {
+            "sector_area_code": [1, 2, 99, 98, None],
+            "breakdown": ["all", "sector_area", "region", "all", None],
+            "kind": ["o'clock", "o'clock", "o'clock", None, "other"],
+        }
+    )
+    with duckdb.connect() as connection:
+        connection.execute("create table areas as select * from (values (1), (2), (null)) as t(code)")
+        connection.register("tested", table)
+        assert sorted(connection.execute(sql).fetchall()) == [
+            ("breakdown not among the accepted values", 1),
+            ("kind not among the accepted values", 1),
+            ("sector_area_code not found in areas.code", 2),
+        ]
+        connection.register("tested", table.iloc[:2])
+        assert connection.execute(sql).fetchall() == []
 
 
 def test_column_mean_between_fails_when_the_mean_leaves_its_band():
