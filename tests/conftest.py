@@ -122,6 +122,7 @@ RUN_FIRST = [
     "ingest/test_real_exports.py",
     "gate/test_refresh_gate.py",
     "build/test_study_waves.py",
+    "flows/test_partial_refresh.py",
     "torture/test_kills.py",
     "ingest/test_ingest.py",
     "analysts/test_export.py",
