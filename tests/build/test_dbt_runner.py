@@ -13,6 +13,7 @@ from tests.lakes import REPO
 GENERIC_TESTS = [
     REPO / "dbt_project" / "tests" / "generic" / f"{name}.sql" for name in ("not_null_columns", "column_bounds")
 ]
+SHARED_MACROS = [REPO / "dbt_project" / "macros" / "broken_checks.sql"]  # the query column_bounds shares
 
 
 def small_project(root: Path) -> Settings:
@@ -23,6 +24,7 @@ def small_project(root: Path) -> Settings:
     (project / "seeds").mkdir(parents=True)
     (project / "tests" / "generic").mkdir(parents=True)
     (project / "models").mkdir()
+    (project / "macros").mkdir()
     (project / "dbt_project.yml").write_text(
         'name: small\nversion: "1.0.0"\nprofile: samskab\nflags:\n  send_anonymous_usage_stats: false\n',
         encoding="utf-8",
@@ -48,6 +50,8 @@ def small_project(root: Path) -> Settings:
     )
     for generic in GENERIC_TESTS:
         (project / "tests" / "generic" / generic.name).write_bytes(generic.read_bytes())
+    for macro in SHARED_MACROS:
+        (project / "macros" / macro.name).write_bytes(macro.read_bytes())
     (project / "models" / "first.sql").write_text("select 1 as n\n", encoding="utf-8")
     lake = root / "data_lake"
     (lake / "warehouse").mkdir(parents=True)

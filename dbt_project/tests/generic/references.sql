@@ -35,34 +35,6 @@
     )) -%}
 {%- endfor %}
 
-with
-
-broken_rows as (
-
-    select
-        {%- for words, condition in checks %}
-        count(*) filter (where {{ condition }}) as "{{ words }}"{{ "," if not loop.last }}
-        {%- endfor %}
-    from {{ model }}
-
-),
-
-by_check as (
-
-    unpivot broken_rows
-    on columns(*)
-    into name check_name value n_rows
-
-),
-
-final as (
-
-    select check_name, n_rows
-    from by_check
-    where n_rows > 0
-
-)
-
-select * from final
+{{ broken_checks(model, checks) }}
 
 {% endtest %}
