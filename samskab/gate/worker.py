@@ -165,8 +165,8 @@ class GateWorker:
     @classmethod
     def for_run(cls) -> GateWorker:
         """The worker waiting for this run (started early, or left by the run before), if it is alive;
-        else a new one. At the end of its `with` block it is left
-        for the next run if it is idle and alive (else ended)."""
+        else a new one. At the end of its `with` block it is left for the next run if it is idle and alive
+        (else ended). A process that exits ends it too: it finds the run's end of their socket closed."""
         global _WAITING
         waiting, _WAITING = _WAITING, None
         worker = waiting if _usable(waiting) else None
