@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -76,15 +77,12 @@ def _write_sample_lake(
 _SAMPLE_LAKES: dict[tuple, tuple[Path, SampleManifest]] = {}
 
 
+@functools.cache
 def _sample_lakes_dir() -> str:
     """This process's folder of written sample lakes, removed when it ends."""
-    if not _SAMPLE_LAKES_DIR:
-        _SAMPLE_LAKES_DIR.append(tempfile.mkdtemp(prefix="samskab-sample-lakes-"))
-        atexit.register(shutil.rmtree, _SAMPLE_LAKES_DIR[0], ignore_errors=True)
-    return _SAMPLE_LAKES_DIR[0]
-
-
-_SAMPLE_LAKES_DIR: list[str] = []
+    folder = tempfile.mkdtemp(prefix="samskab-sample-lakes-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 @contextmanager
