@@ -483,16 +483,19 @@ def _record_failure(settings: Settings, entry: run_journal.RunEntry, report: Ref
 
 
 def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ingest.IngestReport:
-    inventory, rebuilt = survey_landing_task(settings)
-    loads = []
-    sizes = [sum(path.stat().st_size for path in delivery.files if path.is_file()) for delivery in inventory.deliveries]
-    megabytes = [max(round(size / 1e6), 1) for size in sizes]
-    with Progress("Ingest", sum(megabytes), "MB of deliveries", log=get_run_logger().info) as progress:
-        for delivery, size in zip(inventory.deliveries, megabytes, strict=True):
-            loads.append(ingest_delivery_task(settings, run_id, delivery, pseudonymise))
-            progress.advance(size, note=delivery.name)
-    withdrawals = withdraw_task(settings, run_id, inventory, loads)
-    review = review_raw_task(settings)
+    with ingest.written_once(settings):
+        inventory, rebuilt = survey_landing_task(settings)
+        loads = []
+        sizes = [
+            sum(path.stat().st_size for path in delivery.files if path.is_file()) for delivery in inventory.deliveries
+        ]
+        megabytes = [max(round(size / 1e6), 1) for size in sizes]
+        with Progress("Ingest", sum(megabytes), "MB of deliveries", log=get_run_logger().info) as progress:
+            for delivery, size in zip(inventory.deliveries, megabytes, strict=True):
+                loads.append(ingest_delivery_task(settings, run_id, delivery, pseudonymise))
+                progress.advance(size, note=delivery.name)
+        withdrawals = withdraw_task(settings, run_id, inventory, loads)
+        review = review_raw_task(settings)
     report = ingest.IngestReport(loads, inventory.findings, withdrawals, rebuilt, review)
     _landing_artifact(report)
     return report

@@ -9,8 +9,10 @@ thin and the same steps can be run and tested without Prefect.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +61,21 @@ log = logging.getLogger(__name__)
 def open_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(settings.warehouse_path))
+
+
+@contextlib.contextmanager
+def written_once(settings: Settings) -> Iterator[None]:
+    """Keep the warehouse open while ingest works through the deliveries. DuckDB writes its file out (a
+    checkpoint) when the last connection to it in the process closes, and each step of ingest opens and
+    closes its own: without this, the whole file would be written once per delivery (measured: 60 real
+    exports spent 5 of their 29 seconds of ingest closing it). Held, it is written once, when ingest is
+    done; meanwhile each delivery's commit is kept in the write-ahead log, which the next opening replays
+    if the run is killed."""
+    connection = open_warehouse(settings)
+    try:
+        yield
+    finally:
+        connection.close()
 
 
 def prepare_raw_layer(settings: Settings) -> bool:
@@ -290,8 +307,9 @@ class IngestReport:
 
 def ingest_landing_zone(settings: Settings, run_id: str, pseudonymise: Pseudonymise) -> IngestReport:
     """Everything ingest does in a run, in order, without Prefect (the flow runs the same steps as tasks)."""
-    rebuilt = prepare_raw_layer(settings)
-    inventory = landing_inventory(settings)
-    loads = [ingest_delivery(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
-    withdrawals = withdraw_removed(settings, run_id, inventory, loads)
-    return IngestReport(loads, inventory.findings, withdrawals, rebuilt, review_raw_layer(settings))
+    with written_once(settings):
+        rebuilt = prepare_raw_layer(settings)
+        inventory = landing_inventory(settings)
+        loads = [ingest_delivery(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
+        withdrawals = withdraw_removed(settings, run_id, inventory, loads)
+        return IngestReport(loads, inventory.findings, withdrawals, rebuilt, review_raw_layer(settings))
