@@ -175,23 +175,26 @@ def wait_until_answering(api_url: str, timeout: float, server: LocalServer | Non
     import httpx
 
     deadline = time.monotonic() + timeout
-    while True:
-        if server is not None and server.process.poll() is not None:
-            raise ServerDidNotStart(
-                f"The local Prefect server on port {server.port} stopped while starting "
-                f"(exit code {server.process.returncode}). {_last_words(server)}"
-            )
-        try:
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            said = _last_words(server) if server is not None else ""
-            raise ServerDidNotStart(
-                f"The Prefect server at {api_url} did not answer within {timeout:.0f} seconds. {said}".rstrip()
-            )
-        time.sleep(0.25)
+    # One client for every try: a new one each time builds its TLS context again (found taking a third of
+    # a core while the server started, the very time it needs the machine for its migrations).
+    with httpx.Client(timeout=2) as client:
+        while True:
+            if server is not None and server.process.poll() is not None:
+                raise ServerDidNotStart(
+                    f"The local Prefect server on port {server.port} stopped while starting "
+                    f"(exit code {server.process.returncode}). {_last_words(server)}"
+                )
+            try:
+                if client.get(f"{api_url}/health").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                said = _last_words(server) if server is not None else ""
+                raise ServerDidNotStart(
+                    f"The Prefect server at {api_url} did not answer within {timeout:.0f} seconds. {said}".rstrip()
+                )
+            time.sleep(0.25)
 
 
 def _last_words(server: LocalServer, n_lines: int = 15) -> str:
