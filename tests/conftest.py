@@ -110,16 +110,16 @@ def refreshed_lake(tmp_path_factory: pytest.TempPathFactory, worker_id: str, pre
     return pickle.loads(build_once(_session_root(tmp_path_factory, worker_id) / "refreshed", build))
 
 
-# The longest modules first (longest first leaves no worker alone at the end): the serve test starts at once
-# on one worker (it needs neither the session's server nor the refreshed lake), while the other waits for
-# the session's server and builds the shared refreshed lake. xdist keeps this order only with
-# --no-loadscope-reorder (Makefile); by default it runs the modules with most tests first. The order only
-# changes when each module runs, never what it proves. (`make test` prints the slowest tests; README,
-# "The tests".)
+# The longest modules first (longest first leaves no worker alone at the end). The real exports start on one
+# worker (their first tests need neither the session's server nor the refreshed lake), while the other
+# builds the shared refreshed lake in its first test; the serve test, which copies that lake, comes after.
+# xdist keeps this order only with --no-loadscope-reorder (Makefile); by default it runs the modules with
+# most tests first. The order only changes when each module runs, never what it proves. (`make test` prints
+# the slowest tests; README, "The tests".)
 RUN_FIRST = [
-    "operate/test_serve.py",
-    "operate/test_recovery.py",
     "ingest/test_real_exports.py",
+    "operate/test_recovery.py",
+    "operate/test_serve.py",
     "gate/test_refresh_gate.py",
     "build/test_study_waves.py",
     "flows/test_partial_refresh.py",

@@ -115,6 +115,19 @@ def copy_lake(source: Path, target_root: Path) -> Path:
     return target
 
 
+# A delivery the refreshed sample has not seen (a real classification, small): a run given it has work
+# to do, a partial build and a publish. It is not the embedded sample, so that run needs a pseudonym key.
+NEW_DELIVERY = FIXTURES / "real" / "classifications" / "kommunegrupper_da.csv"
+NEW_DELIVERY_KEY = "a-new-delivery-key-that-is-not-in-any-log-0123456789"
+
+
+def deliver_new(lake: Path) -> Path:
+    """Drop NEW_DELIVERY into the lake's landing zone; returns where it landed."""
+    folder = lake / "landing" / "classifications"
+    folder.mkdir(exist_ok=True)
+    return Path(shutil.copy(NEW_DELIVERY, folder / NEW_DELIVERY.name))
+
+
 def build_once(folder: Path, build: Callable[[Path], bytes]) -> bytes:
     """What `build(folder)` returned, built by the first process of the session to ask while the others
     wait (an exclusive lock on `folder.lock`), kept as `folder/built.pickle` for the rest. A build that

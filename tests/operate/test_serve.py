@@ -9,12 +9,13 @@ import subprocess
 import sys
 import time
 
+import duckdb
 import httpx
 import pytest
 import yaml
 
 from samskab.operate.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
-from tests.lakes import REPO, make_sample_lake
+from tests.lakes import NEW_DELIVERY, NEW_DELIVERY_KEY, REPO, copy_lake, deliver_new
 from tests.serving import (
     living,
     living_group_members,
@@ -30,7 +31,8 @@ ROOT = REPO
 
 
 @pytest.mark.end_to_end
-def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_running(tmp_path):
+def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_running(refreshed_lake, tmp_path):
+    """The run asked for has a new delivery to read beside the refreshed sample: it builds and publishes."""
     from prefect import flow
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -44,10 +46,13 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
         if deployment["name"] == "nightly-refresh"
     )
     (declared_schedule,) = declared["schedules"]
-    lake, _ = make_sample_lake(tmp_path)
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    deliver_new(lake)
     port = free_port()
     output = tmp_path / "serve.out"
-    env = serve_environment(tmp_path / "prefect-home", SAMSKAB_DATA_LAKE=str(lake))
+    env = serve_environment(
+        tmp_path / "prefect-home", SAMSKAB_DATA_LAKE=str(lake), SAMSKAB_PSEUDONYM_KEY=NEW_DELIVERY_KEY
+    )
     started = time.monotonic()
     with start_serve(port, env, output) as serve:
         try:
@@ -80,6 +85,11 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
                     assert any(name.startswith(step) for name in task_names), (step, task_names)
                 artifact_keys = {artifact.key for artifact in client.read_artifacts(flow_run_filter=of_this_run)}
                 assert {"refresh-summary", "dbt-nodes", "row-counts", "loads", "quality-raw"} <= artifact_keys
+            with duckdb.connect(str(lake / "published" / "analytics.duckdb"), read_only=True) as published:
+                (classifications,) = published.execute(
+                    "select list(distinct classification) from classification_codes"
+                ).fetchone()
+            assert classifications == [NEW_DELIVERY.stem], "the new delivery is not in the published file"
 
             # The run's page opens in a browser (which asks for HTML), and the UI there calls this port's API.
             page = httpx.get(f"{ui_url}/runs/flow-run/{run.id}", headers={"accept": "text/html"}, timeout=30)

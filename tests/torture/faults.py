@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -20,7 +19,7 @@ import duckdb
 import pytest
 
 from samskab.common import stop_points
-from tests.lakes import FIXTURES, copy_lake, start_samskab
+from tests.lakes import NEW_DELIVERY_KEY, copy_lake, deliver_new, start_samskab
 
 # Where the kill lands before the flow has read anything, or in dbt's work, the run is forced (`--force`):
 # the command then leaves the registry and the landing zone to the flow (unforced, it looks at both before
@@ -39,8 +38,7 @@ def refresh_arguments(point: str) -> tuple[str, ...]:
     return ("refresh",) if delivers(point) else ("refresh", "--force")
 
 
-NEW_DELIVERY = FIXTURES / "real" / "classifications" / "kommunegrupper_da.csv"
-KEY = "a-kill-test-key-that-is-not-in-any-log-0123456789"
+KEY = NEW_DELIVERY_KEY  # the pseudonym key of a run given the new delivery
 # How long a run may take to reach its point, or to end (a whole refresh on a busy machine is well within).
 REACH_SECONDS = 600
 
@@ -68,8 +66,7 @@ def prepared_lake(refreshed_lake, root: Path, point: str) -> Path:
     """A copy of the refreshed lake, with a new delivery unless the point is reached by a forced run."""
     lake = copy_lake(refreshed_lake[0], root)
     if delivers(point):
-        (lake / "landing" / "classifications").mkdir(exist_ok=True)
-        shutil.copy(NEW_DELIVERY, lake / "landing" / "classifications" / NEW_DELIVERY.name)
+        deliver_new(lake)
     return lake
 
 
