@@ -39,12 +39,12 @@ PSEUDONYMISE = Pseudonymiser(b"r" * 32)
 SURVEY_KINDS = ("surveyxact", "qualtrics", "spss", "stata")
 
 
-def query(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:
-    connection = duckdb.connect(str(database), read_only=True)
-    try:
-        return connection.execute(sql, parameters or []).fetchall()
-    finally:
-        connection.close()
+def query(database: Path | duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> list[tuple]:
+    """The rows of `sql` on a connection, or on the file opened read-only for this one query."""
+    if isinstance(database, duckdb.DuckDBPyConnection):
+        return database.execute(sql, parameters or []).fetchall()
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return query(connection, sql, parameters)
 
 
 # --- independent reads ------------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def expected_export(item: Item) -> Expected:
 # --- what landed ------------------------------------------------------------------------------------------
 
 
-def landed_cells(database: Path, export_id: str) -> tuple[dict[str, list[int]], dict[str, str]]:
+def landed_cells(database: duckdb.DuckDBPyConnection, export_id: str) -> tuple[dict[str, list[int]], dict[str, str]]:
     """Per variable (by its position in the export) the file rows with a value in raw, and each role."""
     variables = query(
         database,
@@ -188,7 +188,7 @@ def landed_cells(database: Path, export_id: str) -> tuple[dict[str, list[int]], 
     return {name: sorted(rows.get(name, [])) for _, name, _, _ in variables}, roles
 
 
-def rows_not_loaded(database: Path, delivery: str) -> set[int]:
+def rows_not_loaded(database: duckdb.DuckDBPyConnection, delivery: str) -> set[int]:
     return {
         line
         for (line,) in query(
@@ -208,16 +208,17 @@ def test_every_real_export_lands_and_matches_an_independent_read(item: Item, tmp
     states = {load.delivery: load.state for load in report.loads}
     assert states[item.name] == "loaded", [load.describe() for load in report.loads if load.delivery == item.name]
     assert [finding for finding in report.findings if finding.state != "ignored"] == []
-    database = settings.warehouse_path
-    if item.kind in SURVEY_KINDS:
-        check_survey_export(item, database, report)
-    elif item.kind == "statbank":
-        check_statbank_answer(item, database)
-    else:
-        check_classification(item, database)
+    # One connection for the checks' many queries (opening the file is most of a small query's cost).
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as database:
+        if item.kind in SURVEY_KINDS:
+            check_survey_export(item, database, report)
+        elif item.kind == "statbank":
+            check_statbank_answer(item, database)
+        else:
+            check_classification(item, database)
 
 
-def check_survey_export(item: Item, database: Path, report) -> None:
+def check_survey_export(item: Item, database: duckdb.DuckDBPyConnection, report) -> None:
     export_id = item.path.name
     expected = expected_export(item)
     ((n_respondents, n_variables, wave_id, id_rule),) = query(
@@ -261,7 +262,7 @@ def check_survey_export(item: Item, database: Path, report) -> None:
     assert n_labels + label_rejects == expected.n_value_labels
 
 
-def check_statbank_answer(item: Item, database: Path) -> None:
+def check_statbank_answer(item: Item, database: duckdb.DuckDBPyConnection) -> None:
     file = f"statbank/{item.path.name}"
     ((n_rows,),) = query(database, "select count(*) from raw.statbank_observations where source_file = ?", [file])
     ((n_rejected,),) = query(database, "select count(*) from raw.rejected_rows where file = ?", [file])
@@ -282,7 +283,7 @@ def check_statbank_answer(item: Item, database: Path) -> None:
         assert query(database, "select count(distinct time_code) from raw.statbank_observations")[0][0] == len(periods)
 
 
-def check_classification(item: Item, database: Path) -> None:
+def check_classification(item: Item, database: duckdb.DuckDBPyConnection) -> None:
     lines = records(item.path, ";")
     ((n_rows, n_levels),) = query(database, "select count(*), count(distinct level) from raw.classification_codes")
     ((n_rejected,),) = query(database, "select count(*) from raw.rejected_rows")
