@@ -27,7 +27,7 @@ from samskab.gate.suites import BLOCKING
 from samskab.gate.worker import GateWorker, raw_verdicts
 from samskab.ingest import deliveries as ingest
 from samskab.ingest import statbank_api
-from samskab.ingest.landing import NEEDS_ATTENTION, REFUSED, Delivery, Inventory
+from samskab.ingest.landing import NEEDS_ATTENTION, REFUSED, UNCHANGED, Delivery, Inventory
 from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
 from samskab.ingest.raw_store import LoadSummary, Withdrawal
 from samskab.operate import disk, notices, prefect_runs, run_journal
@@ -492,8 +492,13 @@ def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ing
         megabytes = [max(round(size / 1e6), 1) for size in sizes]
         with Progress("Ingest", sum(megabytes), "MB of deliveries", log=get_run_logger().info) as progress:
             for delivery, size in zip(inventory.deliveries, megabytes, strict=True):
-                loads.append(ingest_delivery_task(settings, run_id, delivery, pseudonymise))
+                # A task (in the UI, with its log) for each delivery that is read; the rest are listed below.
+                load = ingest.unchanged(settings, delivery)
+                loads.append(load or ingest_delivery_task(settings, run_id, delivery, pseudonymise))
                 progress.advance(size, note=delivery.name)
+        kept = [load.delivery for load in loads if load.state == UNCHANGED]
+        if kept:
+            get_run_logger().info("Unchanged since they were loaded (same sha256), not read again: %s", ", ".join(kept))
         withdrawals = withdraw_task(settings, run_id, inventory, loads)
         review = review_raw_task(settings)
     report = ingest.IngestReport(loads, inventory.findings, withdrawals, rebuilt, review)

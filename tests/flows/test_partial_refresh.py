@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.lakes import copy_lake, told, using_lake, using_setting
+from tests.lakes import copy_lake, last_flow_run, told, using_lake, using_setting
 
 pytestmark = pytest.mark.end_to_end
 
@@ -107,6 +107,20 @@ def test_a_corrected_case_register_rebuilds_the_case_marts_only(refreshed_twice,
     # with the result of the first run, which ran it on the same data.
     assert kept[0] == kept[1] and 0 < kept[0] < n_dbt
     assert n_dbt == _dbt_tests(refreshed_lake[0])
+    # The register is the one delivery read, and the one ingest task in Prefect; the others were unchanged.
+    read = [load.delivery for load in report.loads if load.state != "unchanged"]
+    assert len(read) == 1 and read[0].startswith("cases/") and len(report.loads) > 5
+    assert [name for name in _task_names(partial) if name.startswith("ingest ")] == [f"ingest {read[0]}"]
+
+
+def _task_names(lake: Path) -> list[str]:
+    """The names of the task runs of the lake's latest refresh."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    of_the_run = FlowRunFilter(id=FlowRunFilterId(any_=[last_flow_run(lake).id]))
+    with get_client(sync_client=True) as client:
+        return [run.name for run in client.read_task_runs(flow_run_filter=of_the_run)]
 
 
 def _dbt_tests(lake: Path) -> int:
