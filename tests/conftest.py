@@ -110,21 +110,21 @@ def refreshed_lake(tmp_path_factory: pytest.TempPathFactory, worker_id: str, pre
     return pickle.loads(build_once(_session_root(tmp_path_factory, worker_id) / "refreshed", build))
 
 
-# The longest modules first (longest first leaves no worker alone at the end). The real exports start on one
-# worker (their first tests need neither the session's server nor the refreshed lake), while the other
-# builds the shared refreshed lake in its first test; the serve test, which copies that lake, comes after.
-# xdist keeps this order only with --no-loadscope-reorder (Makefile); by default it runs the modules with
-# most tests first. The order only changes when each module runs, never what it proves. (`make test` prints
-# the slowest tests; README, "The tests".)
+# The longest modules first (longest first leaves no worker alone at the end). Ingest's tests start on one
+# worker (they need neither the session's server nor the refreshed lake), while the other builds the shared
+# refreshed lake in its first test; the real exports and the serve test, which start from that lake, come
+# after. xdist keeps this order only with --no-loadscope-reorder (Makefile); by default it runs the modules
+# with most tests first. The order only changes when each module runs, never what it proves. (`make test`
+# prints the slowest tests; README, "The tests".)
 RUN_FIRST = [
-    "ingest/test_real_exports.py",
+    "ingest/test_ingest.py",
     "operate/test_recovery.py",
+    "ingest/test_real_exports.py",
     "operate/test_serve.py",
     "gate/test_refresh_gate.py",
     "build/test_study_waves.py",
     "flows/test_partial_refresh.py",
     "torture/test_kills.py",
-    "ingest/test_ingest.py",
     "analysts/test_export.py",
     "build/test_docs.py",
     "ingest/test_survey_exports.py",
