@@ -1,9 +1,9 @@
 """What a run documents: one row per dbt node, dbt's static docs, and Great Expectations' Data Docs.
 
-One sample lake is ingested and built once for the module, without Prefect (the plain functions the
-flow's tasks call), with a copy of the dbt project that holds one singular test made to fail. Every
-page built from it is searched for the sample's people: their names and e-mails as the generator wrote
-them, and every pseudonym and free text the raw layer holds.
+A copy of the refreshed sample is checked and built once for the module, every node, without Prefect (the
+plain functions the flow's tasks call), with a copy of the dbt project that holds one singular test made
+to fail. Every page built from it is searched for the sample's people: their names and e-mails as the
+generator wrote them, and every pseudonym and free text the raw layer holds.
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ from samskab.build import docs as dbt_docs
 from samskab.gate import data_docs
 from samskab.gate import suites as gate
 from samskab.gate.stages import validate_stage
-from samskab.ingest import deliveries as ingest
-from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
 from samskab.sample.generate import SampleManifest
-from tests.lakes import REPO, make_sample_lake, using_lake, using_setting
+from tests.lakes import REPO, copy_lake, using_lake, using_setting
 
 pytestmark = pytest.mark.end_to_end
 
@@ -95,23 +93,17 @@ def distinct_values(warehouse: Path, columns_of: dict[str, list[str]]) -> set[st
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltLake:
+def built(refreshed_lake, tmp_path_factory: pytest.TempPathFactory) -> BuiltLake:
     root = tmp_path_factory.mktemp("docs")
-    lake, manifest = make_sample_lake(root)
+    lake, manifest = copy_lake(refreshed_lake[0], root), refreshed_lake[1]
     project = root / "dbt_project"
     shutil.copytree(DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs"))
     (project / "tests" / f"{FAILING_TEST}.sql").write_text(
         f"select 1 as n from {{{{ ref('{FAILING_MART}') }}}} where true\n", encoding="utf-8"
     )
     with using_lake(lake), using_setting("SAMSKAB_DBT_PROJECT_DIR", str(project)) as settings:
-        key, is_demo_key = resolve_pseudonym_key(settings)
-        assert is_demo_key
-        ingest.prepare_raw_layer(settings)
-        for delivery in ingest.landing_inventory(settings).deliveries:
-            load = ingest.ingest_delivery(settings, "docs-test", delivery, Pseudonymiser(key))
-            assert load.state == "loaded", load.describe()
         raw_verdicts = validate_stage("raw", settings.warehouse_path)
-        outcome = transform.build_marts(settings)
+        outcome = transform.build_marts(settings, force=True)  # every node, not only the new test
         site = lake / "docs"
         with no_network() as tried:
             dbt_page = dbt_docs.build_dbt_docs(settings, site)
