@@ -9,8 +9,10 @@ import logging
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,35 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # Launched, not waited for: its migrations run while the workers start and collect (_prefect_answers).
     config.stash[_SERVER] = launch_local_server(int(os.environ["SAMSKAB_TESTS_PREFECT_PORT"]))
+    threading.Thread(target=_migrate_a_template, name="Prefect database template", daemon=True).start()
+
+
+def _migrate_a_template() -> None:
+    """Once the session's server answers (not to slow its start): an empty Prefect database migrated once,
+    for the tests whose Prefect server is their own (tests/serving.py copies it into their homes). Marked
+    `ready` when made, `failed` when not (those servers then migrate their own)."""
+    from samskab.operate.prefect_server import wait_until_answering
+    from tests.serving import PREFECT_TEMPLATE
+
+    template = Path(os.environ["SAMSKAB_TESTS_PREFECT_HOME"]) / PREFECT_TEMPLATE
+    template.mkdir(parents=True, exist_ok=True)
+    env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(template)
+    try:
+        wait_until_answering(os.environ["PREFECT_API_URL"], 180)
+        subprocess.run(
+            [sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=300,
+            check=True,
+        )
+    except Exception:
+        (template / "failed").touch()
+    else:
+        (template / "ready").touch()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
