@@ -68,7 +68,7 @@ def written_once(settings: Settings) -> Iterator[None]:
     """Keep the warehouse open while ingest works through the deliveries. DuckDB writes its file out (a
     checkpoint) when the last connection to it in the process closes, and each step of ingest opens and
     closes its own: without this, the whole file would be written once per delivery (measured: 60 real
-    exports spent 5 of their 29 seconds of ingest closing it). Held, it is written once, when ingest is
+    exports spent 5 of their 26 seconds of ingest closing it). Held, it is written once, when ingest is
     done; meanwhile each delivery's commit is kept in the write-ahead log, which the next opening replays
     if the run is killed."""
     connection = open_warehouse(settings)
