@@ -115,8 +115,10 @@ def peak_kib() -> int:
 def ingest_in_child(lake: Path) -> dict:
     """Ingest the lake's landing zone in a fresh process; its wall time and peak resident memory."""
     code = (
-        "import json, time, os;"
-        "from benchmarks.ingest_survey import peak_kib;"
+        "import json, time, os, sys;"
+        # This file imports its neighbours by their names (written.py), as when run as a script.
+        "sys.path.insert(0, 'benchmarks');"
+        "from ingest_survey import peak_kib;"
         "from samskab.common.settings import Settings;"
         "from samskab.ingest.deliveries import ingest_landing_zone;"
         "from samskab.ingest.pseudonyms import Pseudonymiser;"
