@@ -94,36 +94,38 @@ def landing_inventory(settings: Settings) -> Inventory:
     return take_inventory(settings.landing_dir, folders, belongs_in)
 
 
+def _version(settings: Settings, delivery: Delivery) -> tuple[dict[str, str], str, str | None]:
+    """The delivery's file hashes, its source's reading rules, and what raw holds of this version (None
+    when a file of it is missing)."""
+    hashes = delivery_hashes(settings, delivery)
+    reading_rules = reading_rules_of(source_named(delivery.source), settings.landing_dir)
+    if len(hashes) != len(delivery.files):
+        return hashes, reading_rules, None
+    connection = open_warehouse(settings)
+    try:
+        return hashes, reading_rules, delivery_state(connection, hashes, reading_rules)
+    finally:
+        connection.close()
+
+
 def unchanged(settings: Settings, delivery: Delivery) -> LoadSummary | None:
     """The delivery's summary when raw holds this very version of it, read by the reading rules of now
     (there is nothing to read), else None."""
-    hashes = delivery_hashes(settings, delivery)
-    if len(hashes) != len(delivery.files):
-        return None
-    reading_rules = reading_rules_of(source_named(delivery.source), settings.landing_dir)
-    connection = open_warehouse(settings)
-    try:
-        if delivery_state(connection, hashes, reading_rules) != CURRENT:
-            return None
-    finally:
-        connection.close()
-    return LoadSummary(delivery.source, delivery.name, UNCHANGED, files=list(hashes))
+    hashes, _, state = _version(settings, delivery)
+    return LoadSummary(delivery.source, delivery.name, UNCHANGED, files=list(hashes)) if state == CURRENT else None
 
 
 def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudonymise: Pseudonymise) -> LoadSummary:
     """Read one delivery with its source's reader and load it, unless it is unchanged; a delivery that
     cannot be read is refused (recorded with its reason) and the rows of its last good version stay. Never
     raises for bad input."""
-    summary = unchanged(settings, delivery)
-    if summary is not None:
-        return summary
     landing = settings.landing_dir
     relative = {path: relative_to_landing(path, landing) for path in delivery.files}
-    hashes = delivery_hashes(settings, delivery)
-    reading_rules = reading_rules_of(source_named(delivery.source), landing)
+    hashes, reading_rules, state = _version(settings, delivery)
+    if state == CURRENT:
+        return LoadSummary(delivery.source, delivery.name, UNCHANGED, files=list(hashes))
     connection = open_warehouse(settings)
     try:
-        state = delivery_state(connection, hashes, reading_rules) if len(hashes) == len(delivery.files) else None
         try:
             batch = read_delivery(delivery, pseudonymise, Limits.of(settings))
         except LandingFileError as error:
