@@ -336,16 +336,15 @@ def _outcome(settings: Settings, result: Any, seconds: float) -> DbtOutcome:
 
 # The platform's one-query tests, whose failing rows are (what failed, how many rows), never a value; a
 # failed one is described by those rows: "(empty cells in a: 2 rows)", "(share outside [0, 1]: 1 row)".
-_COUNTED_CHECKS = {"not_null_columns": "empty cells in ", "column_bounds": ""}
+_COUNTED_CHECKS = ("required_and_unique", "column_bounds", "references")
 
 
 def _failed_checks(settings: Settings, node) -> str:
-    """For a failed `not_null_columns` or `column_bounds` test, what failed and in how many rows; otherwise
-    nothing. Read again from the warehouse after dbt let go of it, with the SQL dbt ran."""
+    """For a failed one-query test (`required_and_unique`, `column_bounds`, `references`), what failed and in
+    how many rows; otherwise nothing. Read again from the warehouse after dbt let go of it, with the SQL dbt ran."""
     test = getattr(node, "test_metadata", None)
     sql = getattr(node, "compiled_code", None)
-    lead = _COUNTED_CHECKS.get(getattr(test, "name", None))
-    if lead is None or not sql:
+    if getattr(test, "name", None) not in _COUNTED_CHECKS or not sql:
         return ""
     import duckdb
 
@@ -355,7 +354,7 @@ def _failed_checks(settings: Settings, node) -> str:
     except duckdb.Error:
         return ""
     counted = "; ".join(f"{check}: {n_rows} {'row' if n_rows == 1 else 'rows'}" for check, n_rows in rows)
-    return f" ({lead}{counted})" if counted else ""
+    return f" ({counted})" if counted else ""
 
 
 # dbt's own wording for a data test, which counts rows and quotes none.

@@ -22,9 +22,11 @@ sources:
     tables:
       - name: answers
         data_tests:
-          - not_null_columns:
+          - required_and_unique:
+              name: required_and_unique_answers
               arguments:
-                columns: [respondent]
+                not_null: [respondent]
+                unique: [[respondent]]
   - name: cases
     schema: raw
     tables:
@@ -43,9 +45,9 @@ models:
         data_tests: [not_null]
   - name: both
     data_tests:
-      - not_null_columns:
+      - required_and_unique:
           arguments:
-            columns: [answers, activities]
+            not_null: [answers, activities]
 """
 
 
@@ -53,7 +55,7 @@ def small_project(root: Path) -> Settings:
     project = root / "project"
     (project / "models").mkdir(parents=True)
     (project / "tests" / "generic").mkdir(parents=True)
-    generic = Path(__file__).resolve().parents[2] / "dbt_project" / "tests" / "generic" / "not_null_columns.sql"
+    generic = Path(__file__).resolve().parents[2] / "dbt_project" / "tests" / "generic" / "required_and_unique.sql"
     (project / "tests" / "generic" / generic.name).write_bytes(generic.read_bytes())
     (project / "dbt_project.yml").write_text(
         'name: small\nversion: "1.0.0"\nprofile: samskab\nflags:\n  send_anonymous_usage_stats: false\n'
@@ -123,7 +125,7 @@ def test_a_build_runs_only_what_changed_since_the_last_that_succeeded(tmp_path):
     assert _ran(changed) == {"activity_counts", "both"}
     assert _both(settings) == (3, 3)
     kept = {test.name for test in changed.kept}
-    assert kept == {"not_null_answer_counts_n", "source_not_null_columns_survey_answers_respondent"}, kept
+    assert kept == {"not_null_answer_counts_n", "required_and_unique_answers"}, kept
     assert changed.n_tests_passed + len(changed.kept) == n_tests
 
     # A code change in one model: that model and what is built on it (dbt's state comparison).

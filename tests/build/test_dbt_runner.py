@@ -1,5 +1,5 @@
 """How the platform calls dbt (samskab/build/dbt.py): the project parsed once per process and version of its
-files, and a failed `not_null_columns` or `column_bounds` test named by what failed, counting rows. A small
+files, and a failed `required_and_unique` or `column_bounds` test named by what failed, counting rows. A small
 dbt project of its own, so each parse takes a second; the whole project is built by the refresh tests."""
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ from samskab.common.settings import Settings
 from tests.lakes import REPO
 
 GENERIC_TESTS = [
-    REPO / "dbt_project" / "tests" / "generic" / f"{name}.sql" for name in ("not_null_columns", "column_bounds")
+    REPO / "dbt_project" / "tests" / "generic" / f"{name}.sql" for name in ("required_and_unique", "column_bounds")
 ]
 SHARED_MACROS = [REPO / "dbt_project" / "macros" / "broken_checks.sql"]  # the query column_bounds shares
 
 
 def small_project(root: Path) -> Settings:
-    """A dbt project with one seed of heads (one without a municipality, one without a sector area), the
-    platform's not_null_columns and column_bounds tests and an accepted_values test on it, and a data lake
+    """A dbt project with one seed of heads (one without a municipality, one without a sector area, one id
+    twice, once with a municipality and sector area another head has too), the platform's
+    required_and_unique and column_bounds tests and an accepted_values test on it, and a data lake
     for its warehouse."""
     project = root / "project"
     (project / "seeds").mkdir(parents=True)
@@ -35,12 +36,13 @@ def small_project(root: Path) -> Settings:
         encoding="utf-8",
     )
     (project / "seeds" / "heads.csv").write_text(
-        "head_id,municipality_code,sector_area\n1,101,Skole\n2,,Ældre\n3,147,\n", encoding="utf-8"
+        "head_id,municipality_code,sector_area\n1,101,Skole\n2,,Ældre\n3,147,\n3,101,Skole\n", encoding="utf-8"
     )
     (project / "seeds" / "_seeds.yml").write_text(
-        "version: 2\nseeds:\n  - name: heads\n    data_tests:\n      - not_null_columns:\n"
-        "          name: not_null_heads\n          arguments:\n            columns:\n"
+        "version: 2\nseeds:\n  - name: heads\n    data_tests:\n      - required_and_unique:\n"
+        "          name: required_and_unique_heads\n          arguments:\n            not_null:\n"
         "              - head_id\n              - municipality_code\n              - sector_area\n"
+        "            unique:\n              - [head_id]\n              - [municipality_code, sector_area]\n"
         "      - column_bounds:\n          name: bounds_heads\n          arguments:\n"
         "            ranges:\n              - {column: head_id, min_value: 1, max_value: 2}\n"
         "              - {column: municipality_code, min_value: 100}\n"
@@ -83,14 +85,15 @@ def test_a_failed_one_query_test_names_what_failed_and_counts_rows_only(tmp_path
 
     assert not outcome.success
     by_test = {failure.split(" ")[2]: failure for failure in outcome.failures}
-    assert by_test["not_null_heads"] == (
-        "dbt test not_null_heads fail: Got 2 results, configured to fail if != 0 "
-        "(empty cells in municipality_code: 1 row; sector_area: 1 row)"
+    assert by_test["required_and_unique_heads"] == (
+        "dbt test required_and_unique_heads fail: Got 4 results, configured to fail if != 0 "
+        "(empty cells in municipality_code: 1 row; empty cells in sector_area: 1 row; "
+        "key (head_id) repeated: 2 rows; key (municipality_code, sector_area) repeated: 2 rows)"
     )
-    (node,) = [node for node in outcome.nodes if node.name == "not_null_heads"]
-    assert (node.status, node.failures, node.severity) == ("fail", 2, "blocking")
+    (node,) = [node for node in outcome.nodes if node.name == "required_and_unique_heads"]
+    assert (node.status, node.failures, node.severity) == ("fail", 4, "blocking")
     assert by_test["bounds_heads"] == (
-        "dbt test bounds_heads fail: Got 1 result, configured to fail if != 0 (head_id outside [1, 2]: 1 row)"
+        "dbt test bounds_heads fail: Got 1 result, configured to fail if != 0 (head_id outside [1, 2]: 2 rows)"
     )
     # Another test's failing rows hold values: its message stays dbt's count of them.
     (values_test,) = [name for name in by_test if name.startswith("accepted_values_heads")]

@@ -384,18 +384,25 @@ def test_more_case_studies_than_the_band_allows_fail_it():
 
 def _tests_by_column(entry: dict) -> dict[str, list]:
     """An entry's (model's, source table's) data tests by its name and by name.column, with the checks of
-    its one-query tests read as one test each: a column its `not_null_columns` test lists has `not_null`
-    among its tests, a range of its `column_bounds` test is that column's `accepted_range` (with the
-    test's config), a share there is the model's `numerator_within_denominator`, and a reference or list
-    of its `references` test is that column's `relationships` or `accepted_values`."""
+    its one-query tests read as one test each: a column its `required_and_unique` test lists as not null
+    has `not_null` among its tests, a key of one column there is that column's `unique` and a key of
+    several the entry's `unique_combination`; a range of its `column_bounds` test is that column's
+    `accepted_range` (with the test's config), a share there is the model's `numerator_within_denominator`;
+    a reference or list of its `references` test is that column's `relationships` or `accepted_values`."""
     name = entry["name"]
     tests = {name: list(entry.get("data_tests") or [])}
     for column in entry.get("columns") or []:
         tests[f"{name}.{column['name']}"] = list(column.get("data_tests") or [])
     for test in list(tests[name]):
-        if isinstance(test, dict) and "not_null_columns" in test:
-            for column in test["not_null_columns"]["arguments"]["columns"]:
+        if isinstance(test, dict) and "required_and_unique" in test:
+            arguments = test["required_and_unique"]["arguments"]
+            for column in arguments.get("not_null") or []:
                 tests.setdefault(f"{name}.{column}", []).append("not_null")
+            for key in arguments.get("unique") or []:
+                if len(key) == 1:
+                    tests.setdefault(f"{name}.{key[0]}", []).append("unique")
+                else:
+                    tests[name].append({"unique_combination": {"arguments": {"combination_of_columns": key}}})
         if isinstance(test, dict) and "column_bounds" in test:
             arguments, config = test["column_bounds"]["arguments"], test["column_bounds"].get("config") or {}
             for bound in arguments.get("ranges") or []:

@@ -198,9 +198,9 @@ def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(dbt_failure, 
     out = dbt_failure.out
     assert dbt_failure.exit_code == 1
     assert "FAILED its quality gate" in out and "Nothing was published" in out
-    assert "dbt build failed" in out and "not_null_int_municipalities fail" in out
+    assert "dbt build failed" in out and "required_and_unique_int_municipalities fail" in out
     # The failed check names the empty columns and how many rows, no value.
-    assert "(empty cells in municipality_group_code: 1 row; municipality_group_name: 1 row)" in out
+    assert "(empty cells in municipality_group_code: 1 row; empty cells in municipality_group_name: 1 row)" in out
     assert (dbt_failure.lake / "published" / "analytics.duckdb").read_bytes() == dbt_failure.published_before
     latest = last_flow_run(dbt_failure.lake)
     assert latest.state.is_failed() and "dbt build failed" in latest.state.message
@@ -209,7 +209,7 @@ def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(dbt_failure, 
         assert main(["status"]) == 1
     status = capsys.readouterr().out
     assert f"Last refresh: {latest.name}, " in status and ": failed.\n  FAILED: dbt build failed" in status
-    assert "not_null_int_municipalities" in status and "municipality_group_code: 1 row" in status
+    assert "required_and_unique_int_municipalities" in status and "municipality_group_code: 1 row" in status
     assert "Runs that failed since the file was built (1):" in status
     assert status.index("Analysts read:") < status.index(f"({refreshed_lake[2].run_id})")
 
