@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import subprocess
+import sys
+
 from samskab.cli import main
 from samskab.ingest import statbank_api
-from tests.lakes import FETCHED_AT, FOLK1A_ANSWER, using_lake
+from tests.lakes import FETCHED_AT, FOLK1A_ANSWER, REPO, using_lake
 
 
 def test_sample_writes_the_embedded_sample_and_can_be_written_again(tmp_path, capsys):
@@ -46,3 +51,27 @@ def test_status_on_a_new_lake_says_nothing_is_published(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "No refresh has run yet" in out and "Nothing is published yet" in out
     assert "no previous snapshot" in out
+
+
+FREEZE_COUNT_AFTER_THE_COMMAND = (
+    "import gc, sys; from samskab.cli import main; sys.argv = ['samskab', 'status']; main(); "
+    "print(gc.get_freeze_count())"
+)
+
+
+def test_the_command_leaves_its_objects_to_the_exit_and_a_caller_in_python_keeps_them_collected(tmp_path, capsys):
+    """`samskab` as a command freezes what it made (its exit then frees the memory without collecting the
+    objects one by one, about a second after a refresh); main() called from Python leaves the caller's
+    garbage collection as it was."""
+    lake = tmp_path / "data_lake"
+    env = {**os.environ, "SAMSKAB_DATA_LAKE": str(lake), "PYTHONPATH": str(REPO)}
+    ran = subprocess.run(
+        [sys.executable, "-c", FREEZE_COUNT_AFTER_THE_COMMAND], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert int(ran.stdout.strip().splitlines()[-1]) > 0
+    frozen = gc.get_freeze_count()
+    with using_lake(lake):
+        assert main(["status"]) == 1
+    assert gc.get_freeze_count() == frozen
+    capsys.readouterr()

@@ -47,6 +47,11 @@ class Fingerprint:
         changed = [names[name] for name in names if before.get(name) != getattr(self, name)]
         return ", ".join(changed) if changed else "nothing"
 
+    def landing_changed(self, recorded: str | None) -> bool:
+        """Whether the landing zone differs from that of a recorded `parts()` string (or nothing is recorded)."""
+        before = dict(part.split("=", 1) for part in (recorded or "").split(";") if "=" in part)
+        return before.get("landing") != self.landing
+
     def parts(self) -> str:
         return f"landing={self.landing};code={self.code};settings={self.settings}"
 
@@ -84,12 +89,14 @@ UNCHANGED, HELD = RunState.UNCHANGED, RunState.HELD
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether the refresh runs its stages; when not, `state` says why (UNCHANGED or HELD)."""
+    """Whether the refresh runs its stages; when not, `state` says why (UNCHANGED or HELD). `reads_landing`:
+    the landing zone differs from the published file's, so the run may have deliveries to read."""
 
     run: bool
     state: str
     message: str
     fingerprint: Fingerprint
+    reads_landing: bool = True
 
 
 def published_inputs(path: Path) -> tuple[str, str, str, str] | None:
@@ -118,9 +125,10 @@ def decide(settings: Settings, force: bool = False) -> Decision:
     from samskab.publish.swap import read_hold
 
     current = fingerprint(settings)
-    if force:
-        return Decision(True, "", "Forced (--force): every stage runs, whatever changed.", current)
     recorded = published_inputs(settings.published_path)
+    reads_landing = current.landing_changed(recorded[1] if recorded else None)
+    if force:
+        return Decision(True, "", "Forced (--force): every stage runs, whatever changed.", current, reads_landing)
     hold = read_hold(settings)
     if hold and hold.get("inputs_fingerprint") == current.digest:
         return Decision(
@@ -141,4 +149,4 @@ def decide(settings: Settings, force: bool = False) -> Decision:
             current,
         )
     changed = current.changed_parts(recorded[1]) if recorded else "nothing is published yet"
-    return Decision(True, "", f"Changed since the last publish: {changed}.", current)
+    return Decision(True, "", f"Changed since the last publish: {changed}.", current, reads_landing)

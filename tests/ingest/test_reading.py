@@ -7,6 +7,7 @@ forked from the reading server and finds them by name, as it finds the registere
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import subprocess
@@ -140,3 +141,41 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ")[1][0] != "Z"  # a zombie has ended
     except FileNotFoundError:
         return False
+
+
+STARTED_EARLY = textwrap.dedent(
+    """
+    import json, os
+    from samskab.ingest.pseudonyms import Pseudonymiser
+    from samskab.ingest.reading import Limits, read_delivery, start_early
+    from tests.ingest.test_reading import DELIVERY, a_big_batch
+
+    def servers():
+        pids = set()
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as listed:
+                pids |= {int(pid) for pid in listed.read().split()}
+        with_command = {pid: open(f"/proc/{pid}/cmdline", "rb").read() for pid in pids}
+        return [pid for pid, command in with_command.items() if b"forkserver" in command]
+
+    start_early()
+    early = servers()
+    batch = read_delivery(DELIVERY, Pseudonymiser(b"r" * 32), Limits(seconds=60, memory_bytes=2**29), a_big_batch)
+    rows = len(batch.tables["survey_answers"])
+    print(json.dumps({"early": early, "after": sorted(servers()), "rows": rows}))
+    """
+)
+
+
+def test_the_readers_server_started_early_is_the_one_the_first_read_uses():
+    """`samskab refresh` starts the readers' server before Prefect's start when the landing zone changed, so
+    its imports overlap that start; the first delivery is then read by a child of it, not of a second one."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    ran = subprocess.run(
+        [sys.executable, "-c", STARTED_EARLY], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    said = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert said["rows"] == 200_000
+    assert len(said["early"]) == 1, said  # the server, started before any read
+    assert said["after"] == said["early"], said  # the read used it: no second server

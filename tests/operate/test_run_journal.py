@@ -27,7 +27,7 @@ ROOT = REPO
 BUILT = datetime(2026, 11, 26, 2, 45, tzinfo=UTC)
 
 
-def publish_file(settings: Settings, run_id: str, built: datetime = BUILT, inputs: str = "") -> None:
+def publish_file(settings: Settings, run_id: str, built: datetime = BUILT, inputs: str = "", parts: str = "") -> None:
     """A published file as status reads it: its lineage tables in `meta` (the marts do not matter here)."""
     settings.published_dir.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(settings.published_path))
@@ -36,8 +36,8 @@ def publish_file(settings: Settings, run_id: str, built: datetime = BUILT, input
         connection.execute(
             "create table meta.runs as select ?::varchar as run_id, ?::varchar as flow_run_name, "
             "?::timestamp as finished_at, 'abc123' as code_version, 'PASSED: all checks met' as verdict, "
-            "?::varchar as inputs_fingerprint, '' as inputs_parts",
-            [run_id, f"name-{run_id}", built.replace(tzinfo=None), inputs],
+            "?::varchar as inputs_fingerprint, ?::varchar as inputs_parts",
+            [run_id, f"name-{run_id}", built.replace(tzinfo=None), inputs, parts],
         )
         connection.execute(
             "create table meta.input_files as select 'survey' as source, 'survey/x/dataset.csv' as file, "
@@ -335,13 +335,17 @@ def test_the_same_inputs_are_unchanged_and_any_change_runs_the_refresh(tmp_path,
         current = settings.replace(drift_threshold=0.2) if what == "the settings" else settings
         decision = decide(current)
         assert decision.run, what
+        # Only a change in the landing zone tells `samskab refresh` to start the readers early.
+        assert decision.reads_landing == (what == "the landing zone"), what
+        assert decide(current, force=True).reads_landing == (what == "the landing zone"), what
         publish_file_again(current)
         assert not decide(current).run, what
 
 
 def publish_file_again(settings: Settings) -> None:
     settings.published_path.unlink()
-    publish_file(settings, "r-next", inputs=fingerprint(settings).digest)
+    current = fingerprint(settings)
+    publish_file(settings, "r-next", inputs=current.digest, parts=current.parts())
 
 
 def test_after_a_rollback_the_same_inputs_are_held_and_a_change_ends_the_hold(tmp_path):
