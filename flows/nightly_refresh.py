@@ -561,6 +561,9 @@ def _build_and_publish(
     get_run_logger().info("Quality gate %s. Published %s in the data lake.", passed, summary.PUBLISHED_NAME)
 
 
+DBT_DOCS, DATA_DOCS, STUDY_REPORT = "dbt docs (lineage graph)", "Great Expectations Data Docs", "study report (charts)"
+
+
 @task(name="build documentation", cache_policy=NO_CACHE)
 def build_docs_task(
     settings: Settings, run_name: str, verdicts: list, run_id: str, gate: GateWorker | None = None
@@ -568,30 +571,34 @@ def build_docs_task(
     """dbt's static docs (the lineage graph), Great Expectations' Data Docs and the study report beside the
     published file (of run `run_id`), and last the record of which run they document.
     The data is published by now: documentation that cannot be built is an error in the log, not a failed run."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from samskab.analysts.report import build_study_report
     from samskab.build.docs import build_dbt_docs
     from samskab.gate.data_docs import build_gx_data_docs
 
-    built = {}
     logger = get_run_logger()
-    for name, build in (
-        ("dbt docs (lineage graph)", lambda: build_dbt_docs(settings, settings.docs_dir)),
-        (
-            "Great Expectations Data Docs",
-            lambda: (
-                gate.run("data docs", verdicts, settings.docs_dir, run_name)
-                if gate is not None
-                else build_gx_data_docs(verdicts, settings.docs_dir, run_name)
-            ),
-        ),
-        ("study report (charts)", lambda: build_study_report(settings, settings.docs_dir)),
-    ):
+
+    def attempt(name: str, build) -> str | None:
         try:
-            built[name] = str(build())
+            return str(build())
         except Exception as error:  # documentation never fails a published run
             logger.error("%s could not be built: %s", name, failures.describe(error))
+            return None
+
+    def data_docs():
+        if gate is not None:
+            return gate.run("data docs", verdicts, settings.docs_dir, run_name)
+        return build_gx_data_docs(verdicts, settings.docs_dir, run_name)
+
+    # Data Docs are drawn in Great Expectations' process while this one draws the other two.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="data-docs") as beside:
+        drawn = beside.submit(attempt, DATA_DOCS, data_docs)
+        lineage_graph = attempt(DBT_DOCS, lambda: build_dbt_docs(settings, settings.docs_dir))
+        report = attempt(STUDY_REPORT, lambda: build_study_report(settings, settings.docs_dir))
+        built = {DBT_DOCS: lineage_graph, DATA_DOCS: drawn.result(), STUDY_REPORT: report}
     documented.record(settings, run_id)
-    return built
+    return {name: path for name, path in built.items() if path is not None}
 
 
 @task(name="check again for the documentation", cache_policy=NO_CACHE)
