@@ -344,6 +344,7 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
     """
     processes.end_with_serve()  # run by `samskab serve`: never outlive it
     settings = prefect_runs.with_key_from_prefect_secret(get_settings())
+    prefect_runs.tracebacks_to_debug_log(settings)  # a failure is told as its message; the frames go there
     flow_run_id = str(flow_run.get_id() or "")
     run_id = flow_run_id or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S")
     run_name = str(flow_run.get_name() or run_id)

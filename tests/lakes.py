@@ -239,6 +239,8 @@ class LogLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(record.getMessage())
+        if record.exc_info:  # the traceback the terminal and the UI would show under it
+            self.lines.append(logging.Formatter().formatException(record.exc_info))
 
     @property
     def text(self) -> str:

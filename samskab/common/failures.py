@@ -131,7 +131,7 @@ def describe(error: BaseException) -> str:
         return f"The run stopped: {OUT_OF_MEMORY}. Stop what else uses this machine's memory and run it again."
     return (
         f"The run stopped with an unexpected {type(error).__name__} (its message is not shown: it may quote "
-        "the data). The flow run's log names the place in the code; please report it."
+        "the data). The refresh's debug log names the place in the code; please report it."
     )
 
 

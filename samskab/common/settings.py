@@ -138,6 +138,12 @@ class Settings:
         return self.data_lake / "warehouse" / "warehouse.duckdb"
 
     @property
+    def debug_log_path(self) -> Path:
+        """The tracebacks of failed runs (samskab/operate/prefect_runs.py): for whoever maintains the platform;
+        beside the warehouse, as dbt's log, since an exception's text may quote the data."""
+        return self.data_lake / "warehouse" / "logs" / "refresh_debug.log"
+
+    @property
     def dbt_target_dir(self) -> Path:
         """dbt's artifacts of the last build (manifest.json holds every model's and column's description)."""
         return self.data_lake / "warehouse" / "dbt_target"
