@@ -17,17 +17,7 @@ samskab export MART ...|--all --format parquet|csv|xlsx|sav|dta --to DIR [--as-o
 samskab report [--as-of DAY] open the study report (charts), rebuilt by every publish
 samskab snapshots            the dated snapshots kept of the published file
 
-Exit codes of `samskab refresh`: 0 published, every landing file loaded, or nothing had changed; 1 the run
-failed (its quality gate, or the disk) and nothing was published; 3 the refresh could not start (another one
-runs, or no pseudonym key); 4 published (or nothing changed), but landing files need attention: refused, not
-recognised, held back, or with too many rows rejected (named in the output, a notice and `samskab status`, every
-night until they are put right).
-Exit codes of `samskab status`: 0 fresh and the last run ended well; 1 nothing published, the last run
-failed or died, or the disk lacks the room a refresh needs; 4 the last publish left files needing attention;
-5 the file is older than the freshness limit (SAMSKAB_FRESHNESS_HOURS, 26 by default).
-
-Everything heavy (Prefect, dbt, pandas) is imported inside the command that needs it: `samskab --help`
-and `samskab status` answer in well under a second.
+The exit codes of each command are listed in `samskab --help` (REFRESH_EXIT_CODES and the others below).
 """
 
 from __future__ import annotations
@@ -38,6 +28,7 @@ import gc
 import os
 import shutil
 import sys
+import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +38,24 @@ from samskab.common.settings import Settings, SettingsError, get_settings, quiet
 from samskab.operate.serve import add_serve_arguments, cmd_serve
 from samskab.sample.survey_shapes import SHAPES
 
-EXIT_PUBLISHED, EXIT_GATE_FAILED, EXIT_NOT_STARTED, EXIT_NEEDS_ATTENTION, EXIT_STALE = 0, 1, 3, 4, 5
+EXIT_PUBLISHED, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_NOT_STARTED, EXIT_NEEDS_ATTENTION, EXIT_STALE = 0, 1, 2, 3, 4, 5
+HELP_WIDTH = 100  # the descriptions of the commands whose exit codes are listed as written
+REFRESH_EXIT_CODES = """exit codes:
+  0  published, every landing file loaded; or nothing had changed
+  1  the run failed (its quality gate, or the disk) and nothing was published
+  2  the command was given wrongly (an unknown option)
+  3  the refresh could not start (another one runs, no pseudonym key, a setting out of range)
+  4  published (or nothing changed), but landing files need attention: refused, not recognised, held
+     back, or with too many rows rejected (named in the output, a notice and `samskab status`)"""
+STATUS_EXIT_CODES = """exit codes:
+  0  fresh, and the last run ended well
+  1  nothing published, the last run failed or died, or the disk lacks the room a refresh needs
+  4  the last publish left landing files needing attention
+  5  the file is older than the freshness limit (SAMSKAB_FRESHNESS_HOURS, 26 by default)"""
+OTHER_EXIT_CODES = """exit codes of the other commands: 0 done; 1 it could not be done (the output says why);
+2 the command was given wrongly (an unknown option, mart, day, table or delivery), `sample` would have
+overwritten real deliveries, or `rollback` would publish an older file and was not given --yes; 3 a setting
+is out of its range, so nothing ran"""
 
 STILL_NEEDS_ATTENTION = "Landing files STILL NEED ATTENTION (as found when they were last read):"
 FIRST_QUERY = (
@@ -68,6 +76,18 @@ def _shown(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def command_as_typed() -> str:
+    """The `samskab` command as a new shell here runs it: its name when the shell finds this one on its PATH
+    (an activated environment), else its path (`.venv/bin/samskab` from the project's folder)."""
+    installed = Path(sys.executable).with_name("samskab")
+    if not installed.is_file():
+        return "samskab"
+    found = shutil.which("samskab")
+    if found and Path(found).resolve() == installed.resolve():
+        return "samskab"
+    return _shown(installed)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -234,10 +254,14 @@ def _refresh(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {withdrawal.describe()}")
     print(f"  Gate: {report.verdict}")
     print("  Tables: " + ", ".join(f"{table} ({n:,} rows)" for table, n in report.row_counts.items()))
+    samskab = command_as_typed()
     print("\nA first query (read-only; docs/cookbook.md has the study's questions answered in SQL):")
-    print(f'  samskab sql "{FIRST_QUERY}"')
-    print(f"  (or in the DuckDB CLI, Python, R or DBeaver: duckdb -readonly {published})")
-    print("The study report with its charts: samskab report. Exports for SPSS, Stata, Excel, R: samskab export --help.")
+    print(f'  {samskab} sql "{FIRST_QUERY}"')
+    print(f'  (or open {published} read-only from Python, R or DBeaver: README.md, "Every morning")')
+    print("The study report with its charts:")
+    print(f"  {samskab} report")
+    print("Exports for SPSS, Stata, Excel and R:")
+    print(f"  {samskab} export --help")
     return EXIT_NEEDS_ATTENTION if report.needing_attention else EXIT_PUBLISHED
 
 
@@ -409,6 +433,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     return code
 
 
+def _age(built: str) -> str:
+    """How long ago a file was built ("2026-12-03 02:31 UTC"), in words."""
+    try:
+        then = datetime.strptime(built, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
+    except ValueError:
+        return "of unknown age"
+    hours = (datetime.now(UTC) - then).total_seconds() / 3600
+    return f"{hours:.0f} hours old" if hours < 48 else f"{hours / 24:.0f} days old"
+
+
 def cmd_rollback(args: argparse.Namespace) -> int:
     from samskab.operate import run_journal
     from samskab.operate.fingerprint import fingerprint
@@ -418,9 +452,21 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
         with refresh_lock(settings.lock_path):
+            before, target = publish.published_run(settings.published_path), publish.rollback_target(settings)
+            if before is not None and target is not None:
+                print(
+                    f"The rollback publishes the file of run {target[0]}, built {target[1]} ({_age(target[1])}), "
+                    f"in place of the file of run {before[0]}, built {before[1]} ({_age(before[1])})."
+                )
+                if target[1] < before[1] and not args.yes:
+                    print(
+                        "Analysts would read the older file until the inputs change (a failed refresh never "
+                        "replaced the file it failed to publish). Nothing was changed; to roll back, run "
+                        "`samskab rollback --yes`."
+                    )
+                    return EXIT_USAGE
             run_id = datetime.now(UTC).strftime("rollback-%Y%m%dT%H%M%S")
             entry = run_journal.open_run(settings, run_id, run_journal.ROLLBACK)
-            before = publish.published_run(settings.published_path)
             outcome = publish.rollback(settings)
             after = publish.published_run(settings.published_path)
             if outcome.changed and after is not None:
@@ -495,9 +541,20 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     _prepare_environment()
-    parser = argparse.ArgumentParser(prog="samskab", description="The samskabelse research data platform.")
+    parser = argparse.ArgumentParser(
+        prog="samskab",
+        description="The samskabelse research data platform. `samskab COMMAND --help` says more of each command.",
+        epilog=f"samskab refresh {REFRESH_EXIT_CODES}\n\nsamskab status {STATUS_EXIT_CODES}\n\n{OTHER_EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    sample = commands.add_parser("sample", help="write the synthetic embedded sample into the landing zone")
+    sample = commands.add_parser(
+        "sample",
+        help="write the synthetic embedded sample into the landing zone",
+        description="Write the synthetic embedded sample into the landing zone: two survey waves, Statbank's "
+        "recorded answers and a case register, all made up, for trying the platform. It refuses to overwrite "
+        "real deliveries.",
+    )
     sample.add_argument(
         "--scale",
         type=int,
@@ -513,31 +570,69 @@ def main(argv: list[str] | None = None) -> int:
         help="the shape of the survey export (default surveyxact-utf16): " + ", ".join(SHAPES),
     )
     sample.set_defaults(handler=cmd_sample)
-    refresh = commands.add_parser("refresh", help="run the nightly refresh once, now")
+    refresh = commands.add_parser(
+        "refresh",
+        help="run the nightly refresh once, now",
+        description=textwrap.fill(
+            "Run the nightly refresh once, now: read what landed, check it, build the marts and publish them "
+            "if every blocking check passes. When nothing changed since the last publish it says so and stops, "
+            "unless --force.",
+            HELP_WIDTH,
+        ),
+        epilog=REFRESH_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     refresh.add_argument(
         "--force", action="store_true", help="run every stage even when nothing changed since the last publish"
     )
     refresh.set_defaults(handler=cmd_refresh)
     commands.add_parser(
-        "status", help="how fresh the published file is, how the last runs ended, what it holds"
+        "status",
+        help="how fresh the published file is, how the last runs ended, what it holds",
+        description=textwrap.fill(
+            "How fresh the published file is, how the last runs ended, what it holds, and which landing files "
+            "need attention.",
+            HELP_WIDTH,
+        ),
+        epilog=STATUS_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     ).set_defaults(handler=cmd_status)
-    commands.add_parser(
-        "rollback", help="publish the previous snapshot again (holds until the inputs change)"
-    ).set_defaults(handler=cmd_rollback)
+    rollback = commands.add_parser(
+        "rollback",
+        help="publish the previous snapshot again (holds until the inputs change)",
+        description="Publish the previous published file again, when the last one is wrong. It stays published "
+        "until the inputs change (or `samskab refresh --force`). It names both files first, and publishes an "
+        "older file only with --yes.",
+    )
+    rollback.add_argument("--yes", action="store_true", help="publish the previous file even though it is older")
+    rollback.set_defaults(handler=cmd_rollback)
     serve = commands.add_parser(
-        "serve", help="start the Prefect server and UI, and run the nightly schedule, until Ctrl-C"
+        "serve",
+        help="start the Prefect server and UI, and run the nightly schedule, until Ctrl-C",
+        description="Start the Prefect server and its UI on loopback, and run the nightly refresh on its "
+        "schedule (prefect.yaml), until Ctrl-C.",
     )
     add_serve_arguments(serve)
     serve.set_defaults(handler=cmd_serve)
-    registry = commands.add_parser("registry", help="public registry data (Statistics Denmark's Statbank)")
+    registry = commands.add_parser(
+        "registry",
+        help="public registry data (Statistics Denmark's Statbank)",
+        description="Public registry data: the Statbank tables declared in dbt_project/seeds/statbank_tables.csv.",
+    )
     registry_commands = registry.add_subparsers(dest="registry_command", required=True)
     fetch = registry_commands.add_parser(
-        "fetch", help="ask Statbank for the declared tables and land every changed answer with its request"
+        "fetch",
+        help="ask Statbank for the declared tables and land every changed answer with its request",
+        description="Ask Statbank for the declared tables (all, or those named) and land every answer that "
+        "changed, with its request, in the landing zone. The refresh does this itself every night.",
     )
     fetch.add_argument("tables", nargs="*", metavar="TABLE", help="tables to fetch (default: every declared table)")
     fetch.set_defaults(handler=cmd_registry_fetch)
     accept = commands.add_parser(
-        "accept", help="load a delivery that lost most of its rows against its loaded version, as it is now"
+        "accept",
+        help="load a delivery that lost most of its rows against its loaded version, as it is now",
+        description="Load a delivery that lost most of its rows against its loaded version, as it is now: the "
+        "refresh holds such a delivery back until a researcher says it is right.",
     )
     accept.add_argument("delivery", help="the delivery as the refresh names it, e.g. survey/samskabelse_2016")
     accept.set_defaults(handler=cmd_accept)

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from samskab.cli import main
 from samskab.ingest import statbank_api
 from tests.lakes import FETCHED_AT, FOLK1A_ANSWER, REPO, using_lake
@@ -75,3 +77,26 @@ def test_the_command_leaves_its_objects_to_the_exit_and_a_caller_in_python_keeps
         assert main(["status"]) == 1
     assert gc.get_freeze_count() == frozen
     capsys.readouterr()
+
+
+def _help_of(capsys, *command: str) -> str:
+    with pytest.raises(SystemExit) as ended:
+        main([*command, "--help"])
+    assert ended.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_every_command_says_what_it_does_and_the_exit_codes_are_in_the_help(capsys):
+    top = _help_of(capsys)
+    commands = top.split("{", 1)[1].split("}", 1)[0].split(",")
+    assert {"refresh", "status", "sql", "export", "rollback"} <= set(commands)
+    for command in [*commands, "registry fetch"]:
+        rest = _help_of(capsys, *command.split()).partition("\n\n")[2]
+        described = rest.split("\n\n", 1)[0]
+        assert not described.startswith(("positional arguments", "options")), f"{command} has no description"
+        assert len(described) > 40, (command, described)
+    for command, codes in (("refresh", "01234"), ("status", "0145")):
+        listed = _help_of(capsys, command).split("exit codes:\n", 1)[1]
+        assert [line.split()[0] for line in listed.splitlines() if line.strip()[:1].isdigit()] == list(codes)
+        assert f"samskab {command} exit codes:" in top
+    assert "exit codes of the other commands" in top

@@ -169,6 +169,8 @@ def add_analyst_commands(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report",
         help="open the study report (charts of the published file, or of the snapshot of --as-of DAY)",
+        description="Open the study report in a browser: the charts of the published file, drawn by its "
+        "refresh, or of the snapshot of --as-of DAY, drawn now.",
     )
     report.add_argument("--no-open", action="store_true", help="print the report's path without opening a browser")
     report.add_argument("--to", metavar="DIR", help="where a report drawn now is written (default: a temporary folder)")
@@ -186,5 +188,9 @@ def add_analyst_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--to", required=True, metavar="DIR", help="the folder to write into (created if missing)")
     _add_as_of(export)
     export.set_defaults(handler=cmd_export)
-    listing = commands.add_parser("snapshots", help="the dated snapshots kept of the published file, for --as-of")
+    listing = commands.add_parser(
+        "snapshots",
+        help="the dated snapshots kept of the published file, for --as-of",
+        description="The dated snapshots kept of the published file: the days `--as-of DAY` can read.",
+    )
     listing.set_defaults(handler=cmd_snapshots)

@@ -275,6 +275,26 @@ def _previous_from_a_snapshot(settings: Settings, published: tuple[str, str] | N
     return others[-1].label
 
 
+def rollback_target(settings: Settings) -> tuple[str, str] | None:
+    """(run id, when it finished) of the file a rollback would publish now, as `rollback` chooses it (the
+    previous file, or the newest snapshot of another run when the previous file is the published one),
+    changing nothing; None when it names no run or there is none."""
+    published, previous = settings.published_path, settings.previous_path
+    now = published_run(published)
+    if previous.exists() and not (
+        published.exists()
+        and (os.path.samefile(published, previous) or (now is not None and now == published_run(previous)))
+    ):
+        return published_run(previous)
+    if now is None:
+        return None
+    prefix = now[0].replace("-", "")[:8]
+    others = [
+        snapshot for snapshot in snapshots.listed(settings) if snapshot.run_prefix != prefix and _unchanged(snapshot)
+    ]
+    return published_run(others[-1].path) if others else None
+
+
 def rollback(settings: Settings) -> RollbackOutcome:
     """Swap the published file and the previous snapshot, so the previous one is published again.
 

@@ -7,6 +7,9 @@ result are each named by the recipe's heading.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -171,3 +174,19 @@ def test_the_command_checks_and_writes(published: duckdb.DuckDBPyConnection, ref
     assert cookbook.main(["--write", "--database", str(database), "--cookbook", str(stale)]) == 0
     assert cookbook.main(["--database", str(database), "--cookbook", str(stale)]) == 0
     assert cookbook.check(stale.read_text(encoding="utf-8"), published) == []
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readmes_python_snippet_runs_as_written_in_the_projects_python(refreshed_lake, tmp_path) -> None:
+    """README, "Every morning": the snippet pasted into the project's Python (the one the tests run in) in
+    the project's folder, where the data lake is `data_lake/`, runs and reads the marts it names."""
+    section = README.read_text(encoding="utf-8").split("\n## Every morning\n", 1)[1].split("\n## ", 1)[0]
+    assert ".venv/bin/python" in section.split("```python", 1)[0]  # the README says which Python
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    lake, _, _ = refreshed_lake
+    (tmp_path / "data_lake" / "published").mkdir(parents=True)
+    shutil.copy(lake / "published" / "analytics.duckdb", tmp_path / "data_lake" / "published")
+    ran = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0 and not ran.stderr, ran.stderr[-2000:]

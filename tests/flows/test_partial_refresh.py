@@ -179,7 +179,14 @@ def test_a_forced_refresh_loads_nothing_again_and_a_rollback_holds_until_the_inp
     first, second = run.published_before, published.read_bytes()
     assert second != first and previous.read_bytes() == first
     with using_lake(lake) as settings:
-        assert main(["rollback"]) == 0
+        capsys.readouterr()
+        # The previous file is older than the published one: the rollback names both and waits for --yes.
+        assert main(["rollback"]) == 2
+        asked = capsys.readouterr().out
+        assert "The rollback publishes the file of run " in asked and "hours old), in place of the file of run" in asked
+        assert "Nothing was changed; to roll back, run `samskab rollback --yes`." in asked
+        assert published.read_bytes() == second and previous.read_bytes() == first
+        assert main(["rollback", "--yes"]) == 0
         assert published.read_bytes() == first and previous.read_bytes() == second
         capsys.readouterr()
         assert main(["refresh"]) == 0

@@ -10,7 +10,9 @@ stage that owns it, or is rejected and named, and is never published silently.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -160,6 +162,7 @@ class DbtFailure:
     published_before: bytes
     exit_code: int
     out: str
+    logged: str
 
 
 @pytest.fixture(scope="module")
@@ -186,10 +189,10 @@ def dbt_failure(refreshed_lake, tmp_path_factory) -> DbtFailure:
         using_lake(lake),
         using_setting("SAMSKAB_DBT_PROJECT_DIR", str(project)),
         using_setting("SAMSKAB_PSEUDONYM_KEY", RESEARCH_KEY),
-        told() as (out, _records),
+        told() as (out, records),
     ):
         code = main(["refresh"])
-    return DbtFailure(lake, before, code, out.getvalue())
+    return DbtFailure(lake, before, code, out.getvalue(), records.text)
 
 
 def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(dbt_failure, refreshed_lake, capsys):
@@ -202,6 +205,11 @@ def test_failed_dbt_test_blocks_publishing_and_the_run_ends_failed(dbt_failure, 
     # The failed check names the empty columns and how many rows, no value.
     assert "(empty cells in municipality_group_code: 1 row; empty cells in municipality_group_name: 1 row)" in out
     assert (dbt_failure.lake / "published" / "analytics.duckdb").read_bytes() == dbt_failure.published_before
+    # The terminal and the run's log tell the failure as its message; the frames are in the debug log.
+    assert "Traceback" not in out and "Traceback" not in dbt_failure.logged
+    assert "(the traceback is in warehouse/logs/refresh_debug.log in the data lake)" in dbt_failure.logged
+    debug_log = (dbt_failure.lake / "warehouse" / "logs" / "refresh_debug.log").read_text(encoding="utf-8")
+    assert "Traceback" in debug_log and "QualityGateFailed" in debug_log
     latest = last_flow_run(dbt_failure.lake)
     assert latest.state.is_failed() and "dbt build failed" in latest.state.message
 
@@ -280,6 +288,7 @@ class PublishedWithFaults:
     lake: Path
     exit_code: int
     out: str
+    logged: str
     logged: str
     activity_id: str
     flow_run: object
@@ -453,3 +462,24 @@ def test_files_that_need_attention_are_named_every_morning_until_put_right(publi
         assert main(["status"]) == EXIT_NEEDS_ATTENTION
     status = capsys.readouterr().out
     assert ": unchanged." in status and "Needs attention: 2 landing files" in status and FOLK1A_ANSWER in status
+
+
+def test_every_command_the_refresh_prints_runs_as_printed_in_a_new_shell(published_with_faults):
+    """What a researcher pastes after `make demo`: each command the refresh printed, in a new shell (this
+    user's PATH, no activated environment) in the folder the refresh ran in, runs and answers."""
+    printed = published_with_faults.out.split("\nA first query", 1)[1].splitlines()[1:]
+    commands = [line.strip() for line in printed if line.startswith("  ") and not line.strip().startswith("(")]
+    assert [command.split(" ", 2)[1] for command in commands] == ["sql", "report", "export"], commands
+    shell = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "SAMSKAB_DATA_LAKE": str(published_with_faults.lake),
+    }
+    answers = {}
+    for command in commands:
+        ran = subprocess.run(["bash", "-c", command], env=shell, capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, (command, ran.stdout[-2000:], ran.stderr[-2000:])
+        answers[command.split(" ", 2)[1]] = ran.stdout
+    assert "Region Hovedstaden" in answers["sql"] and "n_answering" in answers["sql"]
+    assert "The study report of" in answers["report"]
+    assert answers["export"].startswith("usage: samskab export")

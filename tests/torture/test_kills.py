@@ -115,7 +115,7 @@ def rollback_killed_half_way_is_finished_by_the_next_one(refreshed_lake, tmp_pat
         published_before = swap.published_run(settings.published_path)
         previous_before = swap.published_run(settings.previous_path)
         assert published_before != previous_before
-    kill_command_at(lake, "rollback", "rollback")
+    kill_command_at(lake, "rollback", "rollback", "--yes")
     with using_lake(lake) as settings:
         assert_whole(settings.published_path)
         outcome = swap.rollback(settings)
