@@ -57,6 +57,16 @@ SPSS_MAX_FILE_LABEL_BYTES = 64
 SPSS_MAX_STRING_BYTES = 32_767
 SPSS_NOTE_LINE_BYTES = 80  # a document (note) line of a .sav file
 BOOLEAN_LABELS = {0: "Nej", 1: "Ja"}
+# A table of answers (survey_answers_labelled) holds each answer's raw code on its question's scale, the
+# code's Danish label and whether it is "Ved ikke". The raw code gets the labels it has on every scale it
+# occurs on, and a code that is "Ved ikke" wherever it occurs is declared missing (SPSS: a user-missing
+# value; Stata: the extended missing value .a, labelled), as is the codebook's "Ved ikke" category: a mean
+# of the codes then leaves it out, as the marts' shares do.
+ANSWER_CODE, ANSWER_LABEL, DONT_KNOW_FLAG = "answer_code", "answer_label_da", "is_dont_know"
+DONT_KNOW_VALUE = "dont_know"  # the codebook value of "Ved ikke"
+STATA_DONT_KNOW = "a"  # Stata's extended missing value .a
+# SPSS column widths in Data View, in characters: text as wide as its longest value within these bounds.
+SPSS_MIN_WIDTH, SPSS_MAX_WIDTH = 8, 60
 ELLIPSIS = "…"
 
 # Column names that suggest a direct identifier. The marts use none of them; a table with one is refused.
@@ -579,16 +589,36 @@ def _write_xlsx(connection, table: _Table, path: Path, source_label: str, export
 # --- SPSS and Stata ------------------------------------------------------------------------------------
 
 
+def _answer_codes(frame: pd.DataFrame) -> tuple[dict[int, str], list[int]]:
+    """For a table of answers: the labels of the raw answer codes that mean one thing on every scale, and the
+    codes that are "Ved ikke" wherever they occur."""
+    pairs = frame[[ANSWER_CODE, ANSWER_LABEL, DONT_KNOW_FLAG]].dropna(subset=[ANSWER_CODE]).drop_duplicates()
+    labels, dont_know = {}, []
+    for code, rows in pairs.groupby(ANSWER_CODE):
+        if rows[ANSWER_LABEL].notna().all() and rows[ANSWER_LABEL].nunique() == 1:
+            labels[int(code)] = str(rows[ANSWER_LABEL].iloc[0])
+        if rows[DONT_KNOW_FLAG].fillna(False).astype(bool).all():
+            dont_know.append(int(code))
+    return labels, dont_know
+
+
 def _labelled_frame(
     frame: pd.DataFrame, table: _Table, catalog: _Catalog, fmt: str
-) -> tuple[pd.DataFrame, dict[str, dict[int, str]], dict[str, str]]:
-    """The frame as SPSS and Stata take it, with its value labels and SPSS measurement levels.
+) -> tuple[pd.DataFrame, dict[str, dict[int, str]], dict[str, str], dict[str, list[int]]]:
+    """The frame as SPSS and Stata take it, with its value labels, SPSS measurement levels and the codes
+    declared missing ("Ved ikke", in a table of answers).
 
     Codebook columns of text codes become the codebook's integer codes; integer codebook columns keep
     their values; booleans become 0/1 (Nej/Ja); dates become dates; null text becomes "" (neither SPSS
     nor Stata has a missing text, and pyreadstat fails on a null in a Stata strL column)."""
     value_labels: dict[str, dict[int, str]] = {}
     measures: dict[str, str] = {}
+    missing: dict[str, list[int]] = {}
+    answers = {ANSWER_CODE, ANSWER_LABEL, DONT_KNOW_FLAG} <= set(frame.columns)
+    if answers:
+        code_labels, dont_know = _answer_codes(frame)
+        value_labels[ANSWER_CODE] = {code: _value_label(label, fmt) for code, label in code_labels.items()}
+        missing[ANSWER_CODE] = dont_know
     out = {}
     for column in table.columns:
         series = frame[column.name]
@@ -611,6 +641,8 @@ def _labelled_frame(
                 series = series.map(codes).astype("Int32")
             value_labels[column.name] = {code: _value_label(label, fmt) for _, code, label in labels}
             measures[column.name] = "nominal"
+            if answers:
+                missing[column.name] = [code for value, code, _ in labels if value == DONT_KNOW_VALUE]
         elif kind == "date":
             series = series.dt.date.astype(object).where(series.notna(), None)
         elif kind in {"string", "other"}:
@@ -630,7 +662,36 @@ def _labelled_frame(
                 series = series.astype("Int32")
             measures[column.name] = "scale"
         out[column.name] = series
-    return pd.DataFrame(out, index=frame.index), value_labels, measures
+    if answers:
+        measures[ANSWER_CODE] = "nominal"  # a code on one of several scales, not a number to average
+    missing = {name: codes for name, codes in missing.items() if codes}
+    return pd.DataFrame(out, index=frame.index), value_labels, measures, missing
+
+
+def _stata_missing(frame: pd.DataFrame, missing: dict[str, list[int]], value_labels: dict[str, dict]) -> pd.DataFrame:
+    """Stata has no user-missing codes: a code declared missing becomes the extended missing value .a, with the
+    code's label (a column of numbers and letters, as pyreadstat takes it)."""
+    frame = frame.copy()
+    for name, codes in missing.items():
+        column = frame[name].astype(object).where(frame[name].notna(), None)
+        frame[name] = column.map(lambda value, codes=set(codes): STATA_DONT_KNOW if value in codes else value)
+        labels = value_labels.setdefault(name, {})
+        said = [labels.pop(code) for code in codes if code in labels]
+        labels[STATA_DONT_KNOW] = said[0] if said else "Ved ikke"
+    return frame
+
+
+def _spss_widths(frame: pd.DataFrame, formats: dict[str, str]) -> dict[str, int]:
+    """SPSS Data View widths from the data: a number as wide as its format, text as its longest value
+    (within SPSS_MIN_WIDTH and SPSS_MAX_WIDTH characters); pyreadstat's default is 8 for every column."""
+    widths = {}
+    for name in frame.columns:
+        if name in formats:
+            widths[name] = max(int(formats[name][1:].split(".")[0]), SPSS_MIN_WIDTH)
+        elif frame[name].dtype == object:
+            longest = int(frame[name].map(lambda value: len(str(value))).max()) if len(frame) else 0
+            widths[name] = min(max(longest, SPSS_MIN_WIDTH), SPSS_MAX_WIDTH)
+    return widths
 
 
 def _fits_int32(series: pd.Series) -> bool:
@@ -660,14 +721,16 @@ def _write_statistical(
     import pyreadstat
 
     frame = _frame(connection, table)
-    frame, value_labels, measures = _labelled_frame(frame, table, catalog, fmt)
+    frame, value_labels, measures, missing = _labelled_frame(frame, table, catalog, fmt)
     names = _statistical_names([column.name for column in table.columns], fmt)
     renamed = {column: name for column, name in names.items() if column != name}
     frame = frame.rename(columns=names)
     column_labels = [_variable_label(column, fmt) for column in table.columns]
     value_labels = {names[column]: labels for column, labels in value_labels.items()}
+    missing = {names[column]: codes for column, codes in missing.items()}
     if fmt == "sav":
         formats = _spss_formats(frame.rename(columns={v: k for k, v in names.items()}), table, set(value_labels))
+        formats = {names[column]: spss_format for column, spss_format in formats.items()}
         note = [
             f"Source: {source_label}",
             f"Table: {table.name}. Exported {exported_at}.",
@@ -681,17 +744,20 @@ def _write_statistical(
             column_labels=column_labels,
             note=note,
             variable_value_labels=value_labels,
+            missing_ranges=missing,
             variable_measure={names[column]: measure for column, measure in measures.items()},
-            variable_format={names[column]: spss_format for column, spss_format in formats.items()},
+            variable_format=formats,
+            variable_display_width=_spss_widths(frame, formats),
         )
     else:
         pyreadstat.write_dta(
-            frame,
+            _stata_missing(frame, missing, value_labels),
             str(path),
             file_label=_file_label(source_label, fmt),
             column_labels=column_labels,
             version=STATA_VERSION,
             variable_value_labels=value_labels,
+            missing_user_values={name: [STATA_DONT_KNOW] for name in missing},
         )
     return len(frame), renamed
 

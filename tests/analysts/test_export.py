@@ -235,10 +235,34 @@ def test_spss_export_of_survey_answers_labelled_round_trips_with_labels(exports)
     assert meta.variable_value_labels["answer_category"][dont_know] == "Ved ikke"
     assert meta.variable_value_labels["municipality_code"][101] == "København"
     assert meta.variable_value_labels["is_dont_know"] == {0: "Nej", 1: "Ja"}
-    # The codes in the data are the codebook's: every "Ved ikke" answer carries the dont_know code.
-    assert set(frame.loc[frame["is_dont_know"] == 1, "answer_category"].dropna()) == {dont_know}
     assert frame["municipality_code"].dropna().between(101, 860).all()
     assert SOURCE_LABEL.startswith(meta.file_label.rstrip("…"))
+    # "Ved ikke" is a user-missing value: SPSS leaves it out of a mean, as the marts leave it out of a share.
+    with_missing, meta = pyreadstat.read_sav(str(exports.out["sav"] / "survey_answers_labelled.sav"), user_missing=True)
+    said_dont_know = with_missing["is_dont_know"] == 1
+    assert set(with_missing.loc[said_dont_know, "answer_category"]) == {dont_know}
+    assert meta.missing_ranges["answer_category"] == [{"lo": dont_know, "hi": dont_know}]
+    raw_dont_know = set(with_missing.loc[said_dont_know, "answer_code"])
+    assert raw_dont_know and {r["lo"] for r in meta.missing_ranges["answer_code"]} == raw_dont_know
+    assert frame.loc[said_dont_know, ["answer_category", "answer_code"]].isna().all().all()
+    assert frame["answer_code"].notna().sum() == (~said_dont_know & with_missing["answer_code"].notna()).sum()
+    # A raw answer code is labelled where it means one thing on every scale ("Ved ikke" among them).
+    code_labels = meta.variable_value_labels["answer_code"]
+    assert {code_labels[code] for code in raw_dont_know} == {"Ved ikke"}
+    labelled = with_missing[with_missing["answer_code"].isin(list(code_labels))]
+    published = duckdb.connect(str(exports.source), read_only=True)
+    try:
+        by_code = dict(
+            published.execute(
+                "select answer_code, min(answer_label_da) from survey_answers_labelled "
+                "group by 1 having count(distinct answer_label_da) = 1"
+            ).fetchall()
+        )
+    finally:
+        published.close()
+    assert code_labels == {float(code): label for code, label in by_code.items()} and len(labelled) > 0
+    # Data View widths follow the data: the pseudonyms' full width, not SPSS's default 8.
+    assert meta.variable_display_width["respondent_pseudonym"] == frame["respondent_pseudonym"].str.len().max()
 
 
 def test_stata_export_round_trips_with_labels_shortened_to_80_characters(exports):
@@ -255,8 +279,17 @@ def test_stata_export_round_trips_with_labels_shortened_to_80_characters(exports
         else:  # cut at a word boundary, ended with an ellipsis
             assert label.endswith("…") and description.startswith(label[:-1]), label
             assert description[len(label) - 1] in " ,;:.-(", label
-    assert meta.variable_value_labels["answer_category"][_code(exports, "answer_categories", "dont_know")] == "Ved ikke"
+    # "Ved ikke" is Stata's extended missing value .a, labelled: a mean leaves it out.
+    assert meta.variable_value_labels["answer_category"]["a"] == "Ved ikke"
+    assert _code(exports, "answer_categories", "dont_know") not in meta.variable_value_labels["answer_category"]
+    assert meta.variable_value_labels["answer_code"]["a"] == "Ved ikke"
     assert meta.variable_value_labels["municipality_code"][101] == "København"
+    coded = pd.read_stata(
+        exports.out["dta"] / "survey_answers_labelled.dta", convert_missing=True, convert_categoricals=False
+    )
+    for column in ("answer_category", "answer_code"):
+        extended = coded[column].map(lambda value: getattr(value, "string", None) == ".a")
+        assert extended.equals(coded["is_dont_know"] == 1), column
     assert len(meta.file_label) <= 80 and meta.file_label == SOURCE_LABEL
     assert all(len(name) <= 32 for name in frame.columns)
     # Every table opens in Stata, its names within 32 characters.
