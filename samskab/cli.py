@@ -452,13 +452,17 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
         with refresh_lock(settings.lock_path):
-            before, target = publish.published_run(settings.published_path), publish.rollback_target(settings)
+            target_file = publish.rollback_target(settings)
+            before = publish.published_run(settings.published_path)
+            target = publish.published_run(target_file) if target_file is not None else None
             if before is not None and target is not None:
                 print(
                     f"The rollback publishes the file of run {target[0]}, built {target[1]} ({_age(target[1])}), "
                     f"in place of the file of run {before[0]}, built {before[1]} ({_age(before[1])})."
                 )
-                if target[1] < before[1] and not args.yes:
+                built = publish.built_at(target_file), publish.built_at(settings.published_path)
+                older = None not in built and built[0] < built[1]
+                if older and not args.yes:
                     print(
                         "Analysts would read the older file until the inputs change (a failed refresh never "
                         "replaced the file it failed to publish). Nothing was changed; to roll back, run "

@@ -155,6 +155,20 @@ def published_run(path: Path) -> tuple[str, str] | None:
     return (str(row[0]), f"{row[1]} UTC") if row else None
 
 
+def built_at(path: Path) -> datetime | None:
+    """When the run that built the file at `path` finished, to the microsecond (its `meta.runs`)."""
+    if not path.is_file():
+        return None
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        row = connection.execute("select finished_at from meta.runs").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        connection.close()
+    return row[0] if row else None
+
+
 def published_row_counts(path: Path) -> dict[str, int] | None:
     """Rows per table of the published file (its `meta.row_counts`); None when nothing is published."""
     if not path.is_file():
@@ -275,24 +289,24 @@ def _previous_from_a_snapshot(settings: Settings, published: tuple[str, str] | N
     return others[-1].label
 
 
-def rollback_target(settings: Settings) -> tuple[str, str] | None:
-    """(run id, when it finished) of the file a rollback would publish now, as `rollback` chooses it (the
-    previous file, or the newest snapshot of another run when the previous file is the published one),
-    changing nothing; None when it names no run or there is none."""
+def rollback_target(settings: Settings) -> Path | None:
+    """The file a rollback would publish now, as `rollback` chooses it (the previous file, or the newest
+    snapshot of another run when the previous file is the published one), changing nothing; None when
+    there is none."""
     published, previous = settings.published_path, settings.previous_path
     now = published_run(published)
     if previous.exists() and not (
         published.exists()
         and (os.path.samefile(published, previous) or (now is not None and now == published_run(previous)))
     ):
-        return published_run(previous)
+        return previous
     if now is None:
         return None
     prefix = now[0].replace("-", "")[:8]
     others = [
         snapshot for snapshot in snapshots.listed(settings) if snapshot.run_prefix != prefix and _unchanged(snapshot)
     ]
-    return published_run(others[-1].path) if others else None
+    return others[-1].path if others else None
 
 
 def rollback(settings: Settings) -> RollbackOutcome:
