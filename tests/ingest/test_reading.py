@@ -145,7 +145,7 @@ def _alive(pid: int) -> bool:
 
 STARTED_EARLY = textwrap.dedent(
     """
-    import json, os
+    import json, os, time
     from samskab.ingest.pseudonyms import Pseudonymiser
     from samskab.ingest.reading import Limits, read_delivery, start_early
     from tests.ingest.test_reading import DELIVERY, a_big_batch
@@ -159,7 +159,9 @@ STARTED_EARLY = textwrap.dedent(
         return [pid for pid, command in with_command.items() if b"forkserver" in command]
 
     start_early()
-    early = servers()
+    deadline = time.monotonic() + 30
+    while not (early := servers()) and time.monotonic() < deadline:  # its exec may not have happened yet
+        time.sleep(0.05)
     batch = read_delivery(DELIVERY, Pseudonymiser(b"r" * 32), Limits(seconds=60, memory_bytes=2**29), a_big_batch)
     rows = len(batch.tables["survey_answers"])
     print(json.dumps({"early": early, "after": sorted(servers()), "rows": rows}))
