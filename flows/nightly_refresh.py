@@ -30,7 +30,7 @@ from samskab.ingest import statbank_api
 from samskab.ingest.landing import NEEDS_ATTENTION, REFUSED, UNCHANGED, Delivery, Inventory
 from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
 from samskab.ingest.raw_store import LoadSummary, Withdrawal
-from samskab.operate import disk, notices, prefect_runs, run_journal
+from samskab.operate import disk, notices, prefect_runs, prefect_server, run_journal
 from samskab.operate.fingerprint import Decision, decide
 from samskab.operate.locking import refresh_lock
 from samskab.publish import documented, lineage, summary
@@ -556,6 +556,8 @@ def _build_and_publish(
             report.row_counts,
             report.row_changes,
             report.loads,
+            settings.docs_dir,
+            prefect_server.running_docs_url(settings.data_lake),  # `samskab serve` serves them, if it runs
         ),
         description="What last night's refresh published",
     )
@@ -563,20 +565,23 @@ def _build_and_publish(
 
 
 DBT_DOCS, DATA_DOCS, STUDY_REPORT = "dbt docs (lineage graph)", "Great Expectations Data Docs", "study report (charts)"
+QUALITY_CHECKS = "quality checks (opens offline)"
 
 
 @task(name="build documentation", cache_policy=NO_CACHE)
 def build_docs_task(
     settings: Settings, run_name: str, verdicts: list, run_id: str, gate: GateWorker | None = None
 ) -> dict[str, str]:
-    """dbt's static docs (the lineage graph), Great Expectations' Data Docs and the study report beside the
-    published file (of run `run_id`), and last the record of which run they document.
+    """dbt's static docs (the lineage graph), Great Expectations' Data Docs, the study report and the quality
+    checks' own page (samskab/gate/validation_page.py) beside the published file (of run `run_id`), and last
+    the record of which run they document.
     The data is published by now: documentation that cannot be built is an error in the log, not a failed run."""
     from concurrent.futures import ThreadPoolExecutor
 
     from samskab.analysts.report import build_study_report
     from samskab.build.docs import build_dbt_docs
     from samskab.gate.data_docs import build_gx_data_docs
+    from samskab.gate.validation_page import build_validation_page
 
     logger = get_run_logger()
 
@@ -597,7 +602,8 @@ def build_docs_task(
         drawn = beside.submit(attempt, DATA_DOCS, data_docs)
         lineage_graph = attempt(DBT_DOCS, lambda: build_dbt_docs(settings, settings.docs_dir))
         report = attempt(STUDY_REPORT, lambda: build_study_report(settings, settings.docs_dir))
-        built = {DBT_DOCS: lineage_graph, DATA_DOCS: drawn.result(), STUDY_REPORT: report}
+        checks = attempt(QUALITY_CHECKS, lambda: build_validation_page(verdicts, settings.docs_dir, run_name))
+        built = {DBT_DOCS: lineage_graph, DATA_DOCS: drawn.result(), STUDY_REPORT: report, QUALITY_CHECKS: checks}
     documented.record(settings, run_id)
     return {name: path for name, path in built.items() if path is not None}
 

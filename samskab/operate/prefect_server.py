@@ -215,11 +215,12 @@ def _signal_group(pgid: int, signum: int) -> None:
 # The announcement: how `samskab refresh` finds the server `samskab serve` keeps running for this lake.
 
 
-def announce(server: LocalServer, lake_dir: Path) -> Path:
-    """Write `lake_dir/.prefect-server.json` ({url, ui_url, pid}) at once, so no reader sees half of it."""
+def announce(server: LocalServer, lake_dir: Path, docs_url: str = "") -> Path:
+    """Write `lake_dir/.prefect-server.json` ({url, ui_url, pid, docs_url}) at once, so no reader sees half
+    of it. `docs_url`: where `samskab serve` serves the published documentation (samskab/operate/docs_server.py)."""
     lake_dir.mkdir(parents=True, exist_ok=True)
     path = lake_dir / ANNOUNCEMENT
-    record = {"url": server.url, "ui_url": server.ui_url, "pid": server.pid}
+    record = {"url": server.url, "ui_url": server.ui_url, "pid": server.pid, "docs_url": docs_url}
     with tempfile.NamedTemporaryFile("w", dir=lake_dir, prefix=f"{ANNOUNCEMENT}.", delete=False) as partial:
         json.dump(record, partial)
     os.chmod(partial.name, 0o644)  # readable by whoever shares the lake, as any file written there
@@ -260,6 +261,16 @@ def running_server_url(lake_dir: Path) -> str | None:
     except httpx.HTTPError:
         return None
     return url if response.status_code == 200 else None
+
+
+def running_docs_url(lake_dir: Path) -> str | None:
+    """Where the `samskab serve` announced for this lake serves the published documentation, if it runs."""
+    if running_server_url(lake_dir) is None:
+        return None
+    try:
+        return str(json.loads((lake_dir / ANNOUNCEMENT).read_text(encoding="utf-8")).get("docs_url") or "") or None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from samskab.common import processes
+from samskab.operate.docs_server import DocsServer, docs_port
 from samskab.operate.prefect_server import (
     LocalServer,
     ServerDidNotStart,
@@ -101,10 +102,12 @@ def serve(port: int | None, lake_dir: Path, repo_root: Path) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     server: LocalServer | None = None
+    docs: DocsServer | None = None
     try:
         server = start_local_server(port)
-        announce(server, lake_dir)
-        _run_schedule(server, declared, repo_root)
+        docs = DocsServer(lake_dir / "published" / "docs", docs_port(port))
+        announce(server, lake_dir, docs.url)
+        _run_schedule(server, declared, repo_root, docs.url)
     except KeyboardInterrupt:
         pass
     except ServerDidNotStart as error:
@@ -117,6 +120,8 @@ def serve(port: int | None, lake_dir: Path, repo_root: Path) -> int:
         if server is not None:
             withdraw_announcement(lake_dir)
             server.stop()
+        if docs is not None:
+            docs.stop()
         for sig, handler in previous_handlers.items():
             signal.signal(sig, handler)
     _say("Stopped: the Prefect server and the nightly schedule no longer run.")
@@ -136,7 +141,7 @@ def read_deployment(prefect_yaml: Path, name: str) -> dict[str, Any]:
     raise LookupError(f"no deployment named {name}")
 
 
-def _run_schedule(server: LocalServer, declared: dict[str, Any], repo_root: Path) -> None:
+def _run_schedule(server: LocalServer, declared: dict[str, Any], repo_root: Path, docs_url: str) -> None:
     """Register the deployment with the server and run its schedule here until interrupted."""
     from prefect import serve as prefect_serve
     from prefect.flows import load_flow_from_entrypoint
@@ -157,7 +162,7 @@ def _run_schedule(server: LocalServer, declared: dict[str, Any], repo_root: Path
         # Registered before the welcome, so what it promises is true when it is read; serving registers it
         # again, which changes nothing.
         deployment_id = deployment.apply()
-        _say(_welcome(server, f"{server.ui_url}/deployments/deployment/{deployment_id}", declared))
+        _say(_welcome(server, f"{server.ui_url}/deployments/deployment/{deployment_id}", declared, docs_url))
         os.environ[processes.SERVED_BY] = str(os.getpid())  # each run's process ends with this one
         try:
             prefect_serve(deployment, print_starting_message=False, query_seconds=POLL_SECONDS)
@@ -230,10 +235,13 @@ def _concurrency_limit(declared: int | dict[str, Any] | None):
     return ConcurrencyLimitConfig.model_validate(declared)
 
 
-def _welcome(server: LocalServer, deployment_page: str, declared: dict[str, Any]) -> str:
+def _welcome(server: LocalServer, deployment_page: str, declared: dict[str, Any], docs_url: str) -> str:
     lines = [
         f"The platform's Prefect server runs at {server.ui_url} (open it in a browser).",
         f"  Its log: {server.log_path}",
+        f"The published file's documentation: {docs_url}/report.html (the study report), "
+        f"{docs_url}/validation.html (the quality checks), {docs_url}/dbt/ (dbt's docs), "
+        f"{docs_url}/great_expectations/ (Data Docs); a run's summary links there.",
     ]
     active = [schedule for schedule in declared.get("schedules") or [] if schedule.get("active", True)]
     for schedule in active:

@@ -7,6 +7,7 @@ Names files, tables and counts; never a value from the data. Every text that com
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,17 +25,29 @@ def published_summary(
     row_counts: dict[str, int],
     row_changes: list[dict],
     loads: Iterable[LoadSummary],
+    docs_dir: Path,
+    docs_url: str | None = None,
 ) -> str:
-    """The summary of a run that published."""
+    """The summary of a run that published. Its documentation is linked at `docs_url` (where `samskab serve`
+    serves `docs_dir`): a browser opens no `file://` link from a web page, so without a server the summary
+    names the files and the commands that open them."""
     lines = [f"# Nightly refresh {inline(run_id)}", "", f"**Gate:** {inline(verdict)}", ""]
     if attention:
         lines += ["**Needs attention** (the rest was published):", ""]
         lines += [f"- {inline(line)}" for line in attention]
         lines += [""]
     lines += [f"**Published:** `{PUBLISHED_NAME}` in the data lake", ""]
-    if docs:
-        links = [f"[{inline(name)}](<{_uri(path)}>)" for name, path in docs.items()]
-        lines += ["**Documentation** of this file (static pages beside it): " + " · ".join(links), ""]
+    if docs and docs_url:
+        links = [f"[{inline(name)}](<{_served(docs_url, docs_dir, path)}>)" for name, path in docs.items()]
+        lines += ["**Documentation** of this file: " + " · ".join(links), ""]
+    elif docs:
+        files = [f"{inline(name)} `{inline(_in_lake(docs_dir, path))}`" for name, path in docs.items()]
+        lines += [
+            "**Documentation** of this file, beside it in the data lake: " + " · ".join(files) + ". "
+            "`samskab serve` serves it to a browser (the summaries of the runs it makes link there); "
+            "`samskab report` opens the report.",
+            "",
+        ]
     else:
         lines += ["**Documentation** could not be built this time (see the log of 'build documentation').", ""]
     lines += ["| table | rows | change since the last publish |", "| --- | --- | --- |"]
@@ -54,9 +67,15 @@ def published_summary(
     return "\n".join(lines)
 
 
-def _uri(path: str) -> str:
-    """A file's address for a Markdown link in angle brackets: every character a link could end at encoded."""
-    return Path(path).resolve().as_uri().replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+def _served(docs_url: str, docs_dir: Path, path: str) -> str:
+    """A documentation file's address on the docs server, for a Markdown link in angle brackets."""
+    relative = Path(path).resolve().relative_to(docs_dir.resolve())
+    return f"{docs_url.rstrip('/')}/{urllib.parse.quote(relative.as_posix())}"
+
+
+def _in_lake(docs_dir: Path, path: str) -> str:
+    """A documentation file's path in the data lake (`published/docs/...`)."""
+    return (Path("published") / "docs" / Path(path).resolve().relative_to(docs_dir.resolve())).as_posix()
 
 
 def nothing_to_do_summary(run_id: str, verdict: str, attention: list[str]) -> str:

@@ -4,6 +4,7 @@ lines (samskab/gate/verdict.py) and the run's summary in the Prefect UI (samskab
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 
@@ -55,18 +56,31 @@ def test_dbt_tests_become_quality_check_rows_with_their_failing_counts_only():
 
 def test_the_summary_of_a_publish_names_attention_documentation_tables_and_deliveries(tmp_path):
     load = LoadSummary("survey", "survey/x", "loaded", rows={"survey_answers": 12}, n_rejected=1, notes=["a note"])
-    page = tmp_path / "report.html"
-    text = summary.published_summary(
-        "run-1",
-        "PASSED: all",
-        ["REFUSED statbank/y.csv: is empty"],
-        {"study report": str(page)},
-        {"motives": 252},
-        [{"table": "motives", "change": "+12 (+5.0%)"}],
-        [load],
-    )
+    docs = tmp_path / "published" / "docs"
+    pages = {"study report": str(docs / "report.html"), "dbt docs": str(docs / "dbt" / "index.html")}
+
+    def published(docs_url=None):
+        return summary.published_summary(
+            "run-1",
+            "PASSED: all",
+            ["REFUSED statbank/y.csv: is empty"],
+            pages,
+            {"motives": 252},
+            [{"table": "motives", "change": "+12 (+5.0%)"}],
+            [load],
+            docs,
+            docs_url,
+        )
+
+    text = published("http://127.0.0.1:4201")
     assert "**Needs attention** (the rest was published):" in text and "REFUSED statbank/y.csv" in text
-    assert f"[study report](<{page.resolve().as_uri()}>)" in text
+    # Served by `samskab serve`: links a browser opens from the Prefect UI's page.
+    assert "[study report](<http://127.0.0.1:4201/report.html>)" in text
+    assert "[dbt docs](<http://127.0.0.1:4201/dbt/index.html>)" in text
+    # Without a server: no file:// link (a browser refuses it from a web page), the files and the commands.
+    alone = published()
+    assert "file:" not in alone and "](" not in alone
+    assert "study report `published/docs/report.html`" in alone and "`samskab serve` serves it" in alone
     assert "| motives | 252 | +12 (+5.0%) |" in text and "| survey/x | loaded | 12 | 1 |" in text
     assert "- survey/x: a note" in text
     quiet = summary.nothing_to_do_summary("run-2", "Nothing changed", [])
@@ -89,7 +103,7 @@ def test_hostile_folder_names_and_notes_reach_the_summary_as_their_own_text():
     """Every text from the landing zone is inert in the Markdown the Prefect UI renders (issue 22, defect 9):
     no tag, link, image, table cell or heading comes from a folder name or a note."""
     loads = [LoadSummary("survey", name, "refused", notes=[name]) for name in HOSTILE]
-    published = summary.published_summary("run-1", "PASSED", HOSTILE, {}, {"t": 1}, [], loads)
+    published = summary.published_summary("run-1", "PASSED", HOSTILE, {}, {"t": 1}, [], loads, Path("docs"))
     quiet = summary.nothing_to_do_summary("run-2", "Nothing changed", HOSTILE)
     for text in (published, quiet):
         assert "<" not in text and not re.search(r"(?<!\\)\]\(", text) and "\n# Overskrift" not in text

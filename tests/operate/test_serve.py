@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -83,8 +84,17 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
                 task_names = [task_run.name for task_run in client.read_task_runs(flow_run_filter=of_this_run)]
                 for step in ("build marts with dbt", "publish analytics file"):
                     assert any(name.startswith(step) for name in task_names), (step, task_names)
-                artifact_keys = {artifact.key for artifact in client.read_artifacts(flow_run_filter=of_this_run)}
-                assert {"refresh-summary", "dbt-nodes", "row-counts", "loads", "quality-raw"} <= artifact_keys
+                artifacts = {artifact.key: artifact for artifact in client.read_artifacts(flow_run_filter=of_this_run)}
+                assert {"refresh-summary", "dbt-nodes", "row-counts", "loads", "quality-raw"} <= set(artifacts)
+            # The run's summary links its documentation where serve serves it, and each page opens.
+            docs_url = json.loads((lake / ANNOUNCEMENT).read_text())["docs_url"]
+            assert docs_url.startswith("http://127.0.0.1:") and f"{docs_url}/report.html" in said
+            links = re.findall(r"\]\(<([^>]+)>\)", str(artifacts["refresh-summary"].data))
+            assert len(links) == 4 and all(link.startswith(f"{docs_url}/") for link in links), links
+            assert f"{docs_url}/validation.html" in links
+            for link in links:
+                opened = httpx.get(link, timeout=30)
+                assert opened.status_code == 200 and opened.headers["content-type"].startswith("text/html"), link
             with duckdb.connect(str(lake / "published" / "analytics.duckdb"), read_only=True) as published:
                 (classifications,) = published.execute(
                     "select list(distinct classification) from classification_codes"

@@ -1,0 +1,77 @@
+"""The quality checks' own page (samskab/gate/validation_page.py): read as a person reads it with no
+network, it lists every suite with its status in words, and every check; it fetches nothing."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from samskab.gate.suites import BLOCKING, WARNING, CheckOutcome, SuiteVerdict
+from samskab.gate.validation_page import build_validation_page
+
+
+class _Seen(HTMLParser):
+    """The text a browser shows, cell by cell, and every address the page would load or link."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.loads: list[str] = []
+        self.tags: set[str] = set()
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.loads += [value for name, value in attrs if name in ("src", "href") and not value.startswith("#")]
+        if tag == "tr":
+            self.rows.append([])
+        if tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _outcome(suite, check, success, severity=BLOCKING, column="answer_value"):
+    return CheckOutcome(suite, check, column, severity, success, f"{check} on {column}", "3 of 65,710 rows")
+
+
+def test_the_page_lists_every_suite_with_its_status_and_fetches_nothing(tmp_path):
+    verdicts = [
+        SuiteVerdict("raw_survey_answers", "raw.survey_answers", 65_710, (_outcome("raw_survey_answers", "a", True),)),
+        SuiteVerdict(
+            "raw_case_studies",
+            "raw.case_studies",
+            5,
+            (_outcome("raw_case_studies", "b", True), _outcome("raw_case_studies", "c", False)),
+        ),
+        SuiteVerdict("drift_shares", "main.compared_marts", 12, (_outcome("drift_shares", "d", False, WARNING),)),
+        SuiteVerdict("consent", "raw.<script>alert(1)</script>", 68, (_outcome("consent", "e", True, column=None),)),
+    ]
+    page = build_validation_page(verdicts, tmp_path / "docs", "run <b>7</b>")
+    assert page == tmp_path / "docs" / "validation.html"
+    seen = _Seen()
+    seen.feed(page.read_text(encoding="utf-8"))
+
+    assert seen.loads == [] and not seen.tags & {"script", "img", "link", "iframe", "object"}  # nothing fetched
+    index = {row[0]: row for row in seen.rows if len(row) == 5 and row[0] != "suite"}
+    assert list(index) == ["raw_survey_answers", "raw_case_studies", "drift_shares", "consent"]
+    assert index["raw_survey_answers"][1:] == ["raw.survey_answers", "65,710", "1 of 1", "✔ passed"]
+    assert index["raw_case_studies"][3:] == ["1 of 2", "✖ FAILED"]
+    assert index["drift_shares"][4] == "! warned"
+    assert index["consent"][1] == "raw.<script>alert(1)</script>"  # shown as text, never as markup
+    checks = [row for row in seen.rows if len(row) == 6 and row[0] != "check"]
+    assert [(row[0], row[3], row[4]) for row in checks] == [
+        ("a", "✔ passed", "3 of 65,710 rows"),
+        ("b", "✔ passed", "3 of 65,710 rows"),
+        ("c", "✖ FAILED", "3 of 65,710 rows"),
+        ("d", "! warned", "3 of 65,710 rows"),
+        ("e", "✔ passed", "3 of 65,710 rows"),
+    ]
+    written = page.read_text(encoding="utf-8")
+    assert "<b>7</b>" not in written and "Quality checks of run run &lt;b&gt;7&lt;/b&gt;" in written
