@@ -278,7 +278,9 @@ def publish_task(settings: Settings, candidate: publish.Candidate, meta: dict[st
 
     logger = get_run_logger()
     publish.write_meta(candidate.path, meta)
-    documented = catalog.document(settings, candidate.path)
+    from samskab.ingest.landing import landing_holds_only_the_sample
+
+    documented = catalog.document(settings, candidate.path, landing_holds_only_the_sample(settings.landing_dir))
     logger.info(
         "Documented %d tables and %d columns (comments and meta.data_dictionary).",
         documented.n_tables,

@@ -1000,7 +1000,13 @@ def figure_html(figure: Figure) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def render(source_label: str, figures: Sequence[Figure]) -> str:
+SYNTHETIC = (
+    "SYNTHETIC: this file was built from the embedded sample, made-up data for trying the platform; no figure "
+    "here describes a real municipality."
+)
+
+
+def render(source_label: str, figures: Sequence[Figure], synthetic: bool = False) -> str:
     contents = "".join(f'<li><a href="#{esc(f.chart_id)}">{esc(f.title)}</a></li>' for f in figures)
     return "\n".join(
         [
@@ -1017,13 +1023,16 @@ def render(source_label: str, figures: Sequence[Figure]) -> str:
             "<h1>Co-creation between municipalities and civil society</h1>",
             "<p>Study report: the questionnaire to heads of sector areas and the case studies</p>",
             f'<p class="source">{esc(source_label)}</p>',
+            f'<p class="synthetic"><strong>{esc(SYNTHETIC)}</strong></p>' if synthetic else "",
             f"<p>{esc(INTRO)}</p>",
             f"<nav><ol>{contents}</ol></nav>",
             "</header>",
             "<main>",
             *(figure_html(figure) for figure in figures),
             "</main>",
-            f'<footer><p class="source-footer">{esc(source_label)}</p><p>{esc(FOOTER)}</p></footer>',
+            f'<footer><p class="source-footer">{esc(source_label)}</p><p>{esc(FOOTER)}</p>'
+            + (f'<p class="synthetic">{esc(SYNTHETIC)}</p>' if synthetic else "")
+            + "</footer>",
             "</body>",
             "</html>",
             "",
@@ -1034,8 +1043,10 @@ def render(source_label: str, figures: Sequence[Figure]) -> str:
 def build_report(connection: DuckDBPyConnection, source_label: str, out_path: Path) -> Path:
     """Write the study report, one self-contained HTML file, from the marts of an open read-only connection."""
     out_path = Path(out_path)
+    from samskab.publish.catalog import is_synthetic
+
     figures = [build_figure(connection, chart_id, title) for chart_id, title in CHARTS]
-    page = render(source_label, figures)
+    page = render(source_label, figures, is_synthetic(connection))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # Two analysts may draw the same snapshot's report into one folder at once: a temporary name each.
     write_atomically(out_path, page, partial=out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.tmp"))

@@ -117,8 +117,24 @@ def dictionary_rows(
     return rows
 
 
-def document(settings: Settings, candidate: Path) -> Documented:
-    """Write meta.data_dictionary, meta.value_labels and every comment into the candidate, and checkpoint it."""
+# The first words of every published table's comment and description when the file was built from the
+# embedded sample alone (`samskab sample`): its survey, cases and Statbank answers are made up.
+SYNTHETIC_NOTE = "SYNTHETIC: built from the embedded sample, made-up data for trying the platform. "
+
+
+def is_synthetic(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether an open published file says it was built from the embedded sample alone."""
+    row = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'main' and starts_with(comment, ?)",
+        [SYNTHETIC_NOTE.strip()],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def document(settings: Settings, candidate: Path, synthetic: bool = False) -> Documented:
+    """Write meta.data_dictionary, meta.value_labels and every comment into the candidate, and checkpoint it.
+    `synthetic`: the file was built from the embedded sample alone; every mart's description then opens
+    with SYNTHETIC_NOTE."""
     models = _manifest_models(settings)
     connection = duckdb.connect()
     try:
@@ -137,6 +153,11 @@ def document(settings: Settings, candidate: Path) -> Documented:
             "question_da varchar, codebook varchar)"
         )
         rows = dictionary_rows(connection, models, _questions(connection))
+        if synthetic:
+            rows = [
+                (*row[:5], SYNTHETIC_NOTE + (row[5] or ""), *row[6:]) if row[0] == "main" and row[2] is None else row
+                for row in rows
+            ]
         # One transaction for the rows and every comment: each statement on its own commits (and syncs) once.
         connection.execute("begin transaction")
         connection.register("dictionary_rows", pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS)))

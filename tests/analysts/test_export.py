@@ -28,6 +28,7 @@ import yaml
 
 from samskab.analysts import export
 from samskab.analysts.export import FORMATS, Exported, ExportRefused, export_tables, shorten
+from samskab.publish.catalog import SYNTHETIC_NOTE
 from tests.lakes import REPO
 
 pytestmark = pytest.mark.end_to_end
@@ -339,7 +340,8 @@ def test_parquet_export_has_every_row_and_names_its_source(exports):
     parquet = pq.ParquetFile(exports.out["parquet"] / "survey_answers_labelled.parquet")
     description = parquet.metadata.metadata[b"description"].decode()
     parquet.close()
-    assert description.startswith("Every answer of every responding head")
+    # The sample's file says it is synthetic first, and the export carries that on.
+    assert description.startswith(SYNTHETIC_NOTE + "Every answer of every responding head")
 
 
 def test_xlsx_export_has_a_data_sheet_and_an_about_sheet(exports):

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from samskab.publish import catalog
 from tests.lakes import (
     FOLK1A_ANSWER,
     REPO,
@@ -414,6 +416,9 @@ def test_refused_and_unrecognised_files_publish_the_rest_but_never_look_like_a_c
     assert "NOT RECOGNISED survey/answers.sav.txt" in out
     assert "statbank/FOLK1A_2030.csv: withdrawn (no longer in the landing zone); 1 rows removed" in out
     assert str(lake / "landing") not in out  # landing files are named relative to the landing zone
+    # Not the embedded sample alone (a stray file, a withdrawn download): the file does not say synthetic.
+    with duckdb.connect(str(lake / "published" / "analytics.duckdb"), read_only=True) as connection:
+        assert not catalog.is_synthetic(connection)
 
     flow_run = published_with_faults.flow_run
     assert flow_run.state.is_completed() and flow_run.state.name == "Published, needs attention"

@@ -12,7 +12,7 @@ import pytest
 
 from samskab.common.settings import Settings
 from samskab.publish import snapshots
-from samskab.publish.catalog import QUESTION_PREFIX
+from samskab.publish.catalog import QUESTION_PREFIX, SYNTHETIC_NOTE
 from tests.lakes import REPO
 
 pytestmark = pytest.mark.end_to_end
@@ -52,7 +52,8 @@ def test_duckdb_1_2_reads_a_mart_and_its_comments(published):
     assert result.returncode == 0, result.stderr
     read = json.loads(result.stdout)
     assert read["version"] == "1.2.2" and read["regions"] == 5
-    assert read["table"].startswith("Every municipality described for the latest survey wave")
+    # The sample's file says what it is, first: its figures are made up.
+    assert read["table"].startswith(SYNTHETIC_NOTE.strip() + " Every municipality described for the latest survey wave")
     assert read["column"].startswith("Statistics Denmark 3-digit municipality code")
     assert f"{QUESTION_PREFIX}Hvorfor samarbejder sektorområdet med civile aktører?" in read["motives"]
 
@@ -84,6 +85,12 @@ def test_every_published_table_and_column_has_a_comment_and_a_dictionary_row(pub
         description, question = by_name[(schema, table, column)]
         assert comment.startswith(" ".join(description.split()))
         assert (QUESTION_PREFIX in comment) == bool(question)
+    # Built from the embedded sample alone: every mart says so first, in its comment and its dictionary row.
+    marts = [(table, comment) for schema, table, comment in tables if schema == "main"]
+    assert len(marts) >= 20
+    assert [table for table, comment in marts if not comment.startswith(SYNTHETIC_NOTE.strip())] == []
+    assert all(described[("main", table, None)].startswith(SYNTHETIC_NOTE) for table, _ in marts)
+    assert not any(comment.startswith("SYNTHETIC") for schema, _, comment in tables if schema == "meta")
 
 
 def test_value_labels_cover_every_codebook_the_dictionary_names(published):
@@ -116,4 +123,6 @@ def test_the_refresh_kept_a_snapshot_and_drew_the_report_linked_from_its_summary
     assert "study report (charts)" in report.docs
     study_report = Path(report.docs["study report (charts)"])
     assert study_report == settings.docs_dir / "report.html"
-    assert f"run {report.run_id}" in study_report.read_text(encoding="utf-8")
+    drawn = study_report.read_text(encoding="utf-8")
+    assert f"run {report.run_id}" in drawn
+    assert drawn.count("SYNTHETIC: this file was built from the embedded sample") == 2  # under the title, and below
