@@ -18,6 +18,19 @@ broken_rows as (
 
 ),
 
+{{ checks_of_broken_rows() }}
+
+{% endmacro %}
+
+
+{#
+    The end of every one-query test (broken_checks above, required_and_unique): after a CTE `broken_rows`
+    of one row, a column per check named by its words and holding how many rows break it, one row per
+    check that some rows break.
+#}
+
+{% macro checks_of_broken_rows() %}
+
 by_check as (
 
     unpivot broken_rows

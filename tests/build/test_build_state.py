@@ -55,8 +55,12 @@ def small_project(root: Path) -> Settings:
     project = root / "project"
     (project / "models").mkdir(parents=True)
     (project / "tests" / "generic").mkdir(parents=True)
-    generic = Path(__file__).resolve().parents[2] / "dbt_project" / "tests" / "generic" / "required_and_unique.sql"
+    shipped = Path(__file__).resolve().parents[2] / "dbt_project"
+    generic = shipped / "tests" / "generic" / "required_and_unique.sql"
     (project / "tests" / "generic" / generic.name).write_bytes(generic.read_bytes())
+    (project / "macros").mkdir()
+    macro = shipped / "macros" / "broken_checks.sql"  # the end of the query required_and_unique shares
+    (project / "macros" / macro.name).write_bytes(macro.read_bytes())
     (project / "dbt_project.yml").write_text(
         'name: small\nversion: "1.0.0"\nprofile: samskab\nflags:\n  send_anonymous_usage_stats: false\n'
         "models:\n  small:\n    +materialized: table\n",

@@ -13,7 +13,7 @@ from tests.lakes import REPO
 GENERIC_TESTS = [
     REPO / "dbt_project" / "tests" / "generic" / f"{name}.sql" for name in ("required_and_unique", "column_bounds")
 ]
-SHARED_MACROS = [REPO / "dbt_project" / "macros" / "broken_checks.sql"]  # the query column_bounds shares
+SHARED_MACROS = [REPO / "dbt_project" / "macros" / "broken_checks.sql"]  # the query the one-query tests share
 
 
 def small_project(root: Path) -> Settings:

@@ -59,22 +59,6 @@ broken_rows as (
 
 ),
 
-by_check as (
-
-    unpivot broken_rows
-    on columns(*)
-    into name check_name value n_rows
-
-),
-
-final as (
-
-    select check_name, n_rows
-    from by_check
-    where n_rows > 0
-
-)
-
-select * from final
+{{ checks_of_broken_rows() }}
 
 {% endtest %}
