@@ -141,32 +141,31 @@ class RollbackOutcome:
     message: str
 
 
-def published_run(path: Path) -> tuple[str, str] | None:
-    """(run id, when it finished) of the run that built the file at `path`, from its `meta.runs`."""
+def _run_of(path: Path) -> tuple | None:
+    """(run id, finished at) from the `meta.runs` of the file at `path`; None when it has none."""
     if not path.is_file():
         return None
     connection = duckdb.connect(str(path), read_only=True)
     try:
-        row = connection.execute("select run_id, strftime(finished_at, '%Y-%m-%d %H:%M') from meta.runs").fetchone()
+        return connection.execute("select run_id, finished_at from meta.runs").fetchone()
     except duckdb.Error:
         return None
     finally:
         connection.close()
-    return (str(row[0]), f"{row[1]} UTC") if row else None
+
+
+def published_run(path: Path) -> tuple[str, str] | None:
+    """(run id, when it finished, to the minute) of the run that built the file at `path`."""
+    row = _run_of(path)
+    if row is None:
+        return None
+    return str(row[0]), f"{row[1]:%Y-%m-%d %H:%M} UTC" if row[1] is not None else "None UTC"
 
 
 def built_at(path: Path) -> datetime | None:
-    """When the run that built the file at `path` finished, to the microsecond (its `meta.runs`)."""
-    if not path.is_file():
-        return None
-    connection = duckdb.connect(str(path), read_only=True)
-    try:
-        row = connection.execute("select finished_at from meta.runs").fetchone()
-    except duckdb.Error:
-        return None
-    finally:
-        connection.close()
-    return row[0] if row else None
+    """When the run that built the file at `path` finished, to the microsecond."""
+    row = _run_of(path)
+    return row[1] if row else None
 
 
 def published_row_counts(path: Path) -> dict[str, int] | None:
