@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import uuid
-from pathlib import Path
 
 from samskab.common import failures
 from samskab.common.settings import Settings
@@ -80,9 +79,8 @@ class TracebacksToDebugLog(logging.Filter):
     the traceback is written to the debug log beside the warehouse (which may quote the data, as dbt's log
     may)."""
 
-    def __init__(self, debug_log: Path, shown_as: str) -> None:
+    def __init__(self, shown_as: str) -> None:
         super().__init__()
-        self.debug_log = debug_log
         self.shown_as = shown_as  # the debug log's path as the researcher reads it
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -117,4 +115,4 @@ def tracebacks_to_debug_log(settings: Settings) -> None:
         for installed in [f for f in logger.filters if isinstance(f, TracebacksToDebugLog)]:
             logger.removeFilter(installed)
         shown_as = f"{settings.debug_log_path.relative_to(settings.data_lake).as_posix()} in the data lake"
-        logger.addFilter(TracebacksToDebugLog(settings.debug_log_path, shown_as))
+        logger.addFilter(TracebacksToDebugLog(shown_as))
