@@ -27,7 +27,14 @@ from samskab.gate.suites import BLOCKING
 from samskab.gate.worker import GateWorker, raw_verdicts
 from samskab.ingest import deliveries as ingest
 from samskab.ingest import statbank_api
-from samskab.ingest.landing import NEEDS_ATTENTION, REFUSED, UNCHANGED, Delivery, Inventory
+from samskab.ingest.landing import (
+    NEEDS_ATTENTION,
+    REFUSED,
+    UNCHANGED,
+    Delivery,
+    Inventory,
+    landing_holds_only_the_sample,
+)
 from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
 from samskab.ingest.raw_store import LoadSummary, Withdrawal
 from samskab.operate import disk, notices, prefect_runs, prefect_server, run_journal
@@ -278,8 +285,6 @@ def publish_task(settings: Settings, candidate: publish.Candidate, meta: dict[st
 
     logger = get_run_logger()
     publish.write_meta(candidate.path, meta)
-    from samskab.ingest.landing import landing_holds_only_the_sample
-
     documented = catalog.document(settings, candidate.path, landing_holds_only_the_sample(settings.landing_dir))
     logger.info(
         "Documented %d tables and %d columns (comments and meta.data_dictionary).",

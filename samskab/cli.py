@@ -18,6 +18,9 @@ samskab report [--as-of DAY] open the study report (charts), rebuilt by every pu
 samskab snapshots            the dated snapshots kept of the published file
 
 The exit codes of each command are listed in `samskab --help` (REFRESH_EXIT_CODES and the others below).
+
+Everything heavy (Prefect, dbt, pandas) is imported inside the command that needs it: `samskab --help`
+and `samskab status` answer in well under a second.
 """
 
 from __future__ import annotations
@@ -433,12 +436,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     return code
 
 
-def _age(built: str) -> str:
-    """How long ago a file was built ("2026-12-03 02:31 UTC"), in words."""
-    try:
-        then = datetime.strptime(built, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
-    except ValueError:
+def _age(finished_at: datetime | None) -> str:
+    """How long ago a file's run finished (its `meta.runs`, in UTC), in words."""
+    if finished_at is None:
         return "of unknown age"
+    then = finished_at.replace(tzinfo=UTC) if finished_at.tzinfo is None else finished_at
     hours = (datetime.now(UTC) - then).total_seconds() / 3600
     return f"{hours:.0f} hours old" if hours < 48 else f"{hours / 24:.0f} days old"
 
@@ -453,15 +455,15 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     try:
         with refresh_lock(settings.lock_path):
             target_file = publish.rollback_target(settings)
-            before = publish.published_run(settings.published_path)
-            target = publish.published_run(target_file) if target_file is not None else None
+            before = publish.run_of(settings.published_path)
+            target = publish.run_of(target_file) if target_file is not None else None
             if before is not None and target is not None:
                 print(
-                    f"The rollback publishes the file of run {target[0]}, built {target[1]} ({_age(target[1])}), "
-                    f"in place of the file of run {before[0]}, built {before[1]} ({_age(before[1])})."
+                    f"The rollback publishes the file of run {target[0]}, built {publish.when_built(target[1])} "
+                    f"({_age(target[1])}), in place of the file of run {before[0]}, built "
+                    f"{publish.when_built(before[1])} ({_age(before[1])})."
                 )
-                built = publish.built_at(target_file), publish.built_at(settings.published_path)
-                older = None not in built and built[0] < built[1]
+                older = None not in (target[1], before[1]) and target[1] < before[1]
                 if older and not args.yes:
                     print(
                         "Analysts would read the older file until the inputs change (a failed refresh never "

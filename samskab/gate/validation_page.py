@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from samskab.common.atomic_files import write_atomically
-from samskab.gate.suites import BLOCKING, SuiteVerdict
+from samskab.gate.suites import BLOCKING, WARNING, SuiteVerdict
 
 PAGE_NAME = "validation.html"
 
@@ -41,9 +41,8 @@ def _status(success: bool, severity: str) -> tuple[str, str]:
 
 
 def _suite_status(verdict: SuiteVerdict) -> tuple[str, str]:
-    if verdict.failed_blocking:
-        return FAILED, "failed"
-    return (WARNED, "warned") if verdict.failed_warning else (PASSED, "passed")
+    failed = verdict.failed_blocking or verdict.failed_warning
+    return _status(not failed, BLOCKING if verdict.failed_blocking else WARNING)
 
 
 def _anchor(verdict: SuiteVerdict) -> str:

@@ -42,18 +42,22 @@ class Fingerprint:
         """In words, for a log line: which parts differ from a recorded `parts()` string."""
         if not recorded or ";" not in recorded:
             return "the published file records no inputs to compare with"
-        before = dict(part.split("=", 1) for part in recorded.split(";") if "=" in part)
+        before = _recorded_parts(recorded)
         names = {"landing": "the landing zone", "code": "the code or reference data", "settings": "the settings"}
         changed = [names[name] for name in names if before.get(name) != getattr(self, name)]
         return ", ".join(changed) if changed else "nothing"
 
     def landing_changed(self, recorded: str | None) -> bool:
         """Whether the landing zone differs from that of a recorded `parts()` string (or nothing is recorded)."""
-        before = dict(part.split("=", 1) for part in (recorded or "").split(";") if "=" in part)
-        return before.get("landing") != self.landing
+        return _recorded_parts(recorded).get("landing") != self.landing
 
     def parts(self) -> str:
         return f"landing={self.landing};code={self.code};settings={self.settings}"
+
+
+def _recorded_parts(recorded: str | None) -> dict[str, str]:
+    """A recorded `parts()` string as {part: digest}."""
+    return dict(part.split("=", 1) for part in (recorded or "").split(";") if "=" in part)
 
 
 def landing_digest(settings: Settings) -> str:

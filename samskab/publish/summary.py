@@ -67,15 +67,19 @@ def published_summary(
     return "\n".join(lines)
 
 
+def _in_docs(docs_dir: Path, path: str) -> str:
+    """A documentation file's path within the docs folder (`dbt/index.html`)."""
+    return Path(path).resolve().relative_to(docs_dir.resolve()).as_posix()
+
+
 def _served(docs_url: str, docs_dir: Path, path: str) -> str:
     """A documentation file's address on the docs server, for a Markdown link in angle brackets."""
-    relative = Path(path).resolve().relative_to(docs_dir.resolve())
-    return f"{docs_url.rstrip('/')}/{urllib.parse.quote(relative.as_posix())}"
+    return f"{docs_url.rstrip('/')}/{urllib.parse.quote(_in_docs(docs_dir, path))}"
 
 
 def _in_lake(docs_dir: Path, path: str) -> str:
     """A documentation file's path in the data lake (`published/docs/...`)."""
-    return (Path("published") / "docs" / Path(path).resolve().relative_to(docs_dir.resolve())).as_posix()
+    return f"published/docs/{_in_docs(docs_dir, path)}"
 
 
 def nothing_to_do_summary(run_id: str, verdict: str, attention: list[str]) -> str:

@@ -141,31 +141,29 @@ class RollbackOutcome:
     message: str
 
 
-def _run_of(path: Path) -> tuple | None:
-    """(run id, finished at) from the `meta.runs` of the file at `path`; None when it has none."""
+def run_of(path: Path) -> tuple[str, datetime | None] | None:
+    """(run id, when it finished) from the `meta.runs` of the file at `path`; None when it has none."""
     if not path.is_file():
         return None
     connection = duckdb.connect(str(path), read_only=True)
     try:
-        return connection.execute("select run_id, finished_at from meta.runs").fetchone()
+        row = connection.execute("select run_id, finished_at from meta.runs").fetchone()
     except duckdb.Error:
         return None
     finally:
         connection.close()
+    return (str(row[0]), row[1]) if row else None
+
+
+def when_built(finished_at: datetime | None) -> str:
+    """When a run finished, to the minute, as the platform writes it ("2026-12-03 02:31 UTC")."""
+    return f"{finished_at:%Y-%m-%d %H:%M} UTC" if finished_at is not None else "None UTC"
 
 
 def published_run(path: Path) -> tuple[str, str] | None:
-    """(run id, when it finished, to the minute) of the run that built the file at `path`."""
-    row = _run_of(path)
-    if row is None:
-        return None
-    return str(row[0]), f"{row[1]:%Y-%m-%d %H:%M} UTC" if row[1] is not None else "None UTC"
-
-
-def built_at(path: Path) -> datetime | None:
-    """When the run that built the file at `path` finished, to the microsecond."""
-    row = _run_of(path)
-    return row[1] if row else None
+    """(run id, when it finished, in words) of the run that built the file at `path`."""
+    run = run_of(path)
+    return (run[0], when_built(run[1])) if run else None
 
 
 def published_row_counts(path: Path) -> dict[str, int] | None:
@@ -265,16 +263,32 @@ def _unchanged(snapshot: snapshots.Snapshot) -> bool:
     return True
 
 
-def _previous_from_a_snapshot(settings: Settings, published: tuple[str, str] | None) -> str | None:
-    """When the previous file is missing or is the published one (a publish killed between its two renames
-    leaves both names on one file), the newest snapshot of another run becomes the previous file. Returns
-    its label, or None when no snapshot of another run is kept."""
-    if published is None:  # a file that names no run: no snapshot can be told apart from it
-        return None
+def _previous_names_the_published(settings: Settings, now: tuple[str, str] | None) -> bool:
+    """Whether the previous name holds the published file's run: the same file (a publish killed between
+    its two renames leaves both names on one file), or a file of the same run."""
+    published, previous = settings.published_path, settings.previous_path
+    return (
+        published.exists()
+        and previous.exists()
+        and (os.path.samefile(published, previous) or (now is not None and now == published_run(previous)))
+    )
+
+
+def _snapshots_of_other_runs(settings: Settings, published: tuple[str, str] | None) -> list:
+    """The snapshots kept (oldest first, each unchanged) of runs other than the published file's; none
+    when that file names no run (no snapshot can be told apart from it)."""
+    if published is None:
+        return []
     prefix = published[0].replace("-", "")[:8]
-    others = [
+    return [
         snapshot for snapshot in snapshots.listed(settings) if snapshot.run_prefix != prefix and _unchanged(snapshot)
     ]
+
+
+def _previous_from_a_snapshot(settings: Settings, published: tuple[str, str] | None) -> str | None:
+    """When the previous file is missing or is the published one, the newest snapshot of another run
+    becomes the previous file. Returns its label, or None when no snapshot of another run is kept."""
+    others = _snapshots_of_other_runs(settings, published)
     if not others:
         return None
     partial = settings.previous_path.with_name(settings.previous_path.name + ".tmp")
@@ -292,19 +306,10 @@ def rollback_target(settings: Settings) -> Path | None:
     """The file a rollback would publish now, as `rollback` chooses it (the previous file, or the newest
     snapshot of another run when the previous file is the published one), changing nothing; None when
     there is none."""
-    published, previous = settings.published_path, settings.previous_path
-    now = published_run(published)
-    if previous.exists() and not (
-        published.exists()
-        and (os.path.samefile(published, previous) or (now is not None and now == published_run(previous)))
-    ):
-        return previous
-    if now is None:
-        return None
-    prefix = now[0].replace("-", "")[:8]
-    others = [
-        snapshot for snapshot in snapshots.listed(settings) if snapshot.run_prefix != prefix and _unchanged(snapshot)
-    ]
+    now = published_run(settings.published_path)
+    if settings.previous_path.exists() and not _previous_names_the_published(settings, now):
+        return settings.previous_path
+    others = _snapshots_of_other_runs(settings, now)
     return others[-1].path if others else None
 
 
@@ -320,11 +325,7 @@ def rollback(settings: Settings) -> RollbackOutcome:
     published, previous = settings.published_path, settings.previous_path
     from_snapshot = ""
     now = published_run(published)
-    if published.exists() and (
-        not previous.exists()
-        or os.path.samefile(published, previous)
-        or (now is not None and now == published_run(previous))
-    ):
+    if published.exists() and (not previous.exists() or _previous_names_the_published(settings, now)):
         label = _previous_from_a_snapshot(settings, now)
         from_snapshot = f" (taken from the {label}: the previous file was the published one)" if label else ""
     if not previous.exists():
@@ -335,15 +336,14 @@ def rollback(settings: Settings) -> RollbackOutcome:
         return _kept_as_snapshot(
             settings, RollbackOutcome(True, f"Nothing was published; {_named(published)} is published again.")
         )
-    runs = published_run(published), published_run(previous)
-    if os.path.samefile(published, previous) or (runs[0] is not None and runs[0] == runs[1]):
+    if _previous_names_the_published(settings, now):
         return RollbackOutcome(
             False,
             f"Nothing to roll back: the previous snapshot is the file already published ({_named(published)}), "
             "and no snapshot of another run is kept. Nothing was changed.",
         )
     # The file rolled back to, by identity (a rename keeps it), and the runs in words for whoever reads it.
-    record = {"to_file": _identity(previous), "from_run": runs[0][0] if runs[0] else None}
+    record = {"to_file": _identity(previous), "from_run": now[0] if now else None}
     write_atomically(settings.published_dir / ROLLBACK_INTENT, json.dumps(record) + "\n")
     swap = settings.published_dir / ROLLBACK_SWAP
     os.link(published, swap)  # (1) the newest file under a second name
