@@ -8,11 +8,15 @@ marked with its map) and a `data` answer in CSV (UTF-8 with BOM, CRLF, `;`, deci
 
 The figures are synthetic, not Statistics Denmark's: FOLK1A population per quarter by area and sex,
 grown from each municipality's 2021K1 population in the reference list; ARE207 area per year by area,
-with Christiansø's area given as '..' (no figure), as Statbank writes a missing figure.
+drawn within 1 % of each municipality's real area (`municipality_areas.csv`, measured on DAGI's
+boundaries: its provenance is in `municipality_areas.md`), so the country adds up to about Denmark's
+42,951 km² and densities are those of the real municipalities; Christiansø's area is given as '..'
+(no figure), as Statbank writes a missing figure.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 import shutil
@@ -28,6 +32,7 @@ CHRISTIANSOE = ("411", "Christiansø")
 SEXES = (("TOT", "I alt"), ("1", "Mænd"), ("2", "Kvinder"))
 STATBANK_REGION_ORDER = ["1084", "1085", "1083", "1082", "1081"]  # DAGI codes, in Statbank's order
 JSON_TYPE = "text/json; charset=utf-8"
+REAL_AREAS = Path(__file__).with_name("municipality_areas.csv")
 CSV_TYPE = "text/csv; charset=utf-8"
 
 
@@ -135,15 +140,21 @@ def _folk1a_figures(rng: random.Random, municipalities: list[dict[str, str]]) ->
     return {key: str(value) for key, value in figures.items()}
 
 
+def real_areas() -> dict[str, float]:
+    """Municipality code -> its real area in km², as measured on DAGI's boundaries (municipality_areas.md)."""
+    with REAL_AREAS.open(encoding="utf-8", newline="") as handle:
+        return {f"{int(row['kommunekode']):03d}": float(row["area_km2"]) for row in csv.DictReader(handle)}
+
+
 def _are207_figures(rng: random.Random, municipalities: list[dict[str, str]]) -> dict[tuple[str, str], str]:
     """(area, year) -> figure in km² with a decimal comma; Christiansø has none ('..')."""
+    real = real_areas()
     areas: dict[str, float] = {}
     for municipality in municipalities:
-        # plausible densities: some 30 inhabitants per km² in the countryside, thousands in the capital
-        density = (30 + int(municipality["folketal"]) / 100) * rng.uniform(0.6, 1.4)
-        km2 = round(int(municipality["folketal"]) / density, 1)
+        code = f"{int(municipality['kommunekode']):03d}"
+        km2 = round(real[code] * rng.uniform(0.99, 1.01), 1)
         keys = (
-            f"{int(municipality['kommunekode']):03d}",
+            code,
             f"{int(municipality['regionskode']) - 1000:03d}",
             f"{int(municipality['landsdel_kode']):02d}",
             "000",

@@ -58,6 +58,23 @@ def test_duckdb_1_2_reads_a_mart_and_its_comments(published):
     assert f"{QUESTION_PREFIX}Hvorfor samarbejder sektorområdet med civile aktører?" in read["motives"]
 
 
+# Statistics Denmark, ARE207: Denmark's area on 1 January 2020, in km².
+DENMARK_KM2 = 42_951
+
+
+def test_the_samples_areas_add_up_to_denmark_and_its_densities_are_real_ones(published):
+    """The sample's areas are drawn around each municipality's real area, so a density beside a real
+    population is of the right size (the capital's thousands per km², the islands' tens)."""
+    with duckdb.connect(str(published), read_only=True) as connection:
+        total, n = connection.execute("select sum(area_km2), count(area_km2) from municipality_profile").fetchone()
+        density = dict(
+            connection.execute("select municipality_name, population_density from municipality_profile").fetchall()
+        )
+    assert n == 98 and abs(total - DENMARK_KM2) / DENMARK_KM2 < 0.02, total
+    assert density["Frederiksberg"] > 10_000 and density["København"] > 5_000
+    assert density["Læsø"] < 20 and 500 < density["Aarhus"] < 1_000
+
+
 def test_every_published_table_and_column_has_a_comment_and_a_dictionary_row(published):
     with duckdb.connect(str(published), read_only=True) as connection:
         tables = connection.execute(
