@@ -14,7 +14,8 @@ samskab sql [QUERY] [--csv] [--as-of DAY]
                              read-only SQL on the published file (or the snapshot of DAY): a shell, or one query
 samskab export MART ...|--all --format parquet|csv|xlsx|sav|dta --to DIR [--as-of DAY]
                              marts as files for R, Excel, SPSS (labelled) and Stata (labelled)
-samskab report [--as-of DAY] open the study report (charts), rebuilt by every publish
+samskab report [--as-of DAY] [--lang en]
+                             open the study report (charts of every wave, in Danish), rebuilt by every publish
 samskab snapshots            the dated snapshots kept of the published file
 
 The exit codes of each command are listed in `samskab --help` (REFRESH_EXIT_CODES and the others below).

@@ -46,7 +46,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Open the study report of the published file (rebuilt by every publish), or draw the one of a snapshot."""
+    """Open the study report of the published file (rebuilt by every publish, in Danish), or draw one now: of
+    a snapshot, in English, or when the published file's is not there."""
     import tempfile
     import webbrowser
     from pathlib import Path
@@ -59,14 +60,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     settings = get_settings()
     path = settings.docs_dir / REPORT_NAME
-    # The publish drew it; after a rollback (or when drawing failed) it is not the published file's report.
-    current = path.is_file() and bool(source.run_id) and f"run {source.run_id}" in path.read_text(encoding="utf-8")
-    if args.as_of or not current:
+    # The publish drew it in Danish; after a rollback (or when drawing failed) it is not the published file's.
+    current = path.is_file() and bool(source.run_id) and source.run_id in path.read_text(encoding="utf-8")
+    if args.as_of or args.lang != "da" or not current:
         folder = Path(args.to) if args.to else Path(tempfile.gettempdir())
-        name = f"samskab-report-{source.snapshot.path.stem if source.snapshot else 'published'}.html"
+        of = source.snapshot.path.stem if source.snapshot else "published"
         source, connection = connect(source)
         try:
-            path = build_report(connection, f"Figures from {source.describe()}.", folder / name)
+            path = build_report(connection, source, folder / f"samskab-report-{of}-{args.lang}.html", args.lang)
         finally:
             connection.close()
     print(f"The study report of {source.describe()}:\n  {path}")
@@ -169,9 +170,10 @@ def add_analyst_commands(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report",
         help="open the study report (charts of the published file, or of the snapshot of --as-of DAY)",
-        description="Open the study report in a browser: the charts of the published file, drawn by its "
-        "refresh, or of the snapshot of --as-of DAY, drawn now.",
+        description="Open the study report in a browser: the charts of the published file, drawn in Danish by "
+        "its refresh, or drawn now: of the snapshot of --as-of DAY, or in English with --lang en.",
     )
+    report.add_argument("--lang", choices=("da", "en"), default="da", help="the report's language (default da: Danish)")
     report.add_argument("--no-open", action="store_true", help="print the report's path without opening a browser")
     report.add_argument("--to", metavar="DIR", help="where a report drawn now is written (default: a temporary folder)")
     _add_as_of(report)

@@ -1,23 +1,28 @@
 """The study report: one self-contained HTML file drawn from the marts of the published file.
 
 `build_report` reads the marts through an open (read-only) connection and writes one HTML page that opens
-without a network: no scripts, no external stylesheets or fonts, no images; every chart is inline SVG drawn
-here. Each chart is a `<figure id=...>` with a caption naming the mart and columns it shows, axis labels,
-value labels, a legend where colours encode something, and the chart's numbers in a table beneath it.
+without a network: no scripts, no external stylesheets, fonts or images; the charts are static SVG drawn by
+matplotlib (samskab/analysts/report_charts.py) and inlined. Danish by default, English with `lang="en"`.
 
-Rules the charts follow (the marts' own, see README.md):
+What it shows, in the questionnaire's order:
 
-- Survey charts show the latest wave the mart holds (the greatest `wave_id`); the caption names it.
-- Shares are the marts' own `share` columns (share = n_category / n_valid, "Ved ikke" left out), shown as
-  percentages; the weighted shares are in the tables.
-- Response is AAPOR RR2 from `survey_coverage`: heads answering (complete or partial) / eligible heads.
-- A mart without the rows a chart needs gives the chart a sentence, "No data in this file", never an error.
+- Response: AAPOR RR2 from `survey_coverage` (heads answering, fully or partly / eligible heads) by region
+  and by sector area.
+- One chart per concept of the questionnaire (seed `study_concepts`: the concept marts), titled by the
+  question as the questionnaire asked it: the share of the scale's first answer ("Ja", "Altid eller ofte",
+  "Valgt", "I høj grad", "Helt enig") per item, of the heads who answered anything but "Ved ikke", all
+  sector areas together.
+- The case studies' fieldwork from `case_fieldwork`.
+
+Every survey chart shows every wave the mart holds side by side, n on every bar (the answers the share is
+of) and the change between the first and the last wave in percentage points; beneath each chart a short
+footer names its source (mart, run, published file or snapshot), and a table gives its numbers with the
+weighted shares. A mart without the rows a chart needs gives the chart a sentence, never an error.
 """
 
 from __future__ import annotations
 
 import html
-import textwrap
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,97 +31,186 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from samskab.analysts.report_charts import CountRow, WaveRow, WaveValue, count_bars, wave_bars
 from samskab.common.atomic_files import write_atomically
 from samskab.common.settings import Settings
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
 
-CHARTS: tuple[tuple[str, str], ...] = (
-    ("response-by-region", "Response rate by region"),
-    ("response-by-sector-area", "Response rate by sector area"),
-    ("partner-types-by-sector-area", "Partner types the sector areas collaborate with always or often"),
-    ("motives", "Motives for collaborating with civil actors"),
-    ("barriers", "Barriers to collaboration"),
-    ("roles", "The municipality's roles in collaboration"),
-    ("case-fieldwork", "Fieldwork progress of the case studies"),
-)
+    from samskab.analysts.source import Source
 
-NO_DATA = "No data in this file"
+LANGUAGES = ("da", "en")
 
-# Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
-BLUE, ORANGE, GREEN, PINK, SKY, VERMILLION, YELLOW = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
-)
-GREY = "#BBBBBB"
-INK = "#222222"
-MUTED = "#555555"
-# An ordered extent scale, diverging purple (high) to orange (not at all): ColorBrewer PuOr, colour-blind safe.
-EXTENT_COLOURS = {
-    "high_extent": "#5E3C99",
-    "some_extent": "#B2ABD2",
-    "low_extent": "#FDB863",
-    "not_at_all": "#E66101",
+# Every piece of the page's own text, in both languages; the marts give their labels in both.
+WORDS: dict[str, dict[str, str]] = {
+    "da": {
+        "title": "Samskabelse mellem kommuner og civilsamfund",
+        "subtitle": "Undersøgelsesrapport: spørgeskemaet til sektorområdernes ledere og casestudierne",
+        "intro": (
+            "Undersøgelsen følger samskabelse mellem Danmarks 98 kommuner og civilsamfundet: et spørgeskema til "
+            "lederne af sektorområderne i alle kommuner, og fem kvalitative casestudier. Hvert diagram viser alle "
+            "undersøgelsens bølger side om side og ændringen mellem den første og den sidste i procentpoint. En "
+            "andel er af de ledere, der svarede andet end 'Ved ikke' på spørgsmålet (n ved hver søjle), alle "
+            "sektorområder under ét og uvægtet; tabellen under diagrammet giver tallene og de vægtede andele."
+        ),
+        "response": "Besvarelse",
+        "questionnaire": "Spørgeskemaet",
+        "cases": "Casestudierne",
+        "response_by_region": "Svarprocent efter region",
+        "response_by_sector_area": "Svarprocent efter sektorområde",
+        "response_caption": (
+            "AAPOR RR2: ledere, der svarede helt eller delvist, af lederne i målgruppen (n = ledere i målgruppen)."
+        ),
+        "response_axis": "Svarprocent (RR2)",
+        "shown": "Andel '{category}' af de ledere, der svarede andet end 'Ved ikke' (n = gyldige svar).",
+        "share_axis": "Andel af gyldige svar",
+        "change": "Ændring",
+        "points": "pct.-point",
+        "fieldwork": "Casestudiernes feltarbejde",
+        "fieldwork_caption": (
+            "Registrerede feltaktiviteter pr. casestudie efter art; tabellen giver transskriptioner og samtykke."
+        ),
+        "fieldwork_axis": "Aktiviteter",
+        "activities": "aktiviteter",
+        "source": "Kilde",
+        "run": "kørsel",
+        "published": "den offentliggjorte fil",
+        "snapshot": "øjebliksbillede",
+        "as_of": "pr.",
+        "built": "bygget",
+        "no_run": "en fil uden kørsel",
+        "figures_from": "Tal fra",
+        "numbers": "Diagrammets tal ({rows} rækker)",
+        "no_data": "Ingen data i denne fil",
+        "missing_table": "filen mangler en tabel, som diagrammet læser",
+        "no_rows": "{mart} har ingen rækker",
+        "all_sector_areas": "Alle sektorområder",
+        "whole_country": "Hele landet",
+        "footer": (
+            "Tegnet fra de offentliggjorte tabeller (marts) i filen nævnt ovenfor; diagrammerne er SVG i siden, "
+            "og siden kræver intet netværk."
+        ),
+        "synthetic": (
+            "SYNTETISK: denne fil er bygget af den indlejrede prøve, opdigtede data til at afprøve platformen; "
+            "intet tal her beskriver en virkelig kommune."
+        ),
+        "asked": "",
+        "wave": "Bølge",
+        "item": "Punkt",
+        "group": "Gruppe",
+        "eligible": "I målgruppen",
+        "answered": "Svarede",
+        "rate": "RR2",
+        "share": "Andel",
+        "n_category": "Antal",
+        "n_valid": "Gyldige svar",
+        "dont_know": "Ved ikke",
+        "weighted": "Vægtet andel",
+        "case": "Case",
+        "municipality": "Kommune",
+        "effort": "Indsats",
+        "transcripts_done": "Transskriberet",
+        "transcripts_outstanding": "Mangler transskription",
+        "consent": "Samtykkedækning",
+    },
+    "en": {
+        "title": "Co-creation between municipalities and civil society",
+        "subtitle": "Study report: the questionnaire to heads of sector areas and the case studies",
+        "intro": (
+            "The study follows co-creation (samskabelse) between Denmark's 98 municipalities and civil society: a "
+            "questionnaire to the heads of the sector areas of every municipality, and five qualitative case "
+            "studies. Each chart shows every wave of the study side by side and the change between the first and "
+            "the last in percentage points. A share is of the heads who answered the question with anything but "
+            "'Ved ikke' (don't know; n beside each bar), all sector areas together and unweighted; the table "
+            "beneath the chart gives the numbers and the weighted shares. The questions are quoted as the "
+            "questionnaire asked them, in Danish."
+        ),
+        "response": "Response",
+        "questionnaire": "The questionnaire",
+        "cases": "The case studies",
+        "response_by_region": "Response rate by region",
+        "response_by_sector_area": "Response rate by sector area",
+        "response_caption": (
+            "AAPOR RR2: heads who answered, fully or partly, of the eligible heads (n = eligible heads)."
+        ),
+        "response_axis": "Response rate (RR2)",
+        "shown": "Share '{category}' of the heads who answered other than 'Ved ikke' (n = valid answers).",
+        "share_axis": "Share of valid answers",
+        "change": "Change",
+        "points": "pp",
+        "fieldwork": "Fieldwork of the case studies",
+        "fieldwork_caption": (
+            "Fieldwork activities registered per case study, by kind; the table gives transcripts and consent."
+        ),
+        "fieldwork_axis": "Activities",
+        "activities": "activities",
+        "source": "Source",
+        "run": "run",
+        "published": "the published file",
+        "snapshot": "snapshot",
+        "as_of": "as of",
+        "built": "built",
+        "no_run": "a file that names no run",
+        "figures_from": "Figures from",
+        "numbers": "The chart's numbers ({rows} rows)",
+        "no_data": "No data in this file",
+        "missing_table": "the file lacks a table this chart reads",
+        "no_rows": "{mart} has no rows",
+        "all_sector_areas": "All sector areas",
+        "whole_country": "The whole country",
+        "footer": (
+            "Drawn from the marts of the published analytics file named above; the charts are SVG inside the page, "
+            "which needs no network."
+        ),
+        "synthetic": (
+            "SYNTHETIC: this file was built from the embedded sample, made-up data for trying the platform; no "
+            "figure here describes a real municipality."
+        ),
+        "asked": "Asked: ",
+        "wave": "Wave",
+        "item": "Item",
+        "group": "Group",
+        "eligible": "Eligible",
+        "answered": "Answered",
+        "rate": "RR2",
+        "share": "Share",
+        "n_category": "Count",
+        "n_valid": "Valid answers",
+        "dont_know": "Don't know",
+        "weighted": "Weighted share",
+        "case": "Case",
+        "municipality": "Municipality",
+        "effort": "Effort",
+        "transcripts_done": "Transcripts done",
+        "transcripts_outstanding": "Transcripts outstanding",
+        "consent": "Consent coverage",
+    },
 }
-FALLBACK_COLOURS = (BLUE, ORANGE, GREEN, PINK, SKY, VERMILLION, YELLOW)
-# Viridis, light (low) to dark (high): a sequential scale readable in grey and by colour-blind readers.
-HEAT_STOPS = ("#FDE725", "#5EC962", "#21918C", "#3B528B", "#440154")
 
-FONT = 12
-CHAR_WIDTH = 0.58  # of the font size: an estimate of a character's width, for layout only
-
-
-def esc(value: object) -> str:
-    """Text made safe for HTML and SVG, attributes included."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def percent(share: float | None, decimals: int = 0) -> str:
-    return "–" if share is None else f"{share * 100:.{decimals}f}%"
-
-
-def count_text(value: object) -> str:
-    return "–" if value is None else f"{value}"
-
-
-def text_width(text: str, size: float = FONT) -> float:
-    return len(text) * size * CHAR_WIDTH
-
-
-def dark_fill(colour: str) -> bool:
-    """Whether white text contrasts more than black with `colour` (WCAG relative luminance below 0.179)."""
-    red, green, blue = (int(colour[index : index + 2], 16) / 255 for index in (1, 3, 5))
-
-    def linear(channel: float) -> float:
-        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
-
-    return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue) < 0.179
-
-
-def heat_colour(share: float) -> str:
-    share = min(max(share, 0.0), 1.0)
-    position = share * (len(HEAT_STOPS) - 1)
-    index = min(int(position), len(HEAT_STOPS) - 2)
-    fraction = position - index
-    low, high = HEAT_STOPS[index], HEAT_STOPS[index + 1]
-    channels = [
-        round(int(low[i : i + 2], 16) + (int(high[i : i + 2], 16) - int(low[i : i + 2], 16)) * fraction)
-        for i in (1, 3, 5)
-    ]
-    return "#" + "".join(f"{channel:02X}" for channel in channels)
-
-
-# --- reading the marts ------------------------------------------------------------------------------------
+ACTIVITY_KINDS = (
+    ("n_individual_interviews", {"da": "Individuelle interview", "en": "Individual interviews"}),
+    ("n_group_interviews", {"da": "Gruppeinterview", "en": "Group interviews"}),
+    ("n_spot_interviews", {"da": "Spotinterview", "en": "Spot interviews"}),
+    ("n_participant_observations", {"da": "Deltagerobservation", "en": "Participant observations"}),
+    ("n_desk_research", {"da": "Dokumentstudier", "en": "Desk research"}),
+)
 
 
 class MissingMart(Exception):
     """The file has no such table (an older or partial file): the chart says so instead of failing."""
+
+
+def esc(value: object) -> str:
+    """Text made safe for HTML, attributes included."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def percent(share: float | None, lang: str, decimals: int = 0) -> str:
+    if share is None:
+        return "–"
+    text = f"{share * 100:.{decimals}f}"
+    return f"{text.replace('.', ',')} %" if lang == "da" else f"{text}%"
 
 
 def query(connection: DuckDBPyConnection, sql: str, parameters: Sequence[object] = ()) -> list[dict[str, Any]]:
@@ -128,819 +222,287 @@ def query(connection: DuckDBPyConnection, sql: str, parameters: Sequence[object]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def latest_wave(connection: DuckDBPyConnection, mart: str) -> str | None:
-    return query(connection, f"select max(wave_id) as wave_id from {mart}")[0]["wave_id"]
-
-
-# --- SVG primitives -----------------------------------------------------------------------------------------
-
-
-def svg_text(
-    x: float,
-    y: float,
-    text: str,
-    *,
-    anchor: str = "start",
-    size: float = FONT,
-    fill: str = INK,
-    weight: str | None = None,
-    halo: bool = False,
-) -> str:
-    bold = f' font-weight="{weight}"' if weight else ""
-    extra = ' stroke="#FFFFFF" stroke-width="3" stroke-linejoin="round" paint-order="stroke"' if halo else ""
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{fill}"'
-        f"{bold}{extra}>{esc(text)}</text>"
-    )
-
-
-def svg_rect(
-    x: float, y: float, width: float, height: float, fill: str, tooltip: str | None = None, **attrs: str
-) -> str:
-    more = "".join(f' {name.replace("_", "-")}="{esc(value)}"' for name, value in attrs.items())
-    head = f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0):.1f}" height="{height:.1f}" fill="{fill}"{more}'
-    return f"{head}><title>{esc(tooltip)}</title></rect>" if tooltip else f"{head}/>"
-
-
-def svg_line(x1: float, y1: float, x2: float, y2: float, stroke: str, dash: str | None = None, width: float = 1) -> str:
-    dashed = f' stroke-dasharray="{dash}"' if dash else ""
-    return (
-        f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{stroke}" '
-        f'stroke-width="{width}"{dashed}/>'
-    )
-
-
-def svg_document(chart_id: str, title: str, description: str, width: float, height: float, body: list[str]) -> str:
-    return "\n".join(
-        [
-            f'<svg viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" role="img" '
-            f'aria-labelledby="{chart_id}-svg-title {chart_id}-svg-desc" '
-            "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\">",
-            f'<title id="{chart_id}-svg-title">{esc(title)}</title>',
-            f'<desc id="{chart_id}-svg-desc">{esc(description)}</desc>',
-            *body,
-            "</svg>",
-        ]
-    )
-
-
-def legend(x: float, y: float, entries: Sequence[tuple[str, str]], max_width: float) -> tuple[list[str], float]:
-    """Swatches with their names, wrapping onto new lines; returns the elements and the height used."""
-    parts: list[str] = []
-    cursor_x, cursor_y = x, y
-    for name, colour in entries:
-        needed = 18 + text_width(name) + 18
-        if cursor_x > x and cursor_x + needed > x + max_width:
-            cursor_x, cursor_y = x, cursor_y + 20
-        parts.append(svg_rect(cursor_x, cursor_y, 12, 12, colour, stroke="#444444", stroke_width="0.5"))
-        parts.append(svg_text(cursor_x + 17, cursor_y + 10.5, name))
-        cursor_x += needed
-    return parts, cursor_y - y + 20
-
-
-def percent_axis(x0: float, plot_width: float, top: float, bottom: float, label: str, ticks: int = 4) -> list[str]:
-    parts = []
-    for step in range(ticks + 1):
-        x = x0 + plot_width * step / ticks
-        parts.append(svg_line(x, top, x, bottom, "#DDDDDD"))
-        parts.append(svg_text(x, bottom + 15, f"{100 * step // ticks}%", anchor="middle", fill=MUTED))
-    parts.append(svg_line(x0, top, x0, bottom, "#888888"))
-    parts.append(svg_text(x0 + plot_width / 2, bottom + 34, label, anchor="middle", weight="bold"))
-    return parts
-
-
-def count_scale(maximum: float) -> tuple[int, int]:
-    """A count axis's step and end: about five whole-number steps reaching at least `maximum`."""
-    whole = max(1, int(-(-maximum // 1)))
-    step = max(1, -(-whole // 5))
-    return step, -(-whole // step) * step
-
-
-def count_axis(x0: float, plot_width: float, top: float, bottom: float, maximum: float, label: str) -> list[str]:
-    step, top_value = count_scale(maximum)
-    parts = []
-    for value in range(0, top_value + 1, step):
-        x = x0 + plot_width * value / top_value
-        parts.append(svg_line(x, top, x, bottom, "#DDDDDD"))
-        parts.append(svg_text(x, bottom + 15, str(value), anchor="middle", fill=MUTED))
-    parts.append(svg_line(x0, top, x0, bottom, "#888888"))
-    parts.append(svg_text(x0 + plot_width / 2, bottom + 34, label, anchor="middle", weight="bold"))
-    return parts
-
-
-# --- chart kinds --------------------------------------------------------------------------------------------
-
-
 @dataclass
-class Bar:
-    label: str
-    share: float | None
-    value_label: str
-    tooltip: str
+class Chart:
+    """One figure of the page: its title, a caption, the SVG (or the sentence why there is none), the
+    footer naming its source, and its numbers as a table."""
 
-
-def bar_chart(
-    chart_id: str,
-    title: str,
-    description: str,
-    bars: Sequence[Bar],
-    axis_label: str,
-    category_label: str,
-    reference: tuple[float, str] | None = None,
-) -> str:
-    """Horizontal bars of shares on a 0-100 % axis, a value label at each bar's end, an optional dashed
-    reference line (named beneath the axis)."""
-    row_height, bar_height = 30, 20
-    label_width = max([text_width(bar.label) for bar in bars] + [text_width(category_label, FONT)]) + 16
-    plot_width = 520
-    value_room = max(text_width(bar.value_label) for bar in bars) + 14
-    x0 = label_width
-    top = 34
-    bottom = top + row_height * len(bars)
-    width = x0 + plot_width + value_room + 10
-    parts = [svg_text(x0 - 8, top - 12, category_label, anchor="end", weight="bold")]
-    parts += percent_axis(x0, plot_width, top, bottom, axis_label)
-    labels: list[str] = []  # drawn last, over the reference line, each on a white halo
-    for index, bar in enumerate(bars):
-        y = top + index * row_height + (row_height - bar_height) / 2
-        parts.append(svg_text(x0 - 8, y + bar_height / 2 + 4, bar.label, anchor="end"))
-        if bar.share is None:
-            parts.append(svg_rect(x0, y, 2, bar_height, GREY, bar.tooltip, class_="mark"))
-            labels.append(svg_text(x0 + 8, y + bar_height / 2 + 4, "no valid answers", fill=MUTED, halo=True))
-            continue
-        bar_width = plot_width * min(max(bar.share, 0.0), 1.0)
-        parts.append(svg_rect(x0, y, bar_width, bar_height, BLUE, bar.tooltip, class_="mark"))
-        if reference is not None:  # a white ground, so that the reference line never runs through a label
-            ground = text_width(bar.value_label) + 4
-            labels.append(svg_rect(x0 + bar_width + 3, y + 2, ground, bar_height - 4, "#FFFFFF"))
-        labels.append(svg_text(x0 + bar_width + 5, y + bar_height / 2 + 4, bar.value_label, halo=True))
-    height = bottom + 44
-    if reference is not None:
-        share, name = reference
-        x = x0 + plot_width * min(max(share, 0.0), 1.0)
-        parts.append(svg_line(x, top - 6, x, bottom + 4, INK, dash="5 3", width=1.5))
-        parts.append(svg_line(x0, height + 4, x0 + 24, height + 4, INK, dash="5 3", width=1.5))
-        parts.append(svg_text(x0 + 30, height + 8, f"{name}: {percent(share)}"))
-        height += 20
-    parts += labels
-    return svg_document(chart_id, title, description, width, height, parts)
-
-
-@dataclass
-class Segment:
-    value: float | None
-    colour: str
-    label: str
-    tooltip: str
-
-
-@dataclass
-class StackedRow:
-    label: str
-    segments: list[Segment]
-    end_label: str = ""
-
-
-@dataclass
-class Panel:
-    title: str
-    rows: list[StackedRow]
-    axis_label: str
-    legend: Sequence[tuple[str, str]]  # (name, colour) of each segment kind, drawn beneath the panel
-    maximum: float | None = None  # None: a percent axis (values are shares in [0, 1])
-
-
-def stacked_panels(
-    chart_id: str,
-    title: str,
-    description: str,
-    row_labels: Sequence[str],
-    panels: Sequence[Panel],
-    panel_width: float = 300,
-) -> str:
-    """Horizontal stacked bars, one row per label, in one or more panels side by side, each with its own axis
-    and its own legend beneath it."""
-    row_height, bar_height = 30, 20
-    label_width = max(text_width(label) for label in row_labels) + 16
-    top = 40
-    bottom = top + row_height * len(row_labels)
-    end_rooms = [max([text_width(row.end_label) for row in panel.rows] + [0]) + 14 for panel in panels]
-    parts: list[str] = []
-    legend_height = 0.0
-    x0 = label_width
-    for index, label in enumerate(row_labels):
-        parts.append(svg_text(label_width - 8, top + index * row_height + row_height / 2 + 4, label, anchor="end"))
-    for panel, end_room in zip(panels, end_rooms, strict=True):
-        parts.append(svg_text(x0, top - 14, panel.title, weight="bold"))
-        if panel.maximum is None:
-            scale = 1.0
-            parts += percent_axis(x0, panel_width, top, bottom, panel.axis_label)
-        else:
-            scale = count_scale(panel.maximum)[1]
-            parts += count_axis(x0, panel_width, top, bottom, panel.maximum, panel.axis_label)
-        for index, row in enumerate(panel.rows):
-            y = top + index * row_height + (row_height - bar_height) / 2
-            cursor = x0
-            for segment in row.segments:
-                value = segment.value or 0.0
-                segment_width = panel_width * value / scale
-                parts.append(
-                    svg_rect(cursor, y, segment_width, bar_height, segment.colour, segment.tooltip, class_="mark")
-                )
-                if segment.label and segment_width >= text_width(segment.label, 11) + 6:
-                    fill = "#FFFFFF" if dark_fill(segment.colour) else INK
-                    parts.append(
-                        svg_text(
-                            cursor + segment_width / 2,
-                            y + bar_height / 2 + 4,
-                            segment.label,
-                            anchor="middle",
-                            size=11,
-                            fill=fill,
-                        )
-                    )
-                cursor += segment_width
-            if row.end_label:
-                parts.append(svg_text(cursor + 5, y + bar_height / 2 + 4, row.end_label))
-        legend_parts, height = legend(x0, bottom + 50, panel.legend, panel_width + end_room)
-        parts += legend_parts
-        legend_height = max(legend_height, height)
-        x0 += panel_width + end_room + 24
-    return svg_document(chart_id, title, description, x0, bottom + 50 + legend_height + 4, parts)
-
-
-def heat_map(
-    chart_id: str,
-    title: str,
-    description: str,
-    row_labels: Sequence[str],
-    column_labels: Sequence[str],
-    cells: dict[tuple[int, int], tuple[float | None, str]],
-    row_title: str,
-    column_title: str,
-    separate_last_row: bool = False,
-) -> str:
-    """A grid of rects coloured by share (viridis), the share written in each cell, a colour key below."""
-    cell_width, cell_height = 96, 30
-    label_width = max([text_width(label) for label in row_labels] + [text_width(row_title)]) + 16
-    wrapped = [textwrap.wrap(label, 15) or [""] for label in column_labels]
-    header_lines = max(len(lines) for lines in wrapped)
-    top = 26 + header_lines * 14 + 8
-    gap = 8 if separate_last_row else 0
-    parts = [
-        svg_text(label_width + cell_width * len(column_labels) / 2, 14, column_title, anchor="middle", weight="bold"),
-        svg_text(label_width - 8, top - 8, row_title, anchor="end", weight="bold"),
-    ]
-    for column, lines in enumerate(wrapped):
-        x = label_width + column * cell_width + cell_width / 2
-        first = top - 8 - (len(lines) - 1) * 14
-        for line_index, line in enumerate(lines):
-            parts.append(svg_text(x, first + line_index * 14, line, anchor="middle", size=11))
-    for row, row_label in enumerate(row_labels):
-        y = top + row * cell_height + (gap if separate_last_row and row == len(row_labels) - 1 else 0)
-        parts.append(svg_text(label_width - 8, y + cell_height / 2 + 4, row_label, anchor="end"))
-        for column in range(len(column_labels)):
-            x = label_width + column * cell_width
-            share, tooltip = cells.get((row, column), (None, f"{row_label}, {column_labels[column]}: not in the mart"))
-            fill = GREY if share is None else heat_colour(share)
-            parts.append(svg_rect(x + 1, y + 1, cell_width - 2, cell_height - 2, fill, tooltip, class_="mark"))
-            text_fill = "#FFFFFF" if dark_fill(fill) else INK
-            parts.append(
-                svg_text(x + cell_width / 2, y + cell_height / 2 + 4, percent(share), anchor="middle", fill=text_fill)
-            )
-    bottom = top + len(row_labels) * cell_height + gap
-    # The colour key: eleven steps from 0 % to 100 %.
-    key_y = bottom + 18
-    key_x = label_width
-    parts.append(svg_text(key_x, key_y + 11, "Share:", weight="bold"))
-    step_width = 34
-    for step in range(11):
-        x = key_x + 52 + step * step_width
-        parts.append(svg_rect(x, key_y, step_width, 14, heat_colour(step / 10)))
-        if step % 5 == 0:
-            parts.append(svg_text(x + step_width / 2, key_y + 28, f"{step * 10}%", anchor="middle", fill=MUTED))
-    no_answer_x = key_x + 52 + 11 * step_width + 24
-    parts.append(svg_rect(no_answer_x, key_y, 14, 14, GREY))
-    parts.append(svg_text(no_answer_x + 20, key_y + 11, "no valid answers (–)"))
-    width = max(label_width + cell_width * len(column_labels) + 10, no_answer_x + 160)
-    return svg_document(chart_id, title, description, width, key_y + 40, parts)
-
-
-# --- the figures --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Figure:
     chart_id: str
     title: str
     caption: str
+    footer: str
     svg: str | None = None
     no_data: str | None = None
     table_columns: Sequence[str] = ()
     table_rows: list[Sequence[object]] = field(default_factory=list)
 
 
-def no_data(chart_id: str, title: str, caption: str, why: str) -> Figure:
-    return Figure(chart_id, title, caption, no_data=f"{NO_DATA}: {why}")
+@dataclass(frozen=True)
+class Drawing:
+    """What every chart needs to know: the language, the file's run and whether it is a snapshot."""
+
+    lang: str
+    run_id: str | None
+    origin: str  # "the published file", "snapshot 2026-11-20 02:31 (as of 2026-11-20)"
+
+    @property
+    def words(self) -> dict[str, str]:
+        return WORDS[self.lang]
+
+    def footer(self, mart: str) -> str:
+        words = self.words
+        run = f"{words['run']} {self.run_id}" if self.run_id else words["no_run"]
+        return f"{words['source']}: {mart} · {run} · {self.origin}"
+
+    def no_data(self, chart_id: str, title: str, caption: str, mart: str, why: str) -> Chart:
+        return Chart(chart_id, title, caption, self.footer(mart), no_data=f"{self.words['no_data']}: {why}.")
 
 
-def response_figure(connection: DuckDBPyConnection, chart_id: str, title: str, breakdown: str, noun: str) -> Figure:
-    caption = (
-        f"AAPOR response rate RR2 by {noun}: heads of sector areas who answered, fully or partly "
-        "(rr2_numerator = n_complete + n_partial), out of the eligible heads (rr2_denominator = n_invited − "
-        f"n_ineligible), from survey_coverage (breakdown = '{breakdown}', columns rr2, rr2_numerator, "
-        "rr2_denominator); the dashed line is the whole country (breakdown = 'all'). municipality_profile's "
-        "n_sector_areas_answering / n_sector_areas_invited has the same numerator but keeps heads outside the "
-        "target group in the denominator, so it is not the study's response rate."
-    )
-    wave = latest_wave(connection, "survey_coverage")
-    if wave is None:
-        return no_data(chart_id, title, caption, "survey_coverage has no rows.")
+def _points(first: float | None, last: float | None, drawing: Drawing) -> str:
+    if first is None or last is None:
+        return "–"
+    change = round((last - first) * 100)
+    return f"{change:+d} {drawing.words['points']}" if change else f"±0 {drawing.words['points']}"
+
+
+def _ticks(drawing: Drawing) -> list[str]:
+    return [percent(share, drawing.lang) for share in (0, 0.25, 0.5, 0.75, 1.0)]
+
+
+def _bar_text(share: float | None, n: int | None, drawing: Drawing) -> str:
+    return f"{percent(share, drawing.lang)} (n = {n if n is not None else 0})"
+
+
+# --- response ----------------------------------------------------------------------------------------------
+
+
+def response_chart(connection: DuckDBPyConnection, drawing: Drawing, chart_id: str, breakdown: str) -> Chart:
+    words, lang = drawing.words, drawing.lang
+    title = words["response_by_region" if breakdown == "region" else "response_by_sector_area"]
+    caption = words["response_caption"]
     rows = query(
         connection,
         """
-        select breakdown, group_code, group_name_da, group_name_en, n_invited, n_ineligible, n_eligible,
-               n_complete, n_partial, rr1, rr2_numerator, rr2_denominator, rr2
+        select wave_id, group_code, group_name_da, group_name_en, n_eligible, rr2_numerator, rr2_denominator, rr2
         from survey_coverage
-        where wave_id = ? and breakdown in (?, 'all')
-        order by breakdown = 'all', rr2 desc nulls last, group_code
+        where breakdown in (?, 'all')
+        order by breakdown = 'all', group_code, wave_id
         """,
-        [wave, breakdown],
+        [breakdown],
     )
-    groups = [row for row in rows if row["breakdown"] == breakdown]
-    country = next((row for row in rows if row["breakdown"] == "all"), None)
-    caption = f"Wave {wave}. " + caption
-    if not groups:
-        return no_data(chart_id, title, caption, f"survey_coverage has no {breakdown} rows for wave {wave}.")
-    bars = [
-        Bar(
-            label=row["group_name_en"],
-            share=row["rr2"],
-            value_label=f"{percent(row['rr2'])} ({row['rr2_numerator']} of {row['rr2_denominator']})",
-            tooltip=f"{row['group_name_en']}: {percent(row['rr2'], 1)}, {row['rr2_numerator']} of "
-            f"{row['rr2_denominator']} eligible heads answered",
-        )
-        for row in groups
-    ]
-    reference = (country["rr2"], "Whole country") if country and country["rr2"] is not None else None
-    description = "; ".join(f"{bar.label} {bar.value_label}" for bar in bars)
-    svg = bar_chart(
-        chart_id,
-        f"{title}, wave {wave}",
-        description,
-        bars,
-        "Response rate RR2 (answering heads / eligible heads)",
-        noun.capitalize(),
-        reference,
-    )
-    table_rows = [
-        [
-            row["group_name_en"],
-            row["n_invited"],
-            row["n_ineligible"],
-            row["n_eligible"],
-            row["n_complete"],
-            row["n_partial"],
-            percent(row["rr1"], 1),
-            percent(row["rr2"], 1),
-        ]
-        for row in [*groups, *([country] if country else [])]
-    ]
-    return Figure(
-        chart_id,
-        title,
-        caption,
-        svg,
-        table_columns=[noun.capitalize(), "Invited", "Ineligible", "Eligible", "Complete", "Partial", "RR1", "RR2"],
-        table_rows=table_rows,
-    )
-
-
-def partner_figure(connection: DuckDBPyConnection, chart_id: str, title: str) -> Figure:
-    caption = (
-        "Share of heads answering that the sector area collaborates with the partner type 'always or often' "
-        "(answer_category = 'always_or_often'; the 2019 wave asked on a five-point scale whose 'Ofte' and "
-        "'Altid' both count as always or often), out of the heads who answered the item other than 'Ved ikke': "
-        "partner_collaboration, columns share "
-        "(= n_category / n_valid), item_name_en and sector_area_name_en, breakdown 'sector_area' for each "
-        "sector area and 'all' for the bottom row."
-    )
-    wave = latest_wave(connection, "partner_collaboration")
-    if wave is None:
-        return no_data(chart_id, title, caption, "partner_collaboration has no rows.")
-    rows = query(
-        connection,
-        """
-        select breakdown, sector_area_code, sector_area_name_en, item_code, item_name_en, item_name_da,
-               n_category, n_valid, share, weighted_share, n_dont_know
-        from partner_collaboration
-        where wave_id = ? and answer_category = 'always_or_often' and breakdown in ('sector_area', 'all')
-        order by breakdown = 'all', sector_area_code, item_code
-        """,
-        [wave],
-    )
-    caption = f"Wave {wave}. " + caption
-    if not any(row["breakdown"] == "sector_area" for row in rows):
-        return no_data(chart_id, title, caption, f"partner_collaboration has no sector-area rows for wave {wave}.")
-    row_keys: dict[tuple[str, int | None], str] = {}
-    column_keys: dict[int, str] = {}
-    for row in rows:
-        row_keys.setdefault(
-            (row["breakdown"], row["sector_area_code"]), row["sector_area_name_en"] or "All sector areas"
-        )
-        column_keys.setdefault(row["item_code"], row["item_name_en"])
-    row_index = {key: index for index, key in enumerate(row_keys)}
-    column_codes = sorted(column_keys)
-    column_index = {code: index for index, code in enumerate(column_codes)}
-    cells = {
-        (row_index[(row["breakdown"], row["sector_area_code"])], column_index[row["item_code"]]): (
-            row["share"],
-            f"{row['sector_area_name_en'] or 'All sector areas'}, {row['item_name_en']}: {percent(row['share'], 1)} "
-            f"({row['n_category']} of {row['n_valid']})",
-        )
-        for row in rows
-    }
-    svg = heat_map(
-        chart_id,
-        f"{title}, wave {wave}",
-        "Heat map: rows are sector areas, columns partner types, each cell the share collaborating always or "
-        "often. " + "; ".join(f"{description}" for description in (cell[1] for cell in cells.values())),
-        list(row_keys.values()),
-        [column_keys[code] for code in column_codes],
-        cells,
-        "Sector area",
-        "Partner type",
-        separate_last_row=("all", None) in row_keys,
-    )
-    table_rows = [
-        [
-            row["sector_area_name_en"] or "All sector areas",
-            row["item_name_en"],
-            row["n_category"],
-            row["n_valid"],
-            row["n_dont_know"],
-            percent(row["share"], 1),
-            percent(row["weighted_share"], 1),
-        ]
-        for row in rows
-    ]
-    return Figure(
-        chart_id,
-        title,
-        caption,
-        svg,
-        table_columns=[
-            "Sector area",
-            "Partner type",
-            "Always or often",
-            "Valid answers",
-            "Don't know",
-            "Share",
-            "Weighted share",
-        ],
-        table_rows=table_rows,
-    )
-
-
-def motives_figure(connection: DuckDBPyConnection, chart_id: str, title: str) -> Figure:
-    caption = (
-        "Share of heads who selected each motive (multiple choice; answer_category = 'selected'), all sector "
-        "areas together (breakdown = 'all'), ranked: motives, columns share (= n_category / n_valid), "
-        "n_category, n_valid, item_name_en."
-    )
-    wave = latest_wave(connection, "motives")
-    if wave is None:
-        return no_data(chart_id, title, caption, "motives has no rows.")
-    rows = query(
-        connection,
-        """
-        select item_code, item_name_en, item_name_da, n_category, n_valid, share, weighted_share, n_dont_know
-        from motives
-        where wave_id = ? and breakdown = 'all' and answer_category = 'selected'
-        order by share desc nulls last, item_code
-        """,
-        [wave],
-    )
-    caption = f"Wave {wave}. " + caption
     if not rows:
-        return no_data(chart_id, title, caption, f"motives has no 'all' rows of 'selected' for wave {wave}.")
-    bars = [
-        Bar(
-            label=row["item_name_en"],
-            share=row["share"],
-            value_label=f"{percent(row['share'])} ({row['n_category']} of {row['n_valid']})",
-            tooltip=f"{row['item_name_en']}: {percent(row['share'], 1)}, {row['n_category']} of {row['n_valid']}",
-        )
-        for row in rows
-    ]
-    svg = bar_chart(
-        chart_id,
-        f"{title}, wave {wave}",
-        "; ".join(f"{bar.label} {bar.value_label}" for bar in bars),
-        bars,
-        "Share of heads selecting the motive",
-        "Motive",
+        why = words["no_rows"].format(mart="survey_coverage")
+        return drawing.no_data(chart_id, title, caption, "survey_coverage", why)
+    waves = sorted({row["wave_id"] for row in rows})
+    groups: dict[object, dict[str, dict[str, Any]]] = {}
+    names: dict[object, str] = {}
+    for row in rows:
+        key = row["group_code"] if row["group_code"] is not None else "all"
+        names[key] = row[f"group_name_{lang}"] or words["whole_country"]
+        groups.setdefault(key, {})[row["wave_id"]] = row
+    chart_rows = []
+    table_rows = []
+    for key, by_wave in groups.items():
+        values = {
+            wave: WaveValue(row["rr2"], _bar_text(row["rr2"], row["rr2_denominator"], drawing))
+            for wave, row in by_wave.items()
+        }
+        first, last = by_wave.get(waves[0], {}).get("rr2"), by_wave.get(waves[-1], {}).get("rr2")
+        chart_rows.append(WaveRow(names[key], values, _points(first, last, drawing) if len(waves) > 1 else ""))
+        for wave, row in by_wave.items():
+            table_rows.append([names[key], wave, row["n_eligible"], row["rr2_numerator"], percent(row["rr2"], lang, 1)])
+    description = "; ".join(
+        f"{row.label}: " + ", ".join(f"{wave} {value.text}" for wave, value in row.values.items()) for row in chart_rows
     )
-    table_rows = [
-        [
-            row["item_name_en"],
-            row["item_name_da"],
-            row["n_category"],
-            row["n_valid"],
-            percent(row["share"], 1),
-            percent(row["weighted_share"], 1),
-        ]
-        for row in rows
-    ]
-    return Figure(
+    svg = wave_bars(
+        chart_id, title, description, chart_rows, waves, words["response_axis"], _ticks(drawing), words["change"]
+    )
+    return Chart(
         chart_id,
         title,
         caption,
+        drawing.footer("survey_coverage"),
         svg,
-        table_columns=["Motive", "Motiv (da)", "Selected", "Valid answers", "Share", "Weighted share"],
+        table_columns=[words["group"], words["wave"], words["eligible"], words["answered"], words["rate"]],
         table_rows=table_rows,
     )
 
 
-def extent_figure(connection: DuckDBPyConnection, chart_id: str, title: str, mart: str, noun: str) -> Figure:
-    """Every item's answers on the extent scale as a 100 % stacked bar, ranked by the share of the scale's
-    top category ('to a high extent'), then by the next one."""
-    caption = (
-        f"How the heads answered for each {noun}, all sector areas together (breakdown = 'all'): {mart}, "
-        "columns share (= n_category / n_valid, 'Ved ikke' left out) per answer_category on the extent scale, "
-        "ranked by the share 'to a high extent', then 'to some extent'. Labels of segments too narrow to hold "
-        "them are in the table."
-    )
-    wave = latest_wave(connection, mart)
-    if wave is None:
-        return no_data(chart_id, title, caption, f"{mart} has no rows.")
+# --- the questionnaire's concepts ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Concept:
+    concept: str
+    mart: str
+    name_da: str
+    name_en: str
+    question_da: str
+
+    @property
+    def chart_id(self) -> str:
+        return self.concept.replace("_", "-")
+
+    def title(self, lang: str) -> str:
+        """The question as the questionnaire asked it; in English the concept's name (the question follows)."""
+        return self.question_da if lang == "da" else self.name_en
+
+
+def study_concepts() -> list[Concept]:
+    """The questionnaire's concepts in its order (seed study_concepts), each with its mart and question."""
+    from samskab.common.reference import seed_rows
+
+    return [
+        Concept(row["concept"], row["mart"], row["concept_name_da"], row["concept_name_en"], row["question_da"])
+        for row in seed_rows("study_concepts")
+    ]
+
+
+def concept_chart(connection: DuckDBPyConnection, drawing: Drawing, concept: Concept) -> Chart:
+    """The share of the scale's first answer per item and wave, all sector areas together."""
+    words, lang = drawing.words, drawing.lang
+    title = concept.title(lang)
     rows = query(
         connection,
         f"""
-        select item_code, item_name_en, item_name_da, answer_category, answer_category_name_en,
-               answer_sort_order, n_category, n_valid, share, weighted_share, n_dont_know
-        from {mart}
-        where wave_id = ? and breakdown = 'all'
-        order by item_code, answer_sort_order
+        select wave_id, item_code, item_name_da, item_name_en, answer_category_name_da, answer_category_name_en,
+               n_category, n_valid, share, weighted_share, n_dont_know
+        from {concept.mart}
+        where concept = ? and breakdown = 'all'
+          and answer_sort_order = (select min(answer_sort_order) from {concept.mart} where concept = ?)
+        order by item_code nulls first, wave_id
         """,
-        [wave],
+        [concept.concept, concept.concept],
     )
-    caption = f"Wave {wave}. " + caption
+    caption = f"{words['asked']}{concept.question_da}" if lang == "en" else ""
     if not rows:
-        return no_data(chart_id, title, caption, f"{mart} has no 'all' rows for wave {wave}.")
-    categories: dict[str, tuple[int, str]] = {}
-    items: dict[int, list[dict[str, Any]]] = {}
+        why = words["no_rows"].format(mart=concept.mart)
+        return drawing.no_data(concept.chart_id, title, caption, concept.mart, why)
+    category = rows[0][f"answer_category_name_{lang}"]
+    caption = " ".join(part for part in (caption, words["shown"].format(category=category)) if part)
+    waves = sorted({row["wave_id"] for row in rows})
+    items: dict[object, dict[str, dict[str, Any]]] = {}
+    labels: dict[object, str] = {}
     for row in rows:
-        categories.setdefault(row["answer_category"], (row["answer_sort_order"], row["answer_category_name_en"]))
-        items.setdefault(row["item_code"], []).append(row)
-    order = sorted(categories, key=lambda category: categories[category][0])
-    colours = {
-        category: EXTENT_COLOURS.get(category, FALLBACK_COLOURS[index % len(FALLBACK_COLOURS)])
-        for index, category in enumerate(order)
-    }
-
-    def rank(item_rows: list[dict[str, Any]]) -> tuple[float, ...]:
-        by_category = {row["answer_category"]: row["share"] for row in item_rows}
-        return tuple(-(by_category.get(category) or 0.0) for category in order[:2])
-
-    ranked = sorted(items.values(), key=lambda item_rows: (*rank(item_rows), item_rows[0]["item_code"]))
-    stacked = []
-    for item_rows in ranked:
-        by_category = {row["answer_category"]: row for row in item_rows}
-        segments = [
-            Segment(
-                by_category[category]["share"] if category in by_category else None,
-                colours[category],
-                percent(by_category[category]["share"]) if category in by_category else "",
-                f"{item_rows[0]['item_name_en']}, {categories[category][1]}: "
-                + (
-                    f"{percent(by_category[category]['share'], 1)} ({by_category[category]['n_category']} of "
-                    f"{by_category[category]['n_valid']})"
-                    if category in by_category
-                    else "not in the mart"
-                ),
+        labels[row["item_code"]] = row[f"item_name_{lang}"] or (concept.name_da if lang == "da" else concept.name_en)
+        items.setdefault(row["item_code"], {})[row["wave_id"]] = row
+    chart_rows, table_rows = [], []
+    for item, by_wave in items.items():
+        values = {
+            wave: WaveValue(row["share"], _bar_text(row["share"], row["n_valid"], drawing))
+            for wave, row in by_wave.items()
+        }
+        first, last = by_wave.get(waves[0], {}).get("share"), by_wave.get(waves[-1], {}).get("share")
+        chart_rows.append(WaveRow(labels[item], values, _points(first, last, drawing) if len(waves) > 1 else ""))
+        for wave, row in by_wave.items():
+            table_rows.append(
+                [
+                    labels[item],
+                    wave,
+                    row["n_category"],
+                    row["n_valid"],
+                    row["n_dont_know"],
+                    percent(row["share"], lang, 1),
+                    percent(row["weighted_share"], lang, 1),
+                ]
             )
-            for category in order
-        ]
-        valid = item_rows[0]["n_valid"]
-        end = "no valid answers" if all(row["share"] is None for row in item_rows) else f"n = {valid}"
-        stacked.append(StackedRow(item_rows[0]["item_name_en"], segments, end))
-    labels = [row.label for row in stacked]
-    svg = stacked_panels(
-        chart_id,
-        f"{title}, wave {wave}",
-        "; ".join(
-            f"{row.label}: "
-            + ", ".join(f"{categories[c][1]} {s.label or '–'}" for c, s in zip(order, row.segments, strict=True))
-            for row in stacked
-        ),
-        labels,
-        [
-            Panel(
-                f"{noun.capitalize()}, all sector areas",
-                stacked,
-                "Share of heads with a valid answer",
-                [(categories[category][1], colours[category]) for category in order],
-            )
-        ],
-        panel_width=520,
+    # rank the items by the last wave's share, as a reader compares them
+    chart_rows.sort(key=lambda row: -(row.values[waves[-1]].share or 0.0) if waves[-1] in row.values else 1.0)
+    description = "; ".join(
+        f"{row.label}: " + ", ".join(f"{wave} {value.text}" for wave, value in row.values.items()) for row in chart_rows
     )
-    table_rows = []
-    for item_rows in ranked:
-        by_category = {row["answer_category"]: row for row in item_rows}
-        table_rows.append(
-            [
-                item_rows[0]["item_name_en"],
-                item_rows[0]["item_name_da"],
-                *(
-                    f"{percent(by_category[c]['share'], 1)} ({by_category[c]['n_category']})"
-                    if c in by_category
-                    else "–"
-                    for c in order
-                ),
-                item_rows[0]["n_valid"],
-                item_rows[0]["n_dont_know"],
-            ]
-        )
-    return Figure(
-        chart_id,
+    svg = wave_bars(
+        concept.chart_id, title, description, chart_rows, waves, words["share_axis"], _ticks(drawing), words["change"]
+    )
+    return Chart(
+        concept.chart_id,
         title,
         caption,
+        drawing.footer(concept.mart),
         svg,
         table_columns=[
-            noun.capitalize(),
-            "Danish",
-            *(f"{categories[c][1]}: share (n)" for c in order),
-            "Valid answers",
-            "Don't know",
+            words["item"],
+            words["wave"],
+            words["n_category"],
+            words["n_valid"],
+            words["dont_know"],
+            words["share"],
+            words["weighted"],
         ],
         table_rows=table_rows,
     )
 
 
-ACTIVITY_KINDS = (
-    ("n_individual_interviews", "Individual interviews", BLUE),
-    ("n_group_interviews", "Group interviews", SKY),
-    ("n_spot_interviews", "Spot interviews", PINK),
-    ("n_participant_observations", "Participant observations", ORANGE),
-    ("n_desk_research", "Desk research", YELLOW),
-)
+# --- the case studies -----------------------------------------------------------------------------------------
 
 
-def fieldwork_figure(connection: DuckDBPyConnection, chart_id: str, title: str) -> Figure:
-    caption = (
-        "Per case study, from case_fieldwork: the fieldwork activities registered, by kind (n_individual_interviews, "
-        "n_group_interviews, n_spot_interviews, n_participant_observations, n_desk_research; together "
-        "n_activities); the transcripts of recorded activities, done and outstanding (n_transcripts_done, "
-        "n_transcripts_outstanding); and the interviews' consent (n_interviews_with_consent, "
-        "n_interviews_awaiting_consent, the rest of n_interviews without either), labelled with consent_coverage."
-    )
+def fieldwork_chart(connection: DuckDBPyConnection, drawing: Drawing, chart_id: str) -> Chart:
+    words, lang = drawing.words, drawing.lang
+    title, caption = words["fieldwork"], words["fieldwork_caption"]
     rows = query(connection, "select * from case_fieldwork order by case_id")
     if not rows:
-        return no_data(chart_id, title, caption, "case_fieldwork has no rows.")
-    labels = [f"{row['case_id']} {row['municipality_name']}" for row in rows]
-    activity_rows, transcript_rows, consent_rows = [], [], []
-    for label, row in zip(labels, rows, strict=True):
-        activity_rows.append(
-            StackedRow(
-                label,
-                [
-                    Segment(row[column], colour, str(row[column] or ""), f"{label}: {row[column]} {name.lower()}")
-                    for column, name, colour in ACTIVITY_KINDS
-                ],
-                str(row["n_activities"]),
-            )
+        return drawing.no_data(
+            chart_id, title, caption, "case_fieldwork", words["no_rows"].format(mart="case_fieldwork")
         )
-        done, outstanding = row["n_transcripts_done"] or 0, row["n_transcripts_outstanding"] or 0
-        transcript_rows.append(
-            StackedRow(
-                label,
-                [
-                    Segment(done, GREEN, str(done or ""), f"{label}: {done} transcripts done"),
-                    Segment(outstanding, VERMILLION, str(outstanding or ""), f"{label}: {outstanding} outstanding"),
-                ],
-                f"{done} of {done + outstanding}",
-            )
+    kinds = [names[lang] for _, names in ACTIVITY_KINDS]
+    chart_rows = [
+        CountRow(
+            f"{row['case_id']} {row['municipality_name']}",
+            [row[column] or 0 for column, _ in ACTIVITY_KINDS],
+            f"n = {row['n_activities'] or 0} {words['activities']}",
         )
-        interviews = row["n_interviews"] or 0
-        given, awaiting = row["n_interviews_with_consent"] or 0, row["n_interviews_awaiting_consent"] or 0
-        other = max(interviews - given - awaiting, 0)
-        consent_rows.append(
-            StackedRow(
-                label,
-                [
-                    Segment(given, GREEN, str(given or ""), f"{label}: consent given for {given} interviews"),
-                    Segment(awaiting, VERMILLION, str(awaiting or ""), f"{label}: consent awaited for {awaiting}"),
-                    Segment(other, GREY, str(other or ""), f"{label}: {other} interviews with neither"),
-                ],
-                "no interviews" if row["consent_coverage"] is None else f"{percent(row['consent_coverage'])} consent",
-            )
-        )
-
-    def most(values: Sequence[StackedRow]) -> float:
-        return max([sum(segment.value or 0 for segment in row.segments) for row in values] + [1])
-
-    svg = stacked_panels(
-        chart_id,
-        title,
-        "; ".join(
-            f"{row['case_id']} {row['municipality_name']}: {row['n_activities']} activities, "
-            f"{row['n_transcripts_done']} transcripts done and {row['n_transcripts_outstanding']} outstanding, "
-            f"consent coverage {percent(row['consent_coverage'])}"
-            for row in rows
-        ),
-        labels,
-        [
-            Panel(
-                "Activities by kind",
-                activity_rows,
-                "Activities",
-                [(name, colour) for _, name, colour in ACTIVITY_KINDS],
-                most(activity_rows),
-            ),
-            Panel(
-                "Transcripts of recorded activities",
-                transcript_rows,
-                "Recorded activities",
-                [("Done", GREEN), ("Outstanding", VERMILLION)],
-                most(transcript_rows),
-            ),
-            Panel(
-                "Consent of interviews",
-                consent_rows,
-                "Interviews",
-                [("Given", GREEN), ("Awaited", VERMILLION), ("Neither recorded", GREY)],
-                most(consent_rows),
-            ),
-        ],
-        panel_width=240,
+        for row in rows
+    ]
+    description = "; ".join(
+        f"{row.label}: " + ", ".join(f"{kind} {count}" for kind, count in zip(kinds, row.counts, strict=True))
+        for row in chart_rows
     )
+    svg = count_bars(chart_id, title, description, chart_rows, kinds, words["fieldwork_axis"])
     table_rows = [
         [
             row["case_id"],
             row["municipality_name"],
             row["effort_title"],
-            *(row[column] for column, _, _ in ACTIVITY_KINDS),
+            *(row[column] for column, _ in ACTIVITY_KINDS),
             row["n_activities"],
             row["n_transcripts_done"],
             row["n_transcripts_outstanding"],
-            row["n_interviews"],
-            row["n_interviews_with_consent"],
-            row["n_interviews_awaiting_consent"],
-            percent(row["consent_coverage"], 1),
+            percent(row["consent_coverage"], lang, 1),
         ]
         for row in rows
     ]
-    return Figure(
+    return Chart(
         chart_id,
         title,
         caption,
+        drawing.footer("case_fieldwork"),
         svg,
         table_columns=[
-            "Case",
-            "Municipality",
-            "Effort",
-            *(name for _, name, _ in ACTIVITY_KINDS),
-            "Activities",
-            "Transcripts done",
-            "Transcripts outstanding",
-            "Interviews",
-            "Consent given",
-            "Consent awaited",
-            "Consent coverage",
+            words["case"],
+            words["municipality"],
+            words["effort"],
+            *kinds,
+            words["fieldwork_axis"],
+            words["transcripts_done"],
+            words["transcripts_outstanding"],
+            words["consent"],
         ],
         table_rows=table_rows,
     )
 
 
-BUILDERS: dict[str, Callable[[DuckDBPyConnection, str, str], Figure]] = {
-    "response-by-region": lambda c, i, t: response_figure(c, i, t, "region", "region"),
-    "response-by-sector-area": lambda c, i, t: response_figure(c, i, t, "sector_area", "sector area"),
-    "partner-types-by-sector-area": partner_figure,
-    "motives": motives_figure,
-    "barriers": lambda c, i, t: extent_figure(c, i, t, "barriers", "barrier"),
-    "roles": lambda c, i, t: extent_figure(c, i, t, "municipal_roles", "role"),
-    "case-fieldwork": fieldwork_figure,
-}
-
-
-def build_figure(connection: DuckDBPyConnection, chart_id: str, title: str) -> Figure:
-    try:
-        return BUILDERS[chart_id](connection, chart_id, title)
-    except MissingMart as missing:
-        return no_data(chart_id, title, "", f"the file lacks a table this chart reads ({missing}).")
-
-
-# --- the page -----------------------------------------------------------------------------------------------
+# --- the page ---------------------------------------------------------------------------------------------------
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #222;
-       max-width: 1100px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
+       max-width: 1000px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2.section { font-size: 1.35em; margin-top: 2em; border-bottom: 2px solid #0072B2; }
 .source { background: #F3F3F3; border-left: 4px solid #0072B2; padding: 0.5em 0.8em; }
-figure { margin: 2.5em 0; padding-top: 1em; border-top: 1px solid #DDD; }
-figcaption h2 { font-size: 1.2em; margin: 0 0 0.3em; color: #222; }
-figcaption p { color: #444; margin: 0 0 0.8em; }
+figure { margin: 2em 0; padding-top: 1em; border-top: 1px solid #DDD; }
+figcaption h3 { font-size: 1.1em; margin: 0 0 0.3em; color: #222; }
+figcaption p { color: #444; margin: 0 0 0.6em; }
+p.chart-source { color: #555; font-size: 0.85em; margin: 0.2em 0 0.6em; }
 svg { max-width: 100%; height: auto; display: block; }
 .no-data { font-style: italic; background: #FFF8E1; padding: 0.6em 0.8em; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
@@ -952,21 +514,6 @@ footer { margin-top: 3em; border-top: 1px solid #DDD; padding-top: 0.8em; color:
 @media print { details { display: block; } figure { break-inside: avoid; } }
 """
 
-INTRO = (
-    "The study follows co-creation (samskabelse) between Denmark's 98 municipalities and civil society: a "
-    "questionnaire to the heads of the sector areas of every municipality, and five qualitative case studies. "
-    "The survey charts show the latest wave each mart holds, for all sector areas together unless the chart "
-    "says otherwise. A share is of the heads who answered the question with anything but 'Ved ikke' (don't "
-    "know), unweighted; the tables beneath the charts give the counts and the weighted shares (non-response "
-    "weights of survey_weights). Each caption names the mart and columns its chart is drawn from."
-)
-
-
-FOOTER = (
-    "Drawn from the marts of the published analytics file named above; the charts are inline SVG and the page "
-    "needs no network."
-)
-
 
 def table_html(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     head = "".join(f'<th scope="col">{esc(column)}</th>' for column in columns)
@@ -976,62 +523,70 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
         for value in row:
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
             numeric = numeric or (isinstance(value, str) and value.endswith("%") and value[:1].isdigit())
-            cells.append(f'<td class="number">{esc(count_text(value))}</td>' if numeric else f"<td>{esc(value)}</td>")
+            shown = "–" if value is None else value
+            cells.append(f'<td class="number">{esc(shown)}</td>' if numeric else f"<td>{esc(shown)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>"
 
 
-def figure_html(figure: Figure) -> str:
+def chart_html(chart: Chart, words: dict[str, str]) -> str:
     parts = [
-        f'<figure id="{esc(figure.chart_id)}">',
-        f"<figcaption><h2>{esc(figure.title)}</h2>"
-        + (f"<p>{esc(figure.caption)}</p>" if figure.caption else "")
+        f'<figure id="{esc(chart.chart_id)}">',
+        f"<figcaption><h3>{esc(chart.title)}</h3>"
+        + (f"<p>{esc(chart.caption)}</p>" if chart.caption else "")
         + "</figcaption>",
     ]
-    if figure.svg is None:
-        parts.append(f'<p class="no-data">{esc(figure.no_data)}</p>')
+    if chart.svg is None:
+        parts.append(f'<p class="no-data">{esc(chart.no_data)}</p>')
     else:
-        parts.append(figure.svg)
+        parts.append(chart.svg)
+    parts.append(f'<p class="chart-source">{esc(chart.footer)}</p>')
+    if chart.svg is not None:
         parts.append(
-            f"<details>\n<summary>The chart's numbers ({len(figure.table_rows)} rows)</summary>\n"
-            f"{table_html(figure.table_columns, figure.table_rows)}\n</details>"
+            f"<details>\n<summary>{esc(words['numbers'].format(rows=len(chart.table_rows)))}</summary>\n"
+            f"{table_html(chart.table_columns, chart.table_rows)}\n</details>"
         )
     parts.append("</figure>")
-    return "\n".join(part for part in parts if part)
+    return "\n".join(parts)
 
 
-SYNTHETIC = (
-    "SYNTHETIC: this file was built from the embedded sample, made-up data for trying the platform; no figure "
-    "here describes a real municipality."
-)
-
-
-def render(source_label: str, figures: Sequence[Figure], synthetic: bool = False) -> str:
-    contents = "".join(f'<li><a href="#{esc(f.chart_id)}">{esc(f.title)}</a></li>' for f in figures)
+def render(source_label: str, sections: Sequence[tuple[str, Sequence[Chart]]], lang: str, synthetic: bool) -> str:
+    words = WORDS[lang]
+    contents = "".join(
+        f"<li>{esc(heading)}<ol>"
+        + "".join(f'<li><a href="#{esc(chart.chart_id)}">{esc(chart.title)}</a></li>' for chart in charts)
+        + "</ol></li>"
+        for heading, charts in sections
+    )
+    body = []
+    for heading, charts in sections:
+        body.append(f'<h2 class="section">{esc(heading)}</h2>')
+        body.extend(chart_html(chart, words) for chart in charts)
+    synthetic_note = f'<p class="synthetic"><strong>{esc(words["synthetic"])}</strong></p>' if synthetic else ""
     return "\n".join(
         [
             "<!DOCTYPE html>",
-            '<html lang="en">',
+            f'<html lang="{lang}">',
             "<head>",
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            "<title>Co-creation between municipalities and civil society: study report</title>",
+            f"<title>{esc(words['title'])}</title>",
             f"<style>{STYLE}</style>",
             "</head>",
             "<body>",
             "<header>",
-            "<h1>Co-creation between municipalities and civil society</h1>",
-            "<p>Study report: the questionnaire to heads of sector areas and the case studies</p>",
+            f"<h1>{esc(words['title'])}</h1>",
+            f"<p>{esc(words['subtitle'])}</p>",
             f'<p class="source">{esc(source_label)}</p>',
-            f'<p class="synthetic"><strong>{esc(SYNTHETIC)}</strong></p>' if synthetic else "",
-            f"<p>{esc(INTRO)}</p>",
+            synthetic_note,
+            f"<p>{esc(words['intro'])}</p>",
             f"<nav><ol>{contents}</ol></nav>",
             "</header>",
             "<main>",
-            *(figure_html(figure) for figure in figures),
+            *body,
             "</main>",
-            f'<footer><p class="source-footer">{esc(source_label)}</p><p>{esc(FOOTER)}</p>'
-            + (f'<p class="synthetic">{esc(SYNTHETIC)}</p>' if synthetic else "")
+            f'<footer><p class="source-footer">{esc(source_label)}</p><p>{esc(words["footer"])}</p>'
+            + (f'<p class="synthetic">{esc(words["synthetic"])}</p>' if synthetic else "")
             + "</footer>",
             "</body>",
             "</html>",
@@ -1040,13 +595,75 @@ def render(source_label: str, figures: Sequence[Figure], synthetic: bool = False
     )
 
 
-def build_report(connection: DuckDBPyConnection, source_label: str, out_path: Path) -> Path:
-    """Write the study report, one self-contained HTML file, from the marts of an open read-only connection."""
-    out_path = Path(out_path)
+def _attempt(drawing: Drawing, chart_id: str, title: str, mart: str, draw: Callable[[], Chart]) -> Chart:
+    try:
+        return draw()
+    except MissingMart as missing:
+        return drawing.no_data(chart_id, title, "", mart, f"{drawing.words['missing_table']} ({missing})")
+
+
+def draw_charts(connection: DuckDBPyConnection, drawing: Drawing) -> list[tuple[str, list[Chart]]]:
+    """The page's sections, each with its charts, in the questionnaire's order."""
+    words = drawing.words
+
+    def response_of(chart_id: str, breakdown: str) -> Callable[[], Chart]:
+        return lambda: response_chart(connection, drawing, chart_id, breakdown)
+
+    response = [
+        _attempt(drawing, chart_id, words[key], "survey_coverage", response_of(chart_id, breakdown))
+        for chart_id, key, breakdown in (
+            ("response-by-region", "response_by_region", "region"),
+            ("response-by-sector-area", "response_by_sector_area", "sector_area"),
+        )
+    ]
+    concepts = [
+        _attempt(drawing, concept.chart_id, concept.title(drawing.lang), concept.mart,
+                 lambda concept=concept: concept_chart(connection, drawing, concept))
+        for concept in study_concepts()
+    ]  # fmt: skip
+    cases = [
+        _attempt(drawing, "case-fieldwork", words["fieldwork"], "case_fieldwork",
+                 lambda: fieldwork_chart(connection, drawing, "case-fieldwork"))
+    ]  # fmt: skip
+    return [(words["response"], response), (words["questionnaire"], concepts), (words["cases"], cases)]
+
+
+def chart_ids() -> list[str]:
+    """Every chart's id, in the page's order."""
+    return [
+        "response-by-region",
+        "response-by-sector-area",
+        *(concept.chart_id for concept in study_concepts()),
+        "case-fieldwork",
+    ]
+
+
+def describe(source: Source | None, lang: str) -> tuple[str, str | None, str]:
+    """The page's source line, the run's id and the file's origin ("the published file", "snapshot ...")."""
+    words = WORDS[lang]
+    if source is None:
+        return f"{words['figures_from']} {words['no_run']}.", None, words["published"]
+    run = f"{words['run']} {source.run_id}, {words['built']} {source.built_at}" if source.run_id else words["no_run"]
+    if source.snapshot is None:
+        origin = words["published"]
+    else:
+        origin = f"{words['snapshot']} {source.snapshot.published_at:%Y-%m-%d %H:%M}"
+        if source.as_of is not None:
+            origin += f" ({words['as_of']} {source.as_of:%Y-%m-%d})"
+    return f"{words['figures_from']} {origin}: {run}.", source.run_id, origin
+
+
+def build_report(connection: DuckDBPyConnection, source: Source | None, out_path: Path, lang: str = "da") -> Path:
+    """Write the study report, one self-contained HTML file, from the marts of an open read-only connection
+    to `source`'s file, in Danish ("da") or English ("en")."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"The report is drawn in {' or '.join(LANGUAGES)}, not {lang!r}.")
     from samskab.publish.catalog import is_synthetic
 
-    figures = [build_figure(connection, chart_id, title) for chart_id, title in CHARTS]
-    page = render(source_label, figures, is_synthetic(connection))
+    out_path = Path(out_path)
+    label, run_id, origin = describe(source, lang)
+    sections = draw_charts(connection, Drawing(lang, run_id, origin))
+    page = render(label, sections, lang, is_synthetic(connection))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # Two analysts may draw the same snapshot's report into one folder at once: a temporary name each.
     write_atomically(out_path, page, partial=out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.tmp"))
@@ -1057,12 +674,11 @@ REPORT_NAME = "report.html"
 
 
 def build_study_report(settings: Settings, target_dir: Path) -> Path:
-    """The study report of the published file, as `target_dir/report.html` (drawn by every publish)."""
+    """The study report of the published file, in Danish, as `target_dir/report.html` (drawn by every publish)."""
     from samskab.analysts.source import connect, resolve
 
-    source = resolve(settings)
-    source, connection = connect(source)
+    source, connection = connect(resolve(settings))
     try:
-        return build_report(connection, f"Figures from {source.describe()}.", target_dir / REPORT_NAME)
+        return build_report(connection, source, target_dir / REPORT_NAME)
     finally:
         connection.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import textwrap
@@ -10,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from samskab.analysts.report import WORDS
 from samskab.common.settings import Settings
 from samskab.publish import snapshots
 from samskab.publish.catalog import QUESTION_PREFIX, SYNTHETIC_NOTE
@@ -141,5 +143,5 @@ def test_the_refresh_kept_a_snapshot_and_drew_the_report_linked_from_its_summary
     study_report = Path(report.docs["study report (charts)"])
     assert study_report == settings.docs_dir / "report.html"
     drawn = study_report.read_text(encoding="utf-8")
-    assert f"run {report.run_id}" in drawn
-    assert drawn.count("SYNTHETIC: this file was built from the embedded sample") == 2  # under the title, and below
+    assert f"kørsel {report.run_id}" in drawn  # Danish unless asked otherwise
+    assert drawn.count(html.escape(WORDS["da"]["synthetic"])) == 2  # under the title, and below

@@ -156,7 +156,7 @@ def test_report_after_a_rollback_is_drawn_for_the_file_published_again(two_night
     result = samskab(two_nights.data_lake, "report", "--no-open", "--to", str(tmp_path / "reports"))
     assert result.returncode == 0, result.stderr
     [drawn] = (tmp_path / "reports").glob("samskab-report-*.html")
-    assert "run 1a1a1a1a-0000-4000-8000-000000000001" in drawn.read_text(encoding="utf-8")
+    assert "1a1a1a1a-0000-4000-8000-000000000001" in drawn.read_text(encoding="utf-8")
     assert str(drawn) in result.stdout
 
 
