@@ -80,6 +80,13 @@ def resolve(settings: Settings, as_of: date | None = None) -> Source:
     return Source(path, run_id, built_at, snapshot, spill_dir=spill.reader_spill_dir(settings), settings=settings)
 
 
+def of_snapshot(settings: Settings, snapshot: snapshots.Snapshot) -> Source:
+    """The snapshot itself as a source (verified first: SnapshotChanged when its bytes are not those kept)."""
+    snapshots.verify(snapshot)
+    run_id, built_at = _run_of(snapshot.path)
+    return Source(snapshot.path, run_id, built_at, snapshot, spill_dir=spill.reader_spill_dir(settings))
+
+
 def connect(source: Source, sandboxed: bool = True) -> tuple[Source, duckdb.DuckDBPyConnection]:
     """A read-only connection to the source, and the source as that connection reads it: a refresh may
     have published a new file since the source was resolved, and what a command says it read is the file

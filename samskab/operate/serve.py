@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from samskab.common import processes
+from samskab.common.settings import Settings
 from samskab.operate.docs_server import DocsServer, docs_port
 from samskab.operate.prefect_server import (
     LocalServer,
@@ -105,7 +106,8 @@ def serve(port: int | None, lake_dir: Path, repo_root: Path) -> int:
     docs: DocsServer | None = None
     try:
         server = start_local_server(port)
-        docs = DocsServer(lake_dir / "published" / "docs", docs_port(port))
+        lake = Settings(data_lake=lake_dir)
+        docs = DocsServer(lake.docs_dir, docs_port(port), lake)
         announce(server, lake_dir, docs.url)
         _run_schedule(server, declared, repo_root, docs.url)
     except KeyboardInterrupt:
