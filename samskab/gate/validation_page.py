@@ -2,8 +2,9 @@
 
 Great Expectations' Data Docs draw their index and their status icons with scripts and fonts fetched from
 public CDNs, so offline (the study's machines, a browser that blocks them) the index is empty and a
-result's status blank. This page is the platform's own: plain HTML with its style inline, no script, no
-font, no image; every status is a word and a sign, so a pass and a fail differ in any browser, printed
+result's status blank. This page is the platform's own and replaces them for researchers (the run's
+summary links it; it links Data Docs, still built beside it): plain HTML with its style inline, no script,
+no font, no image; every status is a word and a sign, so a pass and a fail differ in any browser, printed
 too. It lists every suite (Great Expectations' and the consent gate) with its table, rows and verdict,
 then every check with its severity, result and what was observed: counts and words, never a value (the
 verdicts hold none).
@@ -16,9 +17,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from samskab.common.atomic_files import write_atomically
+from samskab.gate.data_docs import GX_DOCS_DIR
 from samskab.gate.suites import BLOCKING, WARNING, SuiteVerdict
 
 PAGE_NAME = "validation.html"
+DATA_DOCS_INDEX = f"{GX_DOCS_DIR}/index.html"  # Great Expectations' Data Docs, built beside this page
 
 _STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; max-width: 75em; }
@@ -87,7 +90,10 @@ def render_validation_page(verdicts: Iterable[SuiteVerdict], run_name: str) -> s
         f"<h1>Quality checks of run {esc(run_name)}</h1><p>{esc(headline)}. A blocking check that fails stops "
         "the publish; a warning is reported and published. Counts and words only, never a value from the data."
         "</p><table><thead><tr><th>suite</th><th>table</th><th>rows</th><th>checks met</th><th>status</th></tr>"
-        f"</thead><tbody>{''.join(rows)}</tbody></table>{''.join(sections)}</body></html>\n"
+        f"</thead><tbody>{''.join(rows)}</tbody></table>"
+        "<p>Great Expectations' own Data Docs of these checks are built beside this page: "
+        f'<a href="{DATA_DOCS_INDEX}">{DATA_DOCS_INDEX}</a>. Their index needs a network for its scripts (with '
+        f"none it lists nothing); this page needs none.</p>{''.join(sections)}</body></html>\n"
     )
 
 

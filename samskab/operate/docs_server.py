@@ -2,12 +2,12 @@
 
 A browser refuses a `file://` link on a web page (the Prefect UI's run summary is one), so `samskab serve`
 also serves the folder of the published file's documentation (`published/docs/`: the study report, dbt's
-docs, Great Expectations' Data Docs) read-only on 127.0.0.1, and announces its address beside the lake; a
-run's summary links there. Given the lake's settings, it also serves `/snapshots/`: the kept snapshots
-and each one's study report, drawn on its first request (samskab/analysts/snapshot_reports.py). Only GET
-and HEAD are answered, no folder is listed, and nothing outside the folder is reachable (the standard
-library's file handler keeps a path inside its folder; a snapshot's report is asked for by the name the
-index gives, never by a path).
+docs, the quality checks' page and Great Expectations' Data Docs it links) read-only on 127.0.0.1, and
+announces its address beside the lake; a run's summary links there. Given the lake's settings, it also
+serves `/snapshots/`: the kept snapshots and each one's study report, drawn on its first request
+(samskab/analysts/snapshot_reports.py). Only GET and HEAD are answered, no folder is listed, and nothing
+outside the folder is reachable (the standard library's file handler keeps a path inside its folder; a
+snapshot's report is asked for by the name the index gives, never by a path).
 """
 
 from __future__ import annotations

@@ -242,8 +242,8 @@ def _welcome(server: LocalServer, deployment_page: str, declared: dict[str, Any]
         f"The platform's Prefect server runs at {server.ui_url} (open it in a browser).",
         f"  Its log: {server.log_path}",
         f"The published file's documentation: {docs_url}/report.html (the study report), "
-        f"{docs_url}/validation.html (the quality checks), {docs_url}/dbt/ (dbt's docs), "
-        f"{docs_url}/great_expectations/ (Data Docs); a run's summary links there.",
+        f"{docs_url}/dbt/ (dbt's docs), {docs_url}/validation.html (the quality checks, in place of Data Docs: "
+        "it opens offline); a run's summary links there.",
     ]
     active = [schedule for schedule in declared.get("schedules") or [] if schedule.get("active", True)]
     for schedule in active:

@@ -193,12 +193,15 @@ def test_flow_run_logs_and_artifacts_say_what_happened_and_name_no_person(refres
     counts = {row["table"]: row for row in json.loads(by_key["row-counts"].data)}
     assert counts["municipality_profile"]["rows"] == 98 and counts["municipality_profile"]["change"] == "first publish"
     summary = by_key["refresh-summary"].data
-    assert "dbt docs (lineage graph)" in summary and "Great Expectations Data Docs" in summary
+    assert "dbt docs (lineage graph)" in summary and "quality checks (Data Docs, opens offline)" in summary
+    # Great Expectations' Data Docs need a network for their index: the quality checks' page links them.
+    assert "Great Expectations Data Docs" not in summary and "great_expectations/" not in summary
     assert "change since the last publish" in summary
     docs = refreshed_lake[0] / "published" / "docs"  # built beside the published file on every publish
     assert (docs / "dbt" / "index.html").is_file() and (docs / "great_expectations" / "index.html").is_file()
     # No `samskab serve` runs for this lake: the summary names the files and the commands, no file:// link.
     assert "`published/docs/dbt/index.html`" in summary and "file:" not in summary
+    assert "`published/docs/validation.html`" in summary
     (fetched,) = [artifact for artifact in artifacts if artifact.key == "registry-fetch"]
     assert "FOLK1A: unchanged since 2026-11-26" in str(fetched.data)  # the sample lake fetched it before
     assert "ARE207: unchanged since 2026-11-26" in messages

@@ -10,18 +10,23 @@ from samskab.gate.validation_page import build_validation_page
 
 
 class _Seen(HTMLParser):
-    """The text a browser shows, cell by cell, and every address the page would load or link."""
+    """The text a browser shows, cell by cell, every address the page would load, and every link out of it."""
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[list[str]] = []
         self.loads: list[str] = []
+        self.links: list[str] = []
         self.tags: set[str] = set()
         self._cell: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
         self.tags.add(tag)
-        self.loads += [value for name, value in attrs if name in ("src", "href") and not value.startswith("#")]
+        addresses = [value for name, value in attrs if name in ("src", "href") and not value.startswith("#")]
+        if tag == "a":
+            self.links += addresses
+        else:
+            self.loads += addresses
         if tag == "tr":
             self.rows.append([])
         if tag in ("td", "th"):
@@ -59,6 +64,8 @@ def test_the_page_lists_every_suite_with_its_status_and_fetches_nothing(tmp_path
     seen.feed(page.read_text(encoding="utf-8"))
 
     assert seen.loads == [] and not seen.tags & {"script", "img", "link", "iframe", "object"}  # nothing fetched
+    # Great Expectations' Data Docs, built beside it, are linked (their index needs a network).
+    assert seen.links == ["great_expectations/index.html"]
     index = {row[0]: row for row in seen.rows if len(row) == 5 and row[0] != "suite"}
     assert list(index) == ["raw_survey_answers", "raw_case_studies", "drift_shares", "consent"]
     assert index["raw_survey_answers"][1:] == ["raw.survey_answers", "65,710", "1 of 1", "✔ passed"]
