@@ -15,7 +15,10 @@ import httpx
 import pytest
 import yaml
 
+from samskab.analysts.report import CHARTS
+from samskab.gate.validation_page import DATA_DOCS_INDEX, FAILED, PASSED, WARNED
 from samskab.operate.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
+from tests.browser import Seen, open_offline
 from tests.lakes import NEW_DELIVERY, NEW_DELIVERY_KEY, REPO, copy_lake, deliver_new
 from tests.serving import (
     living,
@@ -96,6 +99,7 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
             for link in links:
                 opened = httpx.get(link, timeout=30)
                 assert opened.status_code == 200 and opened.headers["content-type"].startswith("text/html"), link
+            _seen_offline(pages, lake, finished.name, tmp_path / "browser")
             with duckdb.connect(str(lake / "published" / "analytics.duckdb"), read_only=True) as published:
                 (classifications,) = published.execute(
                     "select list(distinct classification) from classification_codes"
@@ -137,6 +141,49 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
     assert not (lake / ANNOUNCEMENT).exists()
     assert port_is_free(port)
     print(f"the whole test took {time.monotonic() - started:.1f} s")
+
+
+def _seen_offline(pages: dict[str, str], lake, run_name: str, profile) -> None:
+    """The pages a run's summary links, opened through `samskab serve` in a browser with no network, as a
+    person sees them: the report's figures, the project's models drawn by dbt docs' scripts, and every suite
+    the run checked with its status. Great Expectations' own index, linked from the checks' page, lists none
+    of them: its scripts come from CDNs the browser cannot reach."""
+    started = time.monotonic()
+    report = Seen(open_offline(pages["report.html"], profile))
+    for chart_id, title in CHARTS:
+        shown, shapes = report.figures.get(chart_id, ("", 0))
+        assert shown == title and shapes > 0, f"the report does not draw {chart_id}: {shown!r}, {shapes} shapes"
+
+    # The file holds no such element: dbt docs' scripts draw the tree of models from the manifest in it.
+    dbt_docs = Seen(open_offline(pages["dbt/index.html"], profile))
+    drawn = {
+        attributes["data-nav-unique-id"].removeprefix("model.samskab.")
+        for _, attributes in dbt_docs.elements
+        if (attributes.get("data-nav-unique-id") or "").startswith("model.samskab.")
+    }
+    assert drawn == {path.stem for path in (REPO / "dbt_project" / "models").rglob("*.sql")}
+
+    with duckdb.connect(str(lake / "published" / "analytics.duckdb"), read_only=True) as published:
+        checked = published.execute(
+            "select stage, suite, table_name, bool_and(success), bool_or(not success and severity = 'blocking') "
+            "from meta.quality_checks where stage in ('raw', 'drift') group by all"
+        ).fetchall()
+    expected = {
+        (suite, table): PASSED if passed else FAILED if blocking_failed else WARNED
+        for _, suite, table, passed, blocking_failed in checked
+    }
+    assert {stage for stage, *_ in checked} == {"raw", "drift"}  # the drift suites: the lake published before
+    checks = Seen(open_offline(pages["validation.html"], profile))
+    assert f"Quality checks of run {run_name}" in checks.text
+    index = {(row[0], row[1]): row[4] for row in checks.rows if len(row) == 5 and row[0] != "suite"}
+    assert index == expected
+
+    assert DATA_DOCS_INDEX in checks.links
+    data_docs = pages["validation.html"].rsplit("/", 1)[0] + "/" + DATA_DOCS_INDEX
+    assert httpx.get(data_docs, timeout=30).status_code == 200
+    offline = Seen(open_offline(data_docs, profile)).text
+    assert "Data Docs" in offline and [suite for suite, _ in expected if suite in offline] == []
+    print(f"the browser read the documentation in {time.monotonic() - started:.1f} s")
 
 
 def test_an_announcement_names_a_server_only_while_one_answers(tmp_path):
