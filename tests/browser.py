@@ -124,7 +124,7 @@ class Seen(HTMLParser):
         elif tag == "figure":
             self._figure = attributes.get("id") or ""
             self.figures[self._figure] = ("", 0)
-        elif tag == "h2" and self._figure is not None:
+        elif tag == "h3" and self._figure is not None:
             self._heading = []
         elif tag in self._SHAPES and self._figure is not None:
             title, shapes = self.figures[self._figure]
@@ -138,7 +138,7 @@ class Seen(HTMLParser):
             self.rows[-1].append(text)
             self.cells.append((text, self._cell_attributes))
             self._cell = None
-        elif tag == "h2" and self._heading is not None and self._figure is not None:
+        elif tag == "h3" and self._heading is not None and self._figure is not None:
             self.figures[self._figure] = (" ".join("".join(self._heading).split()), self.figures[self._figure][1])
             self._heading = None
         elif tag == "figure":

@@ -243,7 +243,8 @@ def _welcome(server: LocalServer, deployment_page: str, declared: dict[str, Any]
         f"  Its log: {server.log_path}",
         f"The published file's documentation: {docs_url}/report.html (the study report), "
         f"{docs_url}/dbt/ (dbt's docs), {docs_url}/validation.html (the quality checks, in place of Data Docs: "
-        "it opens offline); a run's summary links there.",
+        f"it opens offline), {docs_url}/snapshots/ (the kept snapshots, each with its report); a run's summary "
+        "links there.",
     ]
     active = [schedule for schedule in declared.get("schedules") or [] if schedule.get("active", True)]
     for schedule in active:

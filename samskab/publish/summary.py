@@ -39,13 +39,14 @@ def published_summary(
     lines += [f"**Published:** `{PUBLISHED_NAME}` in the data lake", ""]
     if docs and docs_url:
         links = [f"[{inline(name)}](<{_served(docs_url, docs_dir, path)}>)" for name, path in docs.items()]
+        links.append(f"[earlier files' reports (snapshots)](<{docs_url}/snapshots/>)")
         lines += ["**Documentation** of this file: " + " · ".join(links), ""]
     elif docs:
         files = [f"{inline(name)} `{inline(_in_lake(docs_dir, path))}`" for name, path in docs.items()]
         lines += [
             "**Documentation** of this file, beside it in the data lake: " + " · ".join(files) + ". "
             "`samskab serve` serves it to a browser (the summaries of the runs it makes link there); "
-            "`samskab report` opens the report.",
+            "`samskab report` opens the report (`--as-of DAY` a snapshot's, `--lang en` in English).",
             "",
         ]
     else:

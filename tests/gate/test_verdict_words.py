@@ -77,6 +77,7 @@ def test_the_summary_of_a_publish_names_attention_documentation_tables_and_deliv
     # Served by `samskab serve`: links a browser opens from the Prefect UI's page.
     assert "[study report](<http://127.0.0.1:4201/report.html>)" in text
     assert "[dbt docs](<http://127.0.0.1:4201/dbt/index.html>)" in text
+    assert "[earlier files' reports (snapshots)](<http://127.0.0.1:4201/snapshots/>)" in text
     # Without a server: no file:// link (a browser refuses it from a web page), the files and the commands.
     alone = published()
     assert "file:" not in alone and "](" not in alone

@@ -16,9 +16,11 @@ import httpx
 import pytest
 import yaml
 
-from samskab.analysts.report import CHARTS
+from samskab.analysts.report import chart_ids, study_concepts
+from samskab.common.settings import Settings
 from samskab.gate.validation_page import DATA_DOCS_INDEX, FAILED, PASSED, WARNED
 from samskab.operate.prefect_server import ANNOUNCEMENT, free_port, port_is_free, running_server_url
+from samskab.publish import snapshots
 from tests.browser import Seen, open_offline
 from tests.lakes import NEW_DELIVERY, NEW_DELIVERY_KEY, REPO, copy_lake, deliver_new
 from tests.serving import (
@@ -96,7 +98,7 @@ def test_serve_runs_the_nightly_deployment_on_request_and_ctrl_c_leaves_nothing_
             links = re.findall(r"\]\(<([^>]+)>\)", str(artifacts["refresh-summary"].data))
             assert all(link.startswith(f"{docs_url}/") for link in links), links
             pages = {link.removeprefix(f"{docs_url}/"): link for link in links}
-            assert sorted(pages) == ["dbt/index.html", "report.html", "validation.html"], links
+            assert sorted(pages) == ["dbt/index.html", "report.html", "snapshots/", "validation.html"], links
             for link in links:
                 opened = httpx.get(link, timeout=30)
                 assert opened.status_code == 200 and opened.headers["content-type"].startswith("text/html"), link
@@ -156,9 +158,12 @@ def _seen_offline(pages: dict[str, str], lake, run_name: str, profile) -> None:
         seen = {name: Seen(dom) for name, dom in zip(pages, opened, strict=True)}
     print(f"the browser read the documentation in {time.monotonic() - started:.1f} s")
 
-    for chart_id, title in CHARTS:
-        shown, shapes = seen["report.html"].figures.get(chart_id, ("", 0))
-        assert shown == title and shapes > 0, f"the report does not draw {chart_id}: {shown!r}, {shapes} shapes"
+    report = seen["report.html"].figures
+    assert list(report) == chart_ids()
+    titles = {concept.chart_id: concept.question_da for concept in study_concepts()}
+    for chart_id, (shown, shapes) in report.items():
+        assert shown and shapes > 0, f"the report does not draw {chart_id}: {shown!r}, {shapes} shapes"
+        assert shown == titles.get(chart_id, shown), chart_id  # a concept's chart: its question, in Danish
 
     # The file holds no such element: dbt docs' scripts draw the tree of models from the manifest in it.
     drawn = {
@@ -182,6 +187,13 @@ def _seen_offline(pages: dict[str, str], lake, run_name: str, profile) -> None:
     assert f"Quality checks of run {run_name}" in checks.text
     index = {(row[0], row[1]): row[4] for row in checks.rows if len(row) == 5 and row[0] != "suite"}
     assert index == expected
+
+    # the snapshots' page lists this run's snapshot first, with its report in both languages
+    with duckdb.connect(str(lake / "published" / "analytics.duckdb"), read_only=True) as published:
+        (published_run,) = published.execute("select run_id from meta.runs").fetchone()
+    kept = snapshots.listed(Settings(data_lake=lake))[-1]
+    assert kept.run_prefix == published_run.replace("-", "")[:8]
+    assert seen["snapshots/"].links[:2] == [f"{kept.path.stem}.html", f"{kept.path.stem}.en.html"]
 
     assert DATA_DOCS_INDEX in checks.links
     offline = seen[DATA_DOCS_INDEX].text
