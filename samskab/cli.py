@@ -178,6 +178,13 @@ def _print_attention(headline: str, attention: list[str]) -> None:
     )
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """`samskab serve`, its documentation server also answering /snapshots/ with the snapshots' reports."""
+    from samskab.analysts.snapshot_reports import PREFIX, SnapshotPages
+
+    return cmd_serve(args, {PREFIX: SnapshotPages(get_settings())})
+
+
 @contextlib.contextmanager
 def _prefect_server(settings: Settings) -> Iterator[str]:
     """Where this refresh's flow run is recorded: the server `samskab serve` runs for this lake, else the
@@ -620,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
         "schedule (prefect.yaml), until Ctrl-C.",
     )
     add_serve_arguments(serve)
-    serve.set_defaults(handler=cmd_serve)
+    serve.set_defaults(handler=_serve)
     registry = commands.add_parser(
         "registry",
         help="public registry data (Statistics Denmark's Statbank)",

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from samskab.analysts.report import LANGUAGES, build_report
 from samskab.common.settings import Settings
+from samskab.operate.docs_server import Answer
 from samskab.publish import snapshots
 
 FOLDER = "snapshots"  # in the docs folder, so under /snapshots/ as the index is
+PREFIX = f"/{FOLDER}/"
 
 
 def reports_dir(settings: Settings) -> Path:
@@ -78,3 +80,19 @@ def index_page(settings: Settings) -> str:
         f"{empty}<table><thead><tr><th>Offentliggjort / Published</th><th>Kørsel / Run</th><th></th><th></th>"
         f"</tr></thead>\n<tbody>\n{rows}\n</tbody></table>\n</body>\n</html>\n"
     )
+
+
+class SnapshotPages:
+    """The route `samskab serve` answers `/snapshots/` with (samskab/operate/docs_server.py): the index, or a
+    report drawn if need be and then served from the docs folder; None (404) for a name no snapshot has."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self, name: str) -> Answer | None:
+        if name in ("", "index.html"):
+            return Answer(200, index_page(self.settings))
+        try:
+            return None if report(self.settings, name) is None else Answer()
+        except snapshots.SnapshotChanged as changed:
+            return Answer(409, f"<p>{html.escape(str(changed))}</p>")

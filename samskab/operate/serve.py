@@ -14,12 +14,13 @@ import argparse
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from samskab.common import processes
 from samskab.common.settings import Settings
-from samskab.operate.docs_server import DocsServer, docs_port
+from samskab.operate.docs_server import DocsServer, Route, docs_port
 from samskab.operate.prefect_server import (
     LocalServer,
     ServerDidNotStart,
@@ -52,10 +53,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace, routes: Mapping[str, Route] | None = None) -> int:
     from samskab.common.settings import REPO_ROOT, get_settings
 
-    return serve(args.port, get_settings().data_lake, REPO_ROOT)
+    return serve(args.port, get_settings().data_lake, REPO_ROOT, routes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     return cmd_serve(parser.parse_args(argv))
 
 
-def serve(port: int | None, lake_dir: Path, repo_root: Path) -> int:
-    """Run the server and the nightly schedule until Ctrl-C or SIGTERM; returns the exit code.
+def serve(port: int | None, lake_dir: Path, repo_root: Path, routes: Mapping[str, Route] | None = None) -> int:
+    """Run the server and the nightly schedule until Ctrl-C or SIGTERM; returns the exit code. `routes`:
+    pages the documentation server draws on request (samskab/operate/docs_server.py), by their prefix.
 
     0 when stopped on request; 3 when it could not start (the port is taken, this lake already has a
     server, prefect.yaml lacks the deployment, or the server did not come up), with the reason printed.
@@ -106,8 +108,7 @@ def serve(port: int | None, lake_dir: Path, repo_root: Path) -> int:
     docs: DocsServer | None = None
     try:
         server = start_local_server(port)
-        lake = Settings(data_lake=lake_dir)
-        docs = DocsServer(lake.docs_dir, docs_port(port), lake)
+        docs = DocsServer(Settings(data_lake=lake_dir).docs_dir, docs_port(port), routes)
         announce(server, lake_dir, docs.url)
         _run_schedule(server, declared, repo_root, docs.url)
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ import shutil
 
 import httpx
 
+from samskab.analysts.snapshot_reports import PREFIX, SnapshotPages
 from samskab.common.settings import Settings
 from samskab.operate.docs_server import DocsServer, docs_port
 from samskab.operate.prefect_server import free_port
@@ -53,7 +54,7 @@ def test_a_snapshots_report_is_drawn_on_its_first_request_and_only_a_listed_name
     for path in (kept.path, snapshots.checksum_path(kept.path)):
         shutil.copy(path, settings.snapshots_dir / path.name)
     snapshot = snapshots.listed(settings)[0]
-    server = DocsServer(settings.docs_dir, 0, settings)
+    server = DocsServer(settings.docs_dir, 0, {PREFIX: SnapshotPages(settings)})
     try:
         index = httpx.get(f"{server.url}/snapshots/", timeout=10)
         assert index.status_code == 200 and f"{snapshot.published_at:%Y-%m-%d %H:%M}" in index.text
