@@ -7,6 +7,7 @@ result are each named by the recipe's heading.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -190,3 +191,22 @@ def test_the_readmes_python_snippet_runs_as_written_in_the_projects_python(refre
     shutil.copy(lake / "published" / "analytics.duckdb", tmp_path / "data_lake" / "published")
     ran = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0 and not ran.stderr, ran.stderr[-2000:]
+
+
+def test_the_readmes_queries_answer_with_the_rows_they_mean(refreshed_lake) -> None:
+    """README, "Every morning": each `samskab sql "..."` example runs on the refreshed sample and gives rows;
+    a share of a multiple-choice mart is of the answer 'selected', never its complement."""
+    section = README.read_text(encoding="utf-8").split("\n## Every morning\n", 1)[1].split("\n## ", 1)[0]
+    queries = re.findall(r'^samskab sql (?:--csv )?"([^"]+)"', section, re.MULTILINE)
+    queries = [query for query in queries if query != "select ..."]
+    assert len(queries) >= 2
+    lake, _, _ = refreshed_lake
+    with duckdb.connect(str(lake / "published" / "analytics.duckdb"), read_only=True) as connection:
+        for query in queries:
+            cursor = connection.execute(query)
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            assert rows, query
+            assert all(row.get("answer_category", "selected") != "not_selected" for row in rows), query
+            if "from motives" in query:
+                assert {row["wave_id"] for row in rows} == {"2016", "2019"} and len(rows) == 14, query
