@@ -644,12 +644,11 @@ def describe(source: Source | None, lang: str) -> tuple[str, str | None, str]:
     if source is None:
         return f"{words['figures_from']} {words['no_run']}.", None, words["published"]
     run = f"{words['run']} {source.run_id}, {words['built']} {source.built_at}" if source.run_id else words["no_run"]
-    if source.snapshot is None:
-        origin = words["published"]
+    kept = f"{words['snapshot']} {source.snapshot.published_at:%Y-%m-%d %H:%M}" if source.snapshot else ""
+    if source.snapshot is None or source.path != source.snapshot.path:  # the published file (kept as `kept`)
+        origin = f"{words['published']} ({kept})" if kept else words["published"]
     else:
-        origin = f"{words['snapshot']} {source.snapshot.published_at:%Y-%m-%d %H:%M}"
-        if source.as_of is not None:
-            origin += f" ({words['as_of']} {source.as_of:%Y-%m-%d})"
+        origin = kept + (f" ({words['as_of']} {source.as_of:%Y-%m-%d})" if source.as_of is not None else "")
     return f"{words['figures_from']} {origin}: {run}.", source.run_id, origin
 
 
