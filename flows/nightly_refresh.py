@@ -36,7 +36,7 @@ from samskab.ingest.landing import (
     landing_holds_only_the_sample,
 )
 from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
-from samskab.ingest.raw_store import LoadSummary, Withdrawal
+from samskab.ingest.raw_store import KEY_CHANGED, LAYOUT_CHANGED, LoadSummary, Withdrawal
 from samskab.operate import disk, notices, prefect_runs, prefect_server, run_journal
 from samskab.operate.fingerprint import Decision, decide
 from samskab.operate.locking import refresh_lock
@@ -145,14 +145,20 @@ def fetch_registry_task(settings: Settings) -> list[statbank_api.FetchResult]:
 
 
 @task(name="survey the landing zone", cache_policy=NO_CACHE)
-def survey_landing_task(settings: Settings) -> tuple[Inventory, bool]:
-    """Prepare the raw layer and list every delivery in the landing zone, and every file that is none."""
-    rebuilt = ingest.prepare_raw_layer(settings)
+def survey_landing_task(settings: Settings, key_fingerprint: str) -> tuple[Inventory, bool]:
+    """Prepare the raw layer for pseudonyms of the run's key, and list every delivery in the landing zone,
+    and every file that is none."""
+    rebuilt = ingest.prepare_raw_layer(settings, key_fingerprint)
     logger = get_run_logger()
-    if rebuilt:
+    if rebuilt == LAYOUT_CHANGED:
         logger.warning(
             "The raw layer's layout changed with this version of the platform: every delivery is read again "
             "from the landing zone."
+        )
+    elif rebuilt == KEY_CHANGED:
+        logger.warning(
+            "The pseudonym key is not the one the raw layer was made with: every delivery is read again from "
+            "the landing zone under this key, so no file holds pseudonyms of two keys."
         )
     inventory = ingest.landing_inventory(settings)
     logger.info(
@@ -163,7 +169,7 @@ def survey_landing_task(settings: Settings) -> tuple[Inventory, bool]:
             logger.error("%s %s: %s", finding.state.upper(), finding.path, finding.reason)
         else:
             logger.info("%s %s: %s", finding.state.capitalize(), finding.path, finding.reason)
-    return inventory, rebuilt
+    return inventory, rebuilt is not None
 
 
 @task(name="ingest delivery", task_run_name="ingest {delivery.name}", cache_policy=NO_CACHE)
@@ -492,7 +498,7 @@ def _record_failure(settings: Settings, entry: run_journal.RunEntry, report: Ref
 
 def _ingest(settings: Settings, run_id: str, pseudonymise: Pseudonymiser) -> ingest.IngestReport:
     with ingest.written_once(settings):
-        inventory, rebuilt = survey_landing_task(settings)
+        inventory, rebuilt = survey_landing_task(settings, pseudonymise.key_fingerprint)
         loads = []
         sizes = [
             sum(path.stat().st_size for path in delivery.files if path.is_file()) for delivery in inventory.deliveries
@@ -537,6 +543,7 @@ def _build_and_publish(
         verdict=passed,
         inputs_fingerprint=decision.fingerprint.digest,
         inputs_parts=decision.fingerprint.parts(),
+        pseudonym_key_fingerprint=lineage.raw_key_fingerprint(settings),
     )
     meta = lineage.meta_tables(
         run, lineage.warehouse_lineage(settings), report.ingest.landing_files(), candidate.row_counts, checks

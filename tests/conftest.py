@@ -36,7 +36,7 @@ if "SAMSKAB_TESTS_PREFECT_HOME" not in os.environ:
 os.environ["PREFECT_HOME"] = os.environ["SAMSKAB_TESTS_PREFECT_HOME"]
 os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{os.environ['SAMSKAB_TESTS_PREFECT_PORT']}/api"
 
-from tests.lakes import build_once, make_sample_lake, using_lake
+from tests.lakes import STUDY_KEY, build_once, make_sample_lake, using_lake, using_setting
 
 _SERVER = pytest.StashKey[object]()
 
@@ -127,14 +127,15 @@ def _session_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> P
 
 @pytest.fixture(scope="session")
 def refreshed_lake(tmp_path_factory: pytest.TempPathFactory, worker_id: str, prefect_server: str):
-    """The embedded sample after one full nightly refresh: (lake, manifest, report). Built once per session
+    """The embedded sample after one full nightly refresh under the study's key (tests.lakes.STUDY_KEY, so
+    copies refreshed again with it read only what changed): (lake, manifest, report). Built once per session
     by the first worker to ask (a file lock), read by the other; tests only read it, or copy it first."""
 
     def build(root: Path) -> bytes:
         from flows.nightly_refresh import nightly_refresh
 
         lake, manifest = make_sample_lake(root)
-        with using_lake(lake):
+        with using_lake(lake), using_setting("SAMSKAB_PSEUDONYM_KEY", STUDY_KEY):
             report = nightly_refresh()
         return pickle.dumps((lake, manifest, report))
 

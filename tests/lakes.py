@@ -115,10 +115,15 @@ def copy_lake(source: Path, target_root: Path) -> Path:
     return target
 
 
+# The pseudonym key the session's refreshed sample is made with (tests/conftest.py), as a study's would be:
+# a lake's later runs use the same key, or read every delivery again (samskab/ingest/raw_store.py).
+STUDY_KEY = "a-test-key-that-is-not-in-any-log-0123456789"
+
 # A delivery the refreshed sample has not seen (a real classification, small): a run given it has work
-# to do, a partial build and a publish. It is not the embedded sample, so that run needs a pseudonym key.
+# to do, a partial build and a publish. It is not the embedded sample, so that run needs a pseudonym key:
+# the one the refreshed sample was made with.
 NEW_DELIVERY = FIXTURES / "real" / "classifications" / "kommunegrupper_da.csv"
-NEW_DELIVERY_KEY = "a-new-delivery-key-that-is-not-in-any-log-0123456789"
+NEW_DELIVERY_KEY = STUDY_KEY
 
 
 def deliver_new(lake: Path) -> Path:

@@ -78,11 +78,12 @@ def written_once(settings: Settings) -> Iterator[None]:
         connection.close()
 
 
-def prepare_raw_layer(settings: Settings) -> bool:
-    """Create the raw layer the sources declare; True when an older layout was dropped (all is read again)."""
+def prepare_raw_layer(settings: Settings, key_fingerprint: str | None = None) -> str | None:
+    """Create the raw layer the sources declare, for pseudonyms of the key of `key_fingerprint`; says why
+    the raw layer was dropped (an older layout, another key: all is read again), or None when it was kept."""
     connection = open_warehouse(settings)
     try:
-        return ensure_raw_schema(connection)
+        return ensure_raw_schema(connection, key_fingerprint)
     finally:
         connection.close()
 
@@ -328,8 +329,8 @@ class IngestReport:
 def ingest_landing_zone(settings: Settings, run_id: str, pseudonymise: Pseudonymise) -> IngestReport:
     """Everything ingest does in a run, in order, without Prefect (the flow runs the same steps as tasks)."""
     with written_once(settings):
-        rebuilt = prepare_raw_layer(settings)
+        rebuilt = prepare_raw_layer(settings, getattr(pseudonymise, "key_fingerprint", None))
         inventory = landing_inventory(settings)
         loads = [ingest_delivery(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
         withdrawals = withdraw_removed(settings, run_id, inventory, loads)
-        return IngestReport(loads, inventory.findings, withdrawals, rebuilt, review_raw_layer(settings))
+        return IngestReport(loads, inventory.findings, withdrawals, rebuilt is not None, review_raw_layer(settings))

@@ -18,6 +18,12 @@ from samskab.ingest.landing import landing_holds_only_the_sample
 DEMO_PSEUDONYM_KEY = "DEMO-KEY-embedded-sample-only-never-for-real-data"
 
 
+def key_fingerprint(key: bytes) -> str:
+    """Which key this is, in 16 hex digits that tell keys apart and give nothing of the key (an HMAC of a
+    fixed text under it): recorded in the raw layer and the published file, never the key itself."""
+    return hmac.new(key, b"samskab which key", hashlib.sha256).hexdigest()[:16]
+
+
 class MissingPseudonymKey(ReportedFailure):
     """Real deliveries and no key: refuse to read anything identifying."""
 
@@ -42,6 +48,7 @@ class Pseudonymiser:
         if len(key) < 16:
             raise ValueError("The pseudonym key must be at least 16 bytes long.")
         self._key = key
+        self.key_fingerprint = key_fingerprint(key)
 
     def __repr__(self) -> str:  # never show the key in a log or traceback
         return "Pseudonymiser(key=***)"

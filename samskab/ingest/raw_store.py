@@ -8,7 +8,9 @@ row names the file and line it came from.
 
 The layout of the raw tables is part of the code. When a new version of the platform declares other
 columns, the raw layer is dropped and every delivery is read again from the landing zone, which holds
-them all, unchanged.
+them all, unchanged. So is it when the pseudonym key changes (`raw.pseudonym_key` records which key made
+the layer's pseudonyms, by its fingerprint): every pseudonym in the raw layer, and so in every file built
+from it, is made with one key.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from samskab.ingest.sources.registry import raw_tables
 
 CURRENT, SUPERSEDED, WITHDRAWN = "current", "superseded", "withdrawn"
 RULES_CHANGED = "rules changed"
+# Why the raw layer was dropped and is read again whole (ensure_raw_schema)
+LAYOUT_CHANGED, KEY_CHANGED = "layout changed", "key changed"
 
 LEDGER_DDL = """
 create table if not exists raw.ingest_ledger (
@@ -48,6 +52,8 @@ create table if not exists raw.delivery_notes (
     run_id varchar, source varchar, delivery varchar, note varchar, noted_at timestamp
 )"""
 LAYOUT_DDL = "create table if not exists raw.layout (fingerprint varchar, created_at timestamp)"
+# The fingerprint of the key the raw layer's pseudonyms are made with (samskab/ingest/pseudonyms.py), never the key.
+KEY_DDL = "create table if not exists raw.pseudonym_key (key_fingerprint varchar, recorded_at timestamp)"
 # When each delivery (by its name in the landing zone) was first loaded: kept when the raw layer is
 # rebuilt, so "delivered earlier" still means what it meant (samskab/ingest/sources/survey/waves.py).
 ARRIVALS_DDL = (
@@ -175,26 +181,37 @@ def heavy_rejections(connection: duckdb.DuckDBPyConnection, limit: float) -> lis
     return [Rejection(*(row[:2]), int(row[2]), int(row[3]), row[4], row[5], int(row[6])) for row in rows]
 
 
-def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> bool:
-    """Create the raw layer as the sources declare it. Returns True when an older layout was dropped,
-    so that every delivery is read again."""
+def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, key_fingerprint: str | None = None) -> str | None:
+    """Create the raw layer as the sources declare it, for pseudonyms made with the key of `key_fingerprint`
+    (None: not checked). Returns why an existing raw layer was dropped, so that every delivery is read
+    again (LAYOUT_CHANGED: an older layout; KEY_CHANGED: made with another key, or with a key it did not
+    record), or None when it was kept."""
     connection.execute("create schema if not exists raw")
     fingerprint = layout_fingerprint()
-    rebuilt = False
-    has_layout = connection.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'layout'"
-    ).fetchall()[0][0]
-    existing = connection.execute("select count(*) from duckdb_tables() where schema_name = 'raw'").fetchall()[0][0]
-    known = connection.execute("select fingerprint from raw.layout").fetchall() if has_layout else []
-    if existing and [row[0] for row in known] != [fingerprint]:
+    tables = {
+        row[0]
+        for row in connection.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()
+    }
+    known = connection.execute("select fingerprint from raw.layout").fetchall() if "layout" in tables else []
+    why = None
+    if tables and [row[0] for row in known] != [fingerprint]:
+        why = LAYOUT_CHANGED
+    elif key_fingerprint is not None and _holds_deliveries(connection, tables):
+        recorded = (
+            connection.execute("select key_fingerprint from raw.pseudonym_key").fetchall()
+            if "pseudonym_key" in tables
+            else []
+        )
+        if [row[0] for row in recorded] != [key_fingerprint]:
+            why = KEY_CHANGED
+    if why is not None:
         arrivals = _arrivals(connection)
         connection.execute("drop schema raw cascade")
         connection.execute("create schema raw")
         connection.execute(ARRIVALS_DDL)
         _insert_arrivals(connection, arrivals)
-        rebuilt = True
     connection.execute(ARRIVALS_DDL)
-    if not rebuilt and not connection.execute("select count(*) from raw.delivery_arrivals").fetchall()[0][0]:
+    if why is None and not connection.execute("select count(*) from raw.delivery_arrivals").fetchall()[0][0]:
         _insert_arrivals(connection, _arrivals(connection))
     for table in raw_tables():
         connection.execute(table.ddl())
@@ -202,10 +219,25 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> bool:
     connection.execute(REJECTS_DDL)
     connection.execute(NOTES_DDL)
     connection.execute(LAYOUT_DDL)
-    if rebuilt or not known:
+    connection.execute(KEY_DDL)
+    if why is not None or not known:
         connection.execute("delete from raw.layout")
         connection.execute("insert into raw.layout values (?, ?)", [fingerprint, _now()])
-    return rebuilt
+    if key_fingerprint is not None:
+        recorded = connection.execute("select key_fingerprint from raw.pseudonym_key").fetchall()
+        if [row[0] for row in recorded] != [key_fingerprint]:
+            connection.execute("delete from raw.pseudonym_key")
+            connection.execute("insert into raw.pseudonym_key values (?, ?)", [key_fingerprint, _now()])
+    return why
+
+
+def _holds_deliveries(connection: duckdb.DuckDBPyConnection, tables: set[str]) -> bool:
+    """Whether the raw layer holds rows of any delivery (its ledger names a current file)."""
+    if "ingest_ledger" not in tables:
+        return False
+    return bool(
+        connection.execute(f"select count(*) from raw.ingest_ledger where status = '{CURRENT}'").fetchall()[0][0]
+    )
 
 
 def _insert_arrivals(connection: duckdb.DuckDBPyConnection, arrivals: list[tuple]) -> None:

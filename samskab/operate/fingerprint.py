@@ -16,7 +16,6 @@ every stage anyway). Only standard-library modules are used, so the comparison c
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,8 +76,10 @@ def code_digest(settings: Settings) -> str:
 
 
 def settings_digest(settings: Settings) -> str:
+    from samskab.ingest.pseudonyms import key_fingerprint
+
     key = settings.pseudonym_key.get_secret_value() if settings.has_pseudonym_key else ""
-    which_key = hmac.new(key.encode("utf-8"), b"samskab which key", hashlib.sha256).hexdigest()[:16] if key else "demo"
+    which_key = key_fingerprint(key.encode("utf-8")) if key else "demo"
     return hashlib.sha256(f"drift={settings.drift_threshold};key={which_key}".encode()).hexdigest()
 
 

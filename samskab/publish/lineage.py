@@ -52,6 +52,14 @@ class RunRecord:
     # What the file was built from (samskab/operate/fingerprint.py): a refresh with the same inputs has nothing to do.
     inputs_fingerprint: str = ""
     inputs_parts: str = ""
+    # Which key made the pseudonyms of the raw layer the file was built from (its fingerprint, never the key).
+    pseudonym_key_fingerprint: str = ""
+
+
+def raw_key_fingerprint(settings: Settings) -> str:
+    """The fingerprint of the key the raw layer's pseudonyms are made with, as the raw layer records it."""
+    frame = read_only_frames(settings.warehouse_path, {"key": "select key_fingerprint from raw.pseudonym_key"})["key"]
+    return str(frame["key_fingerprint"].iloc[0]) if len(frame) == 1 else ""
 
 
 def warehouse_lineage(settings: Settings) -> dict[str, pd.DataFrame]:
@@ -106,6 +114,7 @@ def meta_tables(
                 "verdict": run.verdict,
                 "inputs_fingerprint": run.inputs_fingerprint,
                 "inputs_parts": run.inputs_parts,
+                "pseudonym_key_fingerprint": run.pseudonym_key_fingerprint,
                 **{f"{name.replace('-', '_')}_version": value for name, value in versions.items()},
             }
         ]

@@ -34,6 +34,9 @@ META_TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "to do.",
             "inputs_parts": "The three digests behind inputs_fingerprint (landing, code and settings), as "
             "name=digest pairs separated by semicolons.",
+            "pseudonym_key_fingerprint": "Which key made every pseudonym in this file (16 hex digits of an HMAC "
+            "under the key, never the key): the raw layer is read again whole when the key changes, so a file "
+            "never holds pseudonyms of two keys. Files with the same fingerprint can be joined on pseudonyms.",
             "duckdb_version": "Version of the duckdb Python package the run used.",
             "dbt_core_version": "Version of dbt-core the run used.",
             "dbt_duckdb_version": "Version of the dbt-duckdb adapter the run used.",

@@ -12,11 +12,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.lakes import copy_lake, last_flow_run, told, using_lake, using_setting
+from tests.lakes import STUDY_KEY, copy_lake, last_flow_run, told, using_lake, using_setting
 
 pytestmark = pytest.mark.end_to_end
 
-KEY = "a-test-key-that-is-not-in-any-log-0123456789"
+KEY = STUDY_KEY  # the refreshed sample's own
 # The record of the run: its id and times, what it did with each landing file (the forced run found the
 # corrected register loaded already) and how each check ran (the partial run kept most dbt tests' results).
 RUN_RECORD = {("meta", "runs"), ("meta", "quality_checks"), ("meta", "landing_files")}

@@ -25,6 +25,7 @@ from samskab.publish import catalog
 from tests.lakes import (
     FOLK1A_ANSWER,
     REPO,
+    STUDY_KEY,
     copy_lake,
     last_flow_run,
     published_tables,
@@ -38,7 +39,7 @@ from tests.torture import canaries
 pytestmark = pytest.mark.end_to_end
 
 DBT_PROJECT = REPO / "dbt_project"
-RESEARCH_KEY = "a-test-key-that-is-not-in-any-log-0123456789"
+RESEARCH_KEY = STUDY_KEY  # the refreshed sample's own
 KEY_IN_PREFECT = "a-key-kept-in-prefect-0123456789abcdef"
 
 

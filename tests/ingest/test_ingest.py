@@ -250,8 +250,49 @@ def test_a_changed_raw_layout_drops_the_raw_layer_and_every_delivery_is_read_aga
     report = ingest_landing_zone(settings, "r2", PSEUDONYMISE)
     assert report.raw_layer_rebuilt and [load.state for load in report.loads] == ["loaded"] * 6
     connection = duckdb.connect(str(settings.warehouse_path))
-    assert ensure_raw_schema(connection) is False
+    assert ensure_raw_schema(connection) is None
     connection.close()
+
+
+def informant_names(settings: Settings) -> set[str]:
+    """The informants' names as the case register in the landing zone types them."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(settings.landing_dir / "cases" / "case_register.xlsx", read_only=True)
+    try:
+        rows = list(workbook["Informanter"].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    column = list(rows[0]).index("navn")
+    return {row[column] for row in rows[1:] if row[column]}
+
+
+def test_another_pseudonym_key_reads_every_delivery_again_so_raw_holds_one_keys_pseudonyms(tmp_path):
+    """Issue 20: a key set after the demo (or changed) must not leave the unchanged deliveries with the old
+    key's pseudonyms beside the new key's; the raw layer records which key made it, by fingerprint only."""
+    settings = sample_settings(tmp_path)
+    pseudonyms = (
+        "select respondent_pseudonym from raw.survey_respondents union all "
+        "select email_pseudonym from raw.survey_respondents where email_pseudonym is not null union all "
+        "select informant_pseudonym from raw.case_informants where informant_pseudonym is not null"
+    )
+    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    first = {row[0] for row in query(settings, pseudonyms)}
+    other_key = b"another-key-of-the-study-0123456789"
+    other = Pseudonymiser(other_key)
+
+    report = ingest_landing_zone(settings, "r2", other)
+
+    assert report.raw_layer_rebuilt and [load.state for load in report.loads] == ["loaded"] * 6
+    again = {row[0] for row in query(settings, pseudonyms)}
+    assert len(again) == len(first) > 100 and again.isdisjoint(first)
+    assert query(settings, "select key_fingerprint from raw.pseudonym_key") == [(other.key_fingerprint,)]
+    assert other_key.decode() not in (settings.warehouse_path.read_bytes()).decode("latin-1")
+    names = {row[0] for row in query(settings, "select informant_pseudonym from raw.case_informants")}
+    assert names and names <= {other("informant", name) for name in informant_names(settings)}
+    # the same key again: nothing is read again
+    report = ingest_landing_zone(settings, "r3", other)
+    assert not report.raw_layer_rebuilt and {load.state for load in report.loads} == {"unchanged"}
 
 
 def test_inventory_lists_deliveries_in_registry_order_named_relative_to_the_landing_zone(tmp_path):
