@@ -40,7 +40,7 @@ pytestmark = pytest.mark.end_to_end
 
 DBT_PROJECT = REPO / "dbt_project"
 RESEARCH_KEY = STUDY_KEY  # the refreshed sample's own
-KEY_IN_PREFECT = "a-key-kept-in-prefect-0123456789abcdef"
+KEY_IN_PREFECT = STUDY_KEY  # the study's key, kept as a Prefect Secret block instead of the environment
 
 
 @pytest.fixture()
@@ -292,7 +292,6 @@ class PublishedWithFaults:
     exit_code: int
     out: str
     logged: str
-    logged: str
     activity_id: str
     flow_run: object
 
@@ -323,7 +322,8 @@ def published_with_faults(refreshed_lake, tmp_path_factory) -> PublishedWithFaul
     extra = landing / "statbank" / "FOLK1A_2030.csv"
     extra.write_bytes("\ufeffOMRÅDE;TID;INDHOLD\r\nHele landet;2020K4;6000000\r\n".encode())
     with using_lake(lake) as settings:
-        ingest_landing_zone(settings, "an-earlier-run", Pseudonymiser(b"k" * 32))  # loads the extra extract only
+        # loads the extra extract only
+        ingest_landing_zone(settings, "an-earlier-run", Pseudonymiser(STUDY_KEY.encode()))
     (landing / "withdrawn").mkdir()
     extra.rename(landing / "withdrawn" / extra.name)
 
@@ -386,8 +386,15 @@ def test_unreadable_row_is_rejected_with_file_line_and_reason_and_the_rest_is_pu
 
 
 def test_the_key_is_taken_from_the_prefect_secret_block_when_the_environment_has_none(published_with_faults):
+    from samskab.ingest.pseudonyms import key_fingerprint
+
     assert "DEMO key" not in published_with_faults.logged
     assert published_with_faults.flow_run.state.is_completed()
+    # The block's key made the pseudonyms: the same key as the lake's earlier nights, so nothing was read again.
+    with duckdb.connect(str(published_with_faults.published), read_only=True) as connection:
+        (fingerprint,) = connection.execute("select pseudonym_key_fingerprint from meta.runs").fetchone()
+    assert fingerprint == key_fingerprint(KEY_IN_PREFECT.encode())
+    assert "read again from the landing zone under this key" not in published_with_faults.logged
 
 
 def test_consent_recorded_publishes_and_an_activity_before_fieldwork_only_warns(published_with_faults):

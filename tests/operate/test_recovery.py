@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.lakes import REPO, copy_lake, using_lake
+from tests.lakes import REPO, STUDY_KEY, copy_lake, using_lake, using_setting
 
 pytestmark = pytest.mark.end_to_end
 
@@ -34,7 +34,8 @@ def test_a_refresh_with_nothing_changed_stops_without_dbt_or_the_gate(refreshed_
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
     before = published.read_bytes()
-    with using_lake(lake) as settings:
+    # The study's key, as every night of this lake (another would read every delivery again).
+    with using_lake(lake) as settings, using_setting("SAMSKAB_PSEUDONYM_KEY", STUDY_KEY):
         state = nightly_refresh(return_state=True)  # as the schedule runs it: the flow looks for itself
         report = state.result()
         assert state.is_completed() and state.name == UNCHANGED_STATE
