@@ -153,7 +153,16 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
                 reject = Reject(delivery.source, delivery.name, None, None, held)
             else:
                 try:
-                    return load_batch(connection, batch, run_id, landing, delivery.name, hashes, reading_rules)
+                    return load_batch(
+                        connection,
+                        batch,
+                        run_id,
+                        landing,
+                        delivery.name,
+                        hashes,
+                        reading_rules,
+                        getattr(pseudonymise, "key_fingerprint", None),
+                    )
                 except duckdb.ConversionException:  # a value the reader let through that its column cannot hold
                     where = unfit_values(connection, batch)
                     reject = Reject(delivery.source, delivery.name, None, None, _unstorable(where))

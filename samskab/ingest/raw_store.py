@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from samskab.common import stop_points
+from samskab.ingest.erasure import refuse_key_change_with_erasures, remove_suppressed
 from samskab.ingest.landing import LOADED, REFUSED, UNCHANGED, relative_to_landing
 from samskab.ingest.sources.common import Reject, SourceBatch
 from samskab.ingest.sources.registry import raw_tables
@@ -187,6 +188,8 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, key_fingerprint: st
     again (LAYOUT_CHANGED: an older layout; KEY_CHANGED: made with another key, or with a key it did not
     record), or None when it was kept."""
     connection.execute("create schema if not exists raw")
+    if key_fingerprint is not None:  # people erased under another key would come back under this one
+        refuse_key_change_with_erasures(connection, key_fingerprint)
     fingerprint = layout_fingerprint()
     tables = {
         row[0]
@@ -332,8 +335,10 @@ def load_batch(
     delivery: str,
     hashes: dict[str, str],
     reading_rules: str,
+    key_fingerprint: str | None = None,
 ) -> LoadSummary:
-    """Replace the raw rows of this delivery's files with the batch, record rejects and the ledger."""
+    """Replace the raw rows of this delivery's files with the batch, less the rows of people erased on
+    request under the key of `key_fingerprint` (any key when None), and record rejects and the ledger."""
     files = list(hashes)
     now = _now()
     summary = LoadSummary(source=batch.source, delivery=delivery, state=LOADED, files=files, notes=list(batch.notes))
@@ -358,6 +363,16 @@ def load_batch(
                 n_rows_by_file[relative] = n_rows_by_file.get(relative, 0) + n
             connection.unregister("incoming")
             summary.rows[table] = sum(n for _, n in per_file)
+        # People erased on request (samskab/ingest/erasure.py) never come back with a delivery.
+        withheld = remove_suppressed(connection, key_fingerprint)
+        if withheld:
+            summary.notes.append(
+                f"{sum(withheld.values()):,} rows of people erased on request were withheld "
+                "(the suppression list, `samskab erase --list`)"
+            )
+            for table, n in withheld.items():
+                if table in summary.rows:
+                    summary.rows[table] -= n
         connection.execute(
             f"delete from raw.rejected_rows where delivery = ? or file in ({placeholders})", [delivery, *files]
         )

@@ -11,7 +11,7 @@ import pytest
 
 from samskab.common.settings import Settings
 from samskab.ingest.deliveries import ingest_landing_zone, landing_inventory
-from samskab.ingest.pseudonyms import Pseudonymiser
+from samskab.ingest.pseudonyms import DEMO_PSEUDONYM_KEY, Pseudonymiser
 from samskab.ingest.raw_store import ensure_raw_schema
 from tests.lakes import ARE207_ANSWER, FOLK1A_ANSWER, make_sample_lake
 
@@ -267,31 +267,42 @@ def informant_names(settings: Settings) -> set[str]:
     return {row[column] for row in rows[1:] if row[column]}
 
 
-def test_another_pseudonym_key_reads_every_delivery_again_so_raw_holds_one_keys_pseudonyms(tmp_path):
-    """Issue 20: a key set after the demo (or changed) must not leave the unchanged deliveries with the old
-    key's pseudonyms beside the new key's; the raw layer records which key made it, by fingerprint only."""
+def test_a_key_set_after_the_demo_reads_every_delivery_again_so_raw_holds_one_keys_pseudonyms(tmp_path):
+    """Issue 20, as the operator met it: the demo read the sample under the published demo key; then a real
+    key is set and the case register is delivered again. The unchanged survey export must not keep its
+    demo-key pseudonyms beside the register's new ones: every delivery is read again under the new key, and
+    the raw layer records which key made it, by fingerprint only."""
+    from openpyxl import load_workbook
+
     settings = sample_settings(tmp_path)
     pseudonyms = (
         "select respondent_pseudonym from raw.survey_respondents union all "
         "select email_pseudonym from raw.survey_respondents where email_pseudonym is not null union all "
         "select informant_pseudonym from raw.case_informants where informant_pseudonym is not null"
     )
-    ingest_landing_zone(settings, "r1", PSEUDONYMISE)
+    demo = Pseudonymiser(DEMO_PSEUDONYM_KEY.encode())
+    ingest_landing_zone(settings, "demo", demo)
     first = {row[0] for row in query(settings, pseudonyms)}
-    other_key = b"another-key-of-the-study-0123456789"
-    other = Pseudonymiser(other_key)
+    assert query(settings, "select key_fingerprint from raw.pseudonym_key") == [(demo.key_fingerprint,)]
+    register = settings.landing_dir / "cases" / "case_register.xlsx"
+    workbook = load_workbook(register)
+    before = register.read_bytes()
+    workbook.save(register)  # delivered again: the same register, saved anew
+    assert register.read_bytes() != before
+    study_key = b"the-study-s-own-key-0123456789abcdef"
+    study = Pseudonymiser(study_key)
 
-    report = ingest_landing_zone(settings, "r2", other)
+    report = ingest_landing_zone(settings, "r2", study)
 
     assert report.raw_layer_rebuilt and [load.state for load in report.loads] == ["loaded"] * 6
     again = {row[0] for row in query(settings, pseudonyms)}
     assert len(again) == len(first) > 100 and again.isdisjoint(first)
-    assert query(settings, "select key_fingerprint from raw.pseudonym_key") == [(other.key_fingerprint,)]
-    assert other_key.decode() not in (settings.warehouse_path.read_bytes()).decode("latin-1")
+    assert query(settings, "select key_fingerprint from raw.pseudonym_key") == [(study.key_fingerprint,)]
+    assert study_key.decode() not in (settings.warehouse_path.read_bytes()).decode("latin-1")
     names = {row[0] for row in query(settings, "select informant_pseudonym from raw.case_informants")}
-    assert names and names <= {other("informant", name) for name in informant_names(settings)}
+    assert names and names <= {study("informant", name) for name in informant_names(settings)}
     # the same key again: nothing is read again
-    report = ingest_landing_zone(settings, "r3", other)
+    report = ingest_landing_zone(settings, "r3", study)
     assert not report.raw_layer_rebuilt and {load.state for load in report.loads} == {"unchanged"}
 
 
