@@ -553,6 +553,61 @@ def cmd_accept(args: argparse.Namespace) -> int:
     return EXIT_PUBLISHED
 
 
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Erase a respondent or an informant everywhere the platform keeps them, then build the file again."""
+    from samskab.ingest import erasure as raw_erasure
+    from samskab.ingest.deliveries import open_warehouse
+    from samskab.ingest.pseudonyms import MissingPseudonymKey, Pseudonymiser, resolve_pseudonym_key
+    from samskab.operate import erasure
+    from samskab.operate.locking import RefreshAlreadyRunning
+
+    settings = get_settings()
+    if args.list:
+        connection = open_warehouse(settings)
+        try:
+            done = raw_erasure.erasures(connection)
+        finally:
+            connection.close()
+        print(f"{len(done)} erasure(s) on record (by pseudonym, never by name):")
+        for erasure_id, when, kind, pseudonyms, n_rows in done:
+            print(f"  {when:%Y-%m-%d %H:%M} UTC  {erasure_id}  {kind}  {n_rows:,} raw rows  {pseudonyms}")
+        return EXIT_PUBLISHED
+    try:
+        pseudonymise = Pseudonymiser(resolve_pseudonym_key(settings)[0])
+        if args.informant:
+            person = raw_erasure.informant_by_name(pseudonymise, args.informant)
+        elif args.respondent:
+            person = raw_erasure.respondent_by_id(args.respondent, args.export)
+        else:
+            person = raw_erasure.respondent_by_identity(pseudonymise, args.name, args.email)
+    except (MissingPseudonymKey, ValueError) as error:
+        print(error)
+        return EXIT_USAGE
+    try:
+        outcome = erasure.run(settings, person, pseudonymise, args.dry_run)
+    except RefreshAlreadyRunning as error:
+        print(error)
+        return EXIT_NOT_STARTED
+    for line in erasure.described(settings, outcome, args.dry_run):
+        print(line)
+    if args.dry_run:
+        print("Dry run: nothing was changed. Run the same command without --dry-run to erase.")
+        return EXIT_PUBLISHED
+    if outcome.erasure_id is None:
+        print(
+            "Nobody matched, so nothing was erased or put on the suppression list. Name the person as the export "
+            "or the case register types them (name, e-mail, or the export's respondent id)."
+        )
+        return EXIT_GATE_FAILED
+    print(
+        f"Erasure {outcome.erasure_id} is recorded by pseudonym and date (`samskab erase --list`); the person is "
+        "on the suppression list, so a re-delivered export never brings them back. The landing zone's "
+        "originals still hold them in clear: remove them there, or let the retention of originals do it."
+    )
+    print("Building the published file again from the raw layer, without them ...")
+    return cmd_refresh(argparse.Namespace(force=True))
+
+
 def main(argv: list[str] | None = None) -> int:
     _prepare_environment()
     parser = argparse.ArgumentParser(
@@ -650,6 +705,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     accept.add_argument("delivery", help="the delivery as the refresh names it, e.g. survey/samskabelse_2016")
     accept.set_defaults(handler=cmd_accept)
+    erase = commands.add_parser(
+        "erase",
+        help="erase a respondent or an informant from raw, the published file and every snapshot",
+        description=textwrap.fill(
+            "Erase a person who withdrew consent or asked to be erased: a respondent (by the export's "
+            "respondent id, or by name and/or e-mail as the export types them) or an informant (by name as the "
+            "case register types it). They are removed from the raw layer, the published file, the file kept "
+            "for a rollback and every snapshot, and put on a suppression list (by pseudonym) so a re-delivered "
+            "export never brings them back; then the refresh builds the published file again. --dry-run says "
+            "what would change.",
+            HELP_WIDTH,
+        ),
+        epilog=OTHER_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    erase.add_argument("--respondent", metavar="ID", help="the respondent id the survey export gives")
+    erase.add_argument("--export", metavar="EXPORT_ID", help="with --respondent: only in this export")
+    erase.add_argument("--name", help="the respondent's name, as typed in the export")
+    erase.add_argument("--email", help="the respondent's e-mail, as typed in the export")
+    erase.add_argument("--informant", metavar="NAME", help="an informant's name, as the case register types it")
+    erase.add_argument("--dry-run", action="store_true", help="say what would be removed; change nothing")
+    erase.add_argument("--list", action="store_true", help="list the erasures made, by pseudonym and date")
+    erase.set_defaults(handler=cmd_erase)
     add_analyst_commands(commands)
     args = parser.parse_args(argv)
     try:

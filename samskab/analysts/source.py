@@ -16,7 +16,7 @@ import duckdb
 
 from samskab.common import spill
 from samskab.common.settings import Settings
-from samskab.publish import snapshots
+from samskab.publish import erasure, snapshots
 
 
 class SourceMissing(LookupError):
@@ -35,15 +35,17 @@ class Source:
     spill_dir: Path | None = None
     # The settings it was resolved with: where to find the snapshot of a file published since.
     settings: Settings | None = None
+    # Said of a snapshot rewritten to erase people on request (samskab/publish/erasure.py): since when
+    rewritten: str | None = None
 
     def describe(self) -> str:
         """One line naming the file: e.g. "snapshot of 2026-11-20 02:31 (Danish time): run 52bad03e-..., built
         2026-11-20 01:31 UTC"."""
         run = f"run {self.run_id}, built {self.built_at}" if self.run_id else "a file that names no run"
         if self.as_of is not None:
-            return f"{self.snapshot.label}, as of {self.as_of:%Y-%m-%d}: {run}"
+            return f"{self.snapshot.label}, as of {self.as_of:%Y-%m-%d}: {run}{self.rewritten or ''}"
         kept = f" (kept as the {self.snapshot.label})" if self.snapshot else ""
-        return f"the published file: {run}{kept}"
+        return f"the published file: {run}{kept}{self.rewritten or ''}"
 
 
 def _run_of(path: Path) -> tuple[str | None, str | None]:
@@ -71,7 +73,15 @@ def resolve(settings: Settings, as_of: date | None = None) -> Source:
         except snapshots.NoSnapshot as missing:
             raise SourceMissing(str(missing)) from None
         run_id, built_at = _run_of(snapshot.path)
-        return Source(snapshot.path, run_id, built_at, snapshot, as_of, spill.reader_spill_dir(settings))
+        return Source(
+            snapshot.path,
+            run_id,
+            built_at,
+            snapshot,
+            as_of,
+            spill.reader_spill_dir(settings),
+            rewritten=_rewritten(snapshot.path),
+        )
     path = settings.published_path
     if not path.is_file():
         raise SourceMissing("Nothing is published yet: run `samskab refresh` (or `make demo` for the sample) first.")
@@ -80,11 +90,29 @@ def resolve(settings: Settings, as_of: date | None = None) -> Source:
     return Source(path, run_id, built_at, snapshot, spill_dir=spill.reader_spill_dir(settings), settings=settings)
 
 
+def _rewritten(path: Path) -> str | None:
+    """ "; rewritten on <day> to erase N person(s) on request" for a snapshot rewritten so, else None."""
+    done = erasure.rewritten_on(path)
+    if not done:
+        return None
+    return (
+        f"; rewritten on {done[-1][1]:%Y-%m-%d} to erase {len(done)} person(s) on request: their rows are gone, "
+        "its aggregate tables are as that night built them (meta.erasures)"
+    )
+
+
 def of_snapshot(settings: Settings, snapshot: snapshots.Snapshot) -> Source:
     """The snapshot itself as a source (verified first: SnapshotChanged when its bytes are not those kept)."""
     snapshots.verify(snapshot)
     run_id, built_at = _run_of(snapshot.path)
-    return Source(snapshot.path, run_id, built_at, snapshot, spill_dir=spill.reader_spill_dir(settings))
+    return Source(
+        snapshot.path,
+        run_id,
+        built_at,
+        snapshot,
+        spill_dir=spill.reader_spill_dir(settings),
+        rewritten=_rewritten(snapshot.path),
+    )
 
 
 def connect(source: Source, sandboxed: bool = True) -> tuple[Source, duckdb.DuckDBPyConnection]:

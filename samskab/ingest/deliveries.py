@@ -34,6 +34,7 @@ from samskab.ingest.landing import (
     relative_to_landing,
     take_inventory,
 )
+from samskab.ingest.pseudonyms import Pseudonymiser
 from samskab.ingest.raw_store import (
     CURRENT,
     RULES_CHANGED,
@@ -161,7 +162,7 @@ def ingest_delivery(settings: Settings, run_id: str, delivery: Delivery, pseudon
                         delivery.name,
                         hashes,
                         reading_rules,
-                        getattr(pseudonymise, "key_fingerprint", None),
+                        pseudonymise if isinstance(pseudonymise, Pseudonymiser) else None,
                     )
                 except duckdb.ConversionException:  # a value the reader let through that its column cannot hold
                     where = unfit_values(connection, batch)

@@ -18,6 +18,7 @@ row in raw.case_informants and their id in the activities' `informant_ids`.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -177,9 +178,53 @@ def find(connection: duckdb.DuckDBPyConnection, person: Person) -> Found:
     return found
 
 
-def remove_suppressed(connection: duckdb.DuckDBPyConnection, key_fingerprint: str | None = None) -> dict[str, int]:
+WORD = re.compile(r"\w+(?:[-']\w+)*")
+NAME_WORDS = (2, 3, 4)  # a name in free text: two to four words in a row
+NAME_MARK = "[navn]"  # as the scrubbing of open answers marks a name (samskab/ingest/sources/survey/scrub.py)
+
+
+def _redact_names(connection: duckdb.DuckDBPyConnection, pseudonymise: Pseudonymiser) -> int:
+    """Mark every mention of an erased respondent's name in raw's open answers (another head writing "kontakt:
+    <name>") as NAME_MARK: each run of two to four words is turned into a name pseudonym and looked up on the
+    suppression list, which holds no name. Returns the answers changed."""
+    names = {
+        row[0] for row in connection.execute("select pseudonym from suppressed_now where kind = 'name'").fetchall()
+    }
+    if not names:
+        return 0
+    changed = 0
+    for rowid, text, n_redactions in connection.execute(
+        "select rowid, answer_text, n_redactions from raw.survey_open_answers where answer_text is not null"
+    ).fetchall():
+        words = list(WORD.finditer(text))
+        spans = []
+        for size in NAME_WORDS:
+            for start in range(len(words) - size + 1):
+                run = words[start : start + size]
+                if pseudonymise("name", " ".join(word.group() for word in run)) in names:
+                    spans.append((run[0].start(), run[-1].end()))
+        if not spans:
+            continue
+        redacted, n = text, 0
+        for begin, end in sorted(set(spans), reverse=True):
+            if redacted[begin:end] != NAME_MARK:
+                redacted, n = redacted[:begin] + NAME_MARK + redacted[end:], n + 1
+        connection.execute(
+            "update raw.survey_open_answers set answer_text = ?, n_redactions = ? where rowid = ?",
+            [redacted, (n_redactions or 0) + n, rowid],
+        )
+        changed += 1
+    return changed
+
+
+def remove_suppressed(
+    connection: duckdb.DuckDBPyConnection,
+    key_fingerprint: str | None = None,
+    pseudonymise: Pseudonymiser | None = None,
+) -> dict[str, int]:
     """Remove from raw every row of every person on the suppression list (of the key of `key_fingerprint`,
-    or of any key when None). Returns rows removed per table. Runs inside the caller's transaction."""
+    or of any key when None), and with `pseudonymise` (that key) mark their names in others' open answers.
+    Returns rows removed (or changed) per table. Runs inside the caller's transaction."""
     if not connection.execute(
         "select count(*) from duckdb_tables() where schema_name = 'privacy' and table_name = 'suppressed'"
     ).fetchone()[0]:
@@ -212,6 +257,10 @@ def remove_suppressed(connection: duckdb.DuckDBPyConnection, key_fingerprint: st
             ).fetchone()
             if n:
                 removed[table] = n
+        if pseudonymise is not None and "survey_open_answers" in tables:
+            named = _redact_names(connection, pseudonymise)
+            if named:
+                removed["survey_open_answers (name of an erased head marked)"] = named
     if "case_informants" in tables:
         ids = [
             row[0]
@@ -264,10 +313,11 @@ def refuse_key_change_with_erasures(connection: duckdb.DuckDBPyConnection, key_f
         )
 
 
-def erase(connection: duckdb.DuckDBPyConnection, person: Person, key_fingerprint: str) -> tuple[str, Found]:
+def erase(connection: duckdb.DuckDBPyConnection, person: Person, pseudonymise: Pseudonymiser) -> tuple[str, Found]:
     """Put the person on the suppression list and remove them from raw, in one transaction. Returns the
     erasure's id and what was found (and removed)."""
     ensure_privacy_schema(connection)
+    key_fingerprint = pseudonymise.key_fingerprint
     found = find(connection, person)
     erasure_id = uuid.uuid4().hex[:12]
     today = date.today()
@@ -279,7 +329,7 @@ def erase(connection: duckdb.DuckDBPyConnection, person: Person, key_fingerprint
                     "insert into privacy.suppressed values (?, ?, ?, ?, ?)",
                     [pseudonym, kind, key_fingerprint, erasure_id, today],
                 )
-        removed = remove_suppressed(connection, key_fingerprint)
+        removed = remove_suppressed(connection, key_fingerprint, pseudonymise)
         connection.execute(
             "insert into privacy.erasures values (?, ?, ?, ?, ?, ?, ?)",
             [

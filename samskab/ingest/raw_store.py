@@ -29,6 +29,7 @@ import pandas as pd
 from samskab.common import stop_points
 from samskab.ingest.erasure import refuse_key_change_with_erasures, remove_suppressed
 from samskab.ingest.landing import LOADED, REFUSED, UNCHANGED, relative_to_landing
+from samskab.ingest.pseudonyms import Pseudonymiser
 from samskab.ingest.sources.common import Reject, SourceBatch
 from samskab.ingest.sources.registry import raw_tables
 
@@ -335,10 +336,10 @@ def load_batch(
     delivery: str,
     hashes: dict[str, str],
     reading_rules: str,
-    key_fingerprint: str | None = None,
+    pseudonymise: Pseudonymiser | None = None,
 ) -> LoadSummary:
     """Replace the raw rows of this delivery's files with the batch, less the rows of people erased on
-    request under the key of `key_fingerprint` (any key when None), and record rejects and the ledger."""
+    request under the key of `pseudonymise` (any key when None), and record rejects and the ledger."""
     files = list(hashes)
     now = _now()
     summary = LoadSummary(source=batch.source, delivery=delivery, state=LOADED, files=files, notes=list(batch.notes))
@@ -364,7 +365,8 @@ def load_batch(
             connection.unregister("incoming")
             summary.rows[table] = sum(n for _, n in per_file)
         # People erased on request (samskab/ingest/erasure.py) never come back with a delivery.
-        withheld = remove_suppressed(connection, key_fingerprint)
+        key_fingerprint = pseudonymise.key_fingerprint if pseudonymise is not None else None
+        withheld = remove_suppressed(connection, key_fingerprint, pseudonymise)
         if withheld:
             summary.notes.append(
                 f"{sum(withheld.values()):,} rows of people erased on request were withheld "

@@ -44,7 +44,7 @@ def raw_rows(settings: Settings) -> dict[str, pd.DataFrame]:
 def erase(settings: Settings, person: erasure.Person):
     connection = open_warehouse(settings)
     try:
-        return erasure.erase(connection, person, KEY.key_fingerprint)
+        return erasure.erase(connection, person, KEY)
     finally:
         connection.close()
 
@@ -136,3 +136,35 @@ def test_another_key_is_refused_while_erasures_of_the_old_one_stand(tmp_path):
     # nothing was dropped: the erased person is still out, the rest still in
     assert head["respondent"] not in set(raw_rows(settings)["survey_respondents"]["respondent_id"])
     assert len(raw_rows(settings)["survey_respondents"]) > 700
+
+
+def test_an_erased_heads_name_is_marked_in_other_heads_open_answers_and_stays_marked_when_read_again(tmp_path):
+    """Another head wrote "kontakt: <name>": the name is only in clear in raw, so erasing the head marks it
+    there as "[navn]", found by the name's pseudonym (the suppression list holds no name)."""
+    settings = sample_settings(tmp_path)
+    typed = heads(settings)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        answers = connection.execute("select export_id, respondent_id, answer_text from raw.survey_open_answers").df()
+    mentioned = next(
+        name
+        for name in typed["name"]
+        if answers["answer_text"].str.contains(name, regex=False).any()
+        and (typed["name"] == name).sum() == 1
+        and not answers[answers["answer_text"].str.contains(name, regex=False)]["respondent_id"]
+        .isin(typed[typed["name"] == name]["respondent"])
+        .all()
+    )
+
+    _, erased = erase(settings, erasure.respondent_by_identity(KEY, mentioned, None))
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        after = connection.execute("select answer_text from raw.survey_open_answers").df()["answer_text"]
+    assert not after.str.contains(mentioned, regex=False).any()
+    assert after.str.contains("kontakt: [navn]", regex=False).any()
+    assert any("name of an erased head marked" in table for table in erased.rows)
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute("delete from raw.layout")  # read again whole: the name is marked again
+    ingest_landing_zone(settings, "r2", KEY)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        again = connection.execute("select answer_text from raw.survey_open_answers").df()["answer_text"]
+    assert not again.str.contains(mentioned, regex=False).any()
