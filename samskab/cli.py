@@ -605,7 +605,9 @@ def cmd_erase(args: argparse.Namespace) -> int:
         "originals still hold them in clear: remove them there, or let the retention of originals do it."
     )
     print("Building the published file again from the raw layer, without them ...")
-    return cmd_refresh(argparse.Namespace(force=True))
+    code = cmd_refresh(argparse.Namespace(force=True))
+    erasure.compact(settings)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:

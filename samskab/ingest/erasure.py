@@ -18,10 +18,12 @@ row in raw.case_informants and their id in the activities' `informant_ids`.
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -356,3 +358,23 @@ def erasures(connection: duckdb.DuckDBPyConnection) -> list[tuple]:
     return connection.execute(
         "select erasure_id, erased_at, person_kind, pseudonyms, n_raw_rows from privacy.erasures order by erased_at"
     ).fetchall()
+
+
+def compact_warehouse(path: Path) -> None:
+    """Write the warehouse anew, table by table, and put it in place of the old file: DuckDB keeps deleted
+    and overwritten rows in the file's freed blocks until it reuses them, so an erased person's name and
+    pseudonyms would linger in its bytes. Only under the refresh lock, with no connection open."""
+    partial = path.with_name(path.name + ".compacting")
+    partial.unlink(missing_ok=True)
+    connection = duckdb.connect()
+    try:
+        # attached under the name the file has when opened, so views naming it bind as they were made
+        connection.execute(f"attach '{path}' as {path.stem} (read_only)")
+        connection.execute(f"attach '{partial}' as compacted")
+        connection.execute(f"copy from database {path.stem} to compacted")
+        connection.execute("checkpoint compacted")
+    finally:
+        connection.close()
+    with partial.open("rb") as written:
+        os.fsync(written.fileno())
+    os.replace(partial, path)

@@ -53,12 +53,20 @@ def run(settings: Settings, person: raw_erasure.Person, pseudonymise: Pseudonymi
             outcome.erasure_id, outcome.found = raw_erasure.erase(connection, person, pseudonymise)
         finally:
             connection.close()
+        raw_erasure.compact_warehouse(settings.warehouse_path)
         for path in published_erasure.published_files(settings):
             done = published_erasure.rewrite(path, pseudonyms, outcome.erasure_id)
             outcome.files[path] = done.rows
             if done.rows:
                 published_erasure.forget_drawn_reports(settings, path)
     return outcome
+
+
+def compact(settings: Settings) -> None:
+    """After the refresh that built the file again: the warehouse written anew, so no freed block keeps the
+    person's rows of the marts it rebuilt (samskab/ingest/erasure.py)."""
+    with refresh_lock(settings.lock_path):
+        raw_erasure.compact_warehouse(settings.warehouse_path)
 
 
 def described(settings: Settings, outcome: Outcome, dry_run: bool) -> list[str]:

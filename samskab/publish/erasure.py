@@ -64,8 +64,9 @@ def _pseudonym_columns(columns: list[tuple]) -> tuple[list[str], list[str]]:
     return [c for c in texts if c.endswith("_pseudonym")], [c for c in texts if c.endswith("_pseudonyms")]
 
 
-def _filtered_select(source: str, columns: list[tuple]) -> tuple[str, str | None]:
-    """The select that copies a table without the person, and the condition that finds their rows."""
+def _filtered_select(source: str, columns: list[tuple], erased: str) -> tuple[str, str | None]:
+    """The select that copies a table without the person, and the condition that finds their rows
+    (`erased`: the person's pseudonyms as a SQL list, for lambdas, which cannot hold a subquery)."""
     single, lists = _pseudonym_columns(columns)
     names = [column for column, _, _ in columns]
     where = " and ".join(f'("{column}" is null or "{column}" not in (select p from erased))' for column in single)
@@ -75,22 +76,29 @@ def _filtered_select(source: str, columns: list[tuple]) -> tuple[str, str | None
         if column in lists:
             expressions.append(
                 f"nullif(array_to_string(list_filter(string_split(\"{column}\", ', '), x -> not list_contains("
-                f"(select list(p) from erased), x)), ', '), '') as \"{column}\""
+                f"{erased}, x)), ', '), '') as \"{column}\""
             )
         elif column == "n_informants" and lists:
             removed = " + ".join(
-                f"len(list_filter(coalesce(string_split(\"{c}\", ', '), []), x -> list_contains("
-                "(select list(p) from erased), x)))"
+                f"len(list_filter(coalesce(string_split(\"{c}\", ', '), []), x -> list_contains({erased}, x)))"
                 for c in lists
             )
             expressions.append(f'"n_informants" - ({removed}) as "n_informants"')
         else:
             expressions.append(f'"{column}"')
     for column in lists:
-        condition = f"list_has_any(string_split(\"{column}\", ', '), (select list(p) from erased))"
+        condition = f"list_has_any(string_split(\"{column}\", ', '), {erased})"
         found = f"{found} or {condition}" if found else condition
     select = f"select {', '.join(expressions)} from {source}" + (f" where {where}" if where else "")
     return select, found or None
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _as_list(pseudonyms: set[str]) -> str:
+    return "[" + ", ".join(_quoted(p) for p in sorted(pseudonyms)) + "]::varchar[]"
 
 
 def _erased_table(connection: duckdb.DuckDBPyConnection, pseudonyms: set[str]) -> None:
@@ -107,7 +115,7 @@ def count(path: Path, pseudonyms: set[str]) -> dict[str, int]:
         _erased_table(connection, pseudonyms)
         rows = {}
         for (schema, table), columns in _columns(connection, "source").items():
-            _, found = _filtered_select(f'source."{schema}"."{table}"', columns)
+            _, found = _filtered_select(f'source."{schema}"."{table}"', columns, _as_list(pseudonyms))
             if found:
                 (n,) = connection.execute(f'select count(*) from source."{schema}"."{table}" where {found}').fetchone()
                 if n:
@@ -115,10 +123,6 @@ def count(path: Path, pseudonyms: set[str]) -> dict[str, int]:
         return rows
     finally:
         connection.close()
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def rewrite(path: Path, pseudonyms: set[str], erasure_id: str) -> FileErasure:
@@ -143,7 +147,7 @@ def rewrite(path: Path, pseudonyms: set[str], erasure_id: str) -> FileErasure:
         for schema in sorted({schema for schema, _ in tables}):
             connection.execute(f'create schema if not exists target."{schema}"')
         for (schema, table), columns in tables.items():
-            select, _ = _filtered_select(f'source."{schema}"."{table}"', columns)
+            select, _ = _filtered_select(f'source."{schema}"."{table}"', columns, _as_list(pseudonyms))
             connection.execute(f'create table target."{schema}"."{table}" as {select}')
             if comments.get((schema, table)):
                 connection.execute(
