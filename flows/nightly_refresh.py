@@ -598,6 +598,7 @@ def build_docs_task(
     from samskab.build.docs import build_dbt_docs
     from samskab.gate.data_docs import build_gx_data_docs
     from samskab.gate.validation_page import build_validation_page
+    from samskab.publish.processing_record import build_processing_record
 
     logger = get_run_logger()
 
@@ -619,6 +620,7 @@ def build_docs_task(
         lineage_graph = attempt(DBT_DOCS, lambda: build_dbt_docs(settings, settings.docs_dir))
         report = attempt(STUDY_REPORT, lambda: build_study_report(settings, settings.docs_dir))
         checks = attempt(QUALITY_CHECKS, lambda: build_validation_page(verdicts, settings.docs_dir, run_name))
+        attempt("The record of processing", lambda: build_processing_record(settings, settings.docs_dir))
         drawn.result()  # built and logged, not linked: the quality checks' page links to it
         built = {STUDY_REPORT: report, DBT_DOCS: lineage_graph, QUALITY_CHECKS: checks}
     documented.record(settings, run_id)

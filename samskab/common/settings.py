@@ -83,6 +83,11 @@ class Settings:
     # reading it takes longer than this, or needs more memory than this.
     read_time_limit_seconds: float = 900.0
     read_memory_limit_mb: int = 4096
+    # The record of processing (GDPR article 30, samskab/publish/processing_record.py): who is responsible
+    # for the processing, why, and on which legal basis. Empty: the record says NOT SET.
+    data_controller: str = ""
+    processing_purpose: str = ""
+    legal_basis: str = ""
 
     @classmethod
     def from_environment(cls, _env_file: str | Path | None = ".env", **overrides: Any) -> Settings:

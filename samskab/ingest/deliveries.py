@@ -59,9 +59,18 @@ from samskab.ingest.sources.registry import SOURCES, source_named
 log = logging.getLogger(__name__)
 
 
+# The raw layer holds identifying data (pseudonyms, free text, the exports' respondent ids): the warehouse
+# and its folder are its owner's only (the account that runs the refresh), whatever the umask.
+WAREHOUSE_MODE, WAREHOUSE_DIR_MODE = 0o600, 0o700
+
+
 def open_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(settings.warehouse_path))
+    folder = settings.warehouse_path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(WAREHOUSE_DIR_MODE)
+    connection = duckdb.connect(str(settings.warehouse_path))
+    settings.warehouse_path.chmod(WAREHOUSE_MODE)
+    return connection
 
 
 @contextlib.contextmanager

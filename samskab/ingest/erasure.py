@@ -377,4 +377,5 @@ def compact_warehouse(path: Path) -> None:
         connection.close()
     with partial.open("rb") as written:
         os.fsync(written.fileno())
+    partial.chmod(path.stat().st_mode & 0o777)
     os.replace(partial, path)

@@ -37,7 +37,11 @@ import pandas as pd
 from samskab.common.reference import seed_rows, yes_no
 from samskab.ingest.landing import Delivery, Finding, Inventory, not_recognised, real_entries
 from samskab.ingest.sources.common import (
+    KEPT,
+    PSEUDONYMISED,
+    RAW_ONLY,
     LandingFileError,
+    PersonalData,
     Pseudonymise,
     RawTable,
     Reject,
@@ -653,6 +657,31 @@ CASES = Source(
     read=read,
     tables=TABLES,
     suites=("raw_case_studies", "raw_fieldwork_activities"),
+    personal_data=(
+        PersonalData(
+            "an informant's name (Informanter: navn; an activity's informant_navn)",
+            PSEUDONYMISED,
+            ("case_informants.informant_pseudonym",),
+            "informant_pseudonyms in case_activities",
+        ),
+        PersonalData(
+            "the register's informant id",
+            RAW_ONLY,
+            ("case_informants.informant_id", "fieldwork_activities.informant_ids"),
+        ),
+        PersonalData(
+            "an informant's role and organisation type, and an activity's consent, recording and transcript",
+            KEPT,
+            (
+                "case_informants.informant_role",
+                "case_informants.organisation_type",
+                "fieldwork_activities.consent_status",
+                "fieldwork_activities.has_recording",
+                "fieldwork_activities.transcript_status",
+            ),
+            "informant_roles and consent_status in case_activities",
+        ),
+    ),
     reading_seeds=(
         *CODED_COLUMNS.values(),
         "municipalities",

@@ -142,4 +142,5 @@ CLASSIFICATIONS = Source(
     read=read,
     tables=(CODES,),
     suites=("raw_classification_codes",),
+    personal_data=(),  # public code lists, no person
 )

@@ -100,6 +100,25 @@ class RawTable:
         )
 
 
+# What becomes of a piece of personal data a source delivers (the record of processing, GDPR article 30:
+# samskab/publish/processing_record.py).
+PSEUDONYMISED = "pseudonymised (a keyed HMAC as it is read)"
+SCRUBBED = "scrubbed (e-mail, phone and CPR numbers and the person's own name marked) and kept in raw only"
+DROPPED = "dropped (never stored)"
+RAW_ONLY = "kept in raw only (never published)"
+KEPT = "kept (identifies nobody alone)"
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """One piece of personal data a source delivers, and what the platform does with it."""
+
+    delivered_as: str  # in the researcher's words: which field of the delivery
+    treatment: str  # PSEUDONYMISED, SCRUBBED, DROPPED, RAW_ONLY or KEPT
+    raw_columns: tuple[str, ...] = ()  # "table.column" in raw where it (or its pseudonym) is kept; () if nowhere
+    published: str = "never"  # where the published file carries it
+
+
 @dataclass(frozen=True)
 class Source:
     """One kind of delivery, declared once."""
@@ -122,6 +141,9 @@ class Source:
     # A check across the source's deliveries once all are in raw (a DuckDB connection to the warehouse):
     # returns the deliveries it holds back, each with `describe()` in words for the researcher.
     review: Callable[[Any], list[Any]] | None = None
+    # The personal data its deliveries carry and what becomes of each (() : none, such as public
+    # statistics). None: not declared, which a test refuses (tests/publish/test_processing_record.py).
+    personal_data: tuple[PersonalData, ...] | None = None
 
 
 class RowError(ValueError):

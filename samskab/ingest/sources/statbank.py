@@ -284,4 +284,5 @@ STATBANK = Source(
     suites=("raw_statbank_observations",),
     reading_seeds=("municipalities", "municipality_name_variants", "other_areas"),
     reading_files=reading_files,
+    personal_data=(),  # public statistics: counts over areas, no person
 )

@@ -17,7 +17,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from samskab.ingest.landing import Delivery, Finding, Inventory, not_recognised, real_entries
-from samskab.ingest.sources.common import Pseudonymise, RawTable, Source, SourceBatch
+from samskab.ingest.sources.common import (
+    DROPPED,
+    KEPT,
+    PSEUDONYMISED,
+    RAW_ONLY,
+    SCRUBBED,
+    PersonalData,
+    Pseudonymise,
+    RawTable,
+    Source,
+    SourceBatch,
+)
 from samskab.ingest.sources.recognise import belongs_in
 from samskab.ingest.sources.survey import waves
 from samskab.ingest.sources.survey.qualtrics import read_qualtrics_csv
@@ -222,6 +233,58 @@ SURVEY = Source(
     suites=("raw_survey_answers", "raw_survey_respondents"),
     published_lineage=("survey_exports", "survey_wave_holds"),
     review=waves.review,
+    personal_data=(
+        PersonalData(
+            "the respondent's name (name columns of the export)",
+            PSEUDONYMISED,
+            ("survey_respondents.respondent_name_pseudonym",),
+        ),
+        PersonalData("the respondent's e-mail", PSEUDONYMISED, ("survey_respondents.email_pseudonym",)),
+        PersonalData(
+            "the respondent's record (the survey's id and the export's respondent id, keyed together)",
+            PSEUDONYMISED,
+            ("survey_respondents.respondent_pseudonym",),
+            "respondent_pseudonym in survey_weights, survey_answers_labelled, collaborations, survey_resubmissions",
+        ),
+        PersonalData(
+            "the export's respondent id (the key of the respondent's rows in raw)",
+            RAW_ONLY,
+            (
+                "survey_respondents.respondent_id",
+                "survey_answers.respondent_id",
+                "survey_open_answers.respondent_id",
+                "survey_unresolved_municipalities.respondent_id",
+            ),
+        ),
+        PersonalData("open (free-text) answers", SCRUBBED, ("survey_open_answers.answer_text",)),
+        PersonalData(
+            "a municipality as typed that names no municipality with certainty",
+            RAW_ONLY,
+            ("survey_unresolved_municipalities.value_text",),
+        ),
+        PersonalData(
+            "the head's municipality, sector area and answers",
+            KEPT,
+            (
+                "survey_respondents.municipality_code",
+                "survey_respondents.sector_area_code",
+                "survey_answers.answer_value",
+            ),
+            "with the respondent's pseudonym in survey_answers_labelled; as shares elsewhere",
+        ),
+        PersonalData(
+            "when the questionnaire was opened, answered and closed",
+            KEPT,
+            (
+                "survey_respondents.created_at",
+                "survey_respondents.started_at",
+                "survey_respondents.closed_at",
+                "survey_respondents.modified_at",
+            ),
+            "record_time in survey_resubmissions",
+        ),
+        PersonalData("IP address and location (Qualtrics exports)", DROPPED),
+    ),
     reading_seeds=(
         "survey_exports",
         "special_answer_labels",
