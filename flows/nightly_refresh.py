@@ -188,6 +188,19 @@ def withdraw_task(settings: Settings, run_id: str, inventory: Inventory, loads: 
     withdrawals = ingest.withdraw_removed(settings, run_id, inventory, loads)
     for withdrawal in withdrawals:
         get_run_logger().warning(withdrawal.describe())
+    where = (
+        "deleted"
+        if settings.originals_retention_action == "delete"
+        else "moved into retired_originals/ in the data lake"
+    )
+    for original in ingest.retire_originals(settings, run_id):
+        get_run_logger().info(
+            "Retention: %s was taken out of the landing zone (%s): its names and e-mails are past their "
+            "%d days; its pseudonymised rows stay in raw and its sha256 in the ledger.",
+            original.describe(),
+            where,
+            settings.originals_retention_days,
+        )
     return withdrawals
 
 

@@ -325,6 +325,35 @@ def _hours_since(moment: datetime, now: datetime) -> float:
     return (now - moment).total_seconds() / 3600
 
 
+def _retention_warnings(settings: Settings, now: datetime) -> list[str]:
+    """Landing originals with names or e-mails whose retention ends soon (or has ended: the next refresh
+    takes them out), for `samskab status`."""
+    import duckdb
+
+    from samskab.ingest import retention
+
+    if settings.originals_retention_days <= 0 or not settings.warehouse_path.is_file():
+        return []
+    try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+            due = retention.due_soon(settings, connection, now)
+    except duckdb.Error:  # a refresh holds the warehouse: it retires what is due itself
+        return ["(Retention of landing originals not checked: a refresh is using the warehouse.)"]
+    if not due:
+        return []
+    where = (
+        "deleted"
+        if settings.originals_retention_action == "delete"
+        else "moved into retired_originals/ in the data lake"
+    )
+    lines = [
+        f"Retention: {len(due)} landing original(s) with names or e-mails in clear reach their "
+        f"{settings.originals_retention_days} days within {settings.originals_retention_warn_days} days; the "
+        f"refresh after that day takes each out of the landing zone ({where}), keeping its pseudonymised rows:"
+    ]
+    return lines + [f"  {original.describe()}" for original in due]
+
+
 def describe_status(settings: Settings, now: datetime | None = None) -> tuple[str, int]:
     """What `samskab status` prints, and its exit code: the published file, its freshness, and the truth
     about the last runs from the run journal (a run whose record was never closed died)."""
@@ -383,6 +412,7 @@ def describe_status(settings: Settings, now: datetime | None = None) -> tuple[st
             "keeps it published until a delivery, the code or the reference data changes (or `--force`)."
         )
 
+    lines += _retention_warnings(settings, now)
     short = disk.shortage(settings)
     if short:
         lines.append(f"WARNING: THE DISK IS NEARLY FULL. {short}")

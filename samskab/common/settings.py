@@ -83,6 +83,13 @@ class Settings:
     # reading it takes longer than this, or needs more memory than this.
     read_time_limit_seconds: float = 900.0
     read_memory_limit_mb: int = 4096
+    # Landing originals with names or e-mails in clear (samskab/ingest/retention.py): taken out of the landing
+    # zone this many days after their version was loaded (0: kept until removed by hand), moved into
+    # retired_originals/ in the data lake ("move") or deleted ("delete"); `samskab status` warns this many
+    # days before.
+    originals_retention_days: int = 0
+    originals_retention_action: str = "move"
+    originals_retention_warn_days: int = 14
     # The record of processing (GDPR article 30, samskab/publish/processing_record.py): who is responsible
     # for the processing, why, and on which legal basis. Empty: the record says NOT SET.
     data_controller: str = ""
@@ -120,6 +127,11 @@ class Settings:
                     f"The setting {ENV_PREFIX}{name.upper()} is {value!r}; it must be {meaning}. Correct it in the "
                     "environment or in .env (nothing was run)."
                 )
+        if self.originals_retention_action not in ("move", "delete"):
+            raise SettingsError(
+                f"The setting {ENV_PREFIX}ORIGINALS_RETENTION_ACTION is {self.originals_retention_action!r}; it must "
+                "be move or delete. Correct it in the environment or in .env (nothing was run)."
+            )
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -202,6 +214,11 @@ class Settings:
         return self.data_lake / "spill"
 
     @property
+    def retired_originals_dir(self) -> Path:
+        """Where retention moves landing originals with direct identifiers (samskab/ingest/retention.py)."""
+        return self.data_lake / "retired_originals"
+
+    @property
     def lock_path(self) -> Path:
         return self.data_lake / ".refresh.lock"
 
@@ -219,6 +236,8 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
     "shrink_hold_share": (0.0, 1.0, "a share between 0 and 1 (0 switches the check off)"),
     "read_time_limit_seconds": (1.0, 86_400.0, "between 1 second and a day"),
     "read_memory_limit_mb": (64, 1_048_576, "at least 64 MB"),
+    "originals_retention_days": (0, 36_600, "a whole number of days, 0 to keep originals until removed by hand"),
+    "originals_retention_warn_days": (0, 3_660, "a whole number of days"),
 }
 
 

@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,7 @@ from samskab.common import stop_points
 from samskab.common.hashing import sha256_of
 from samskab.common.reference import seeds_digest
 from samskab.common.settings import Settings
-from samskab.ingest import decisions
+from samskab.ingest import decisions, retention
 from samskab.ingest.landing import (
     NEEDS_ATTENTION,
     REFUSED,
@@ -238,12 +239,22 @@ def withdraw_removed(
     refused = {load.delivery for load in loads if load.state == REFUSED}
     connection = open_warehouse(settings)
     try:
+        retired = retention.retired_files(connection)  # taken out by retention: their rows stay
         gone = [
             (source, delivery, file)
             for source, delivery, file in current_files(connection)
-            if file not in present and delivery not in refused
+            if file not in present and delivery not in refused and file not in retired
         ]
         return withdraw(connection, run_id, gone) if gone else []
+    finally:
+        connection.close()
+
+
+def retire_originals(settings: Settings, run_id: str, now: datetime | None = None) -> list[retention.Original]:
+    """Take the originals past their retention out of the landing zone (samskab/ingest/retention.py)."""
+    connection = open_warehouse(settings)
+    try:
+        return retention.retire(settings, connection, run_id, now or datetime.now(UTC))
     finally:
         connection.close()
 
@@ -352,4 +363,5 @@ def ingest_landing_zone(settings: Settings, run_id: str, pseudonymise: Pseudonym
         inventory = landing_inventory(settings)
         loads = [ingest_delivery(settings, run_id, delivery, pseudonymise) for delivery in inventory.deliveries]
         withdrawals = withdraw_removed(settings, run_id, inventory, loads)
+        retire_originals(settings, run_id)
         return IngestReport(loads, inventory.findings, withdrawals, rebuilt is not None, review_raw_layer(settings))

@@ -30,6 +30,7 @@ from samskab.common import stop_points
 from samskab.ingest.erasure import refuse_key_change_with_erasures, remove_suppressed
 from samskab.ingest.landing import LOADED, REFUSED, UNCHANGED, relative_to_landing
 from samskab.ingest.pseudonyms import Pseudonymiser
+from samskab.ingest.retention import refuse_rebuild_with_retired
 from samskab.ingest.sources.common import Reject, SourceBatch
 from samskab.ingest.sources.registry import raw_tables
 
@@ -208,7 +209,8 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, key_fingerprint: st
         )
         if [row[0] for row in recorded] != [key_fingerprint]:
             why = KEY_CHANGED
-    if why is not None:
+    if why is not None:  # originals that retention took away could not be read again
+        refuse_rebuild_with_retired(connection, why)
         arrivals = _arrivals(connection)
         connection.execute("drop schema raw cascade")
         connection.execute("create schema raw")

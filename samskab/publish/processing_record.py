@@ -64,6 +64,20 @@ def _text(value: str, setting: str) -> str:
     return f"<strong>NOT SET</strong>: set {ENV_PREFIX}{setting.upper()} in the environment or .env"
 
 
+def _retention(settings: Settings) -> str:
+    if settings.originals_retention_days <= 0:
+        return (
+            f"until removed by hand (no retention is set: {ENV_PREFIX}ORIGINALS_RETENTION_DAYS). Public statistics "
+            "stay."
+        )
+    what = "deleted" if settings.originals_retention_action == "delete" else "moved into retired_originals/"
+    return (
+        f"{settings.originals_retention_days} days after their version was loaded, then {what} by the refresh "
+        "(raw keeps their pseudonymised rows, the ledger their sha256); `samskab status` warns "
+        f"{settings.originals_retention_warn_days} days before. Public statistics stay."
+    )
+
+
 def record_html(settings: Settings) -> str:
     rows = []
     for source in SOURCES:
@@ -106,6 +120,11 @@ def record_html(settings: Settings) -> str:
             "readable by the analysts who can reach the folder",
         ),
         ("snapshots", settings.snapshots_dir, "each file read-only (-r--r--r--), its sha256 beside it"),
+        (
+            "retired originals (names and e-mails in clear)",
+            settings.retired_originals_dir,
+            "each file its owner's only (-rw-------), to be archived or deleted under the institute's rules",
+        ),
     ]
     access = "".join(
         f"<tr><td>{html.escape(name)}</td><td><code>{html.escape(_mode(path))}</code></td><td>{html.escape(rule)}</td></tr>"
@@ -125,7 +144,7 @@ td,th{{border:1px solid #bbb;padding:.3em .5em;text-align:left;vertical-align:to
 {"".join(rows)}
 <h2>How long</h2>
 <ul>
-<li>Landing zone originals: until removed by hand; the platform does not yet remove them by age.</li>
+<li>Landing zone originals with names or e-mails in clear: {_retention(settings)}</li>
 <li>Raw layer: as long as its delivery is in the landing zone (a delivery removed from it is withdrawn
 from raw on the next refresh); a person erased on request (<code>samskab erase</code>) is removed at once
 and kept out by pseudonym (<code>privacy.suppressed</code>).</li>

@@ -18,6 +18,8 @@ OUT_OF_RANGE = {
     "shrink_hold_share": ["-0.5", "1.5"],
     "read_time_limit_seconds": ["0", "-1"],
     "read_memory_limit_mb": ["0", "10"],
+    "originals_retention_days": ["-1", "40000"],
+    "originals_retention_warn_days": ["-1", "4000"],
 }
 
 
