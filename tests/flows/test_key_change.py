@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from samskab.ingest.pseudonyms import Pseudonymiser
-from tests.lakes import STUDY_KEY, copy_lake, told, using_lake, using_setting
+from tests.lakes import copy_lake, told, using_lake, using_setting
 
 pytestmark = pytest.mark.end_to_end
 
@@ -50,13 +50,26 @@ def _informant_names(register: Path) -> set[str]:
     return {row[column] for row in rows[1:] if row[column]}
 
 
-def test_a_new_key_reads_every_delivery_again_and_the_file_holds_its_pseudonyms_only(refreshed_lake, tmp_path):
+def test_a_key_set_after_the_demo_reads_every_delivery_again_and_the_file_holds_its_pseudonyms_only(
+    refreshed_lake, tmp_path
+):
+    """As the operator met it: the demo published the sample under the public demo key; then a real key
+    is set and the case register is delivered again. Every delivery is read again under the new key."""
+    from openpyxl import load_workbook
+
     from flows.nightly_refresh import nightly_refresh
+    from samskab.ingest.pseudonyms import DEMO_PSEUDONYM_KEY
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
-    before, _, first_fingerprint = _published(published)
-    assert first_fingerprint == Pseudonymiser(STUDY_KEY.encode()).key_fingerprint
+    with using_lake(lake):  # no key: the unchanged sample runs on the demo key, as `make demo` does
+        nightly_refresh()
+    demo, _, demo_fingerprint = _published(published)
+    assert demo_fingerprint == Pseudonymiser(DEMO_PSEUDONYM_KEY.encode()).key_fingerprint
+    register = lake / "landing" / "cases" / "case_register.xlsx"
+    workbook = load_workbook(register)
+    workbook.save(register)  # delivered again
+    workbook.close()
 
     with using_lake(lake), using_setting("SAMSKAB_PSEUDONYM_KEY", NEW_KEY), told() as (_, lines):
         report = nightly_refresh()
@@ -65,7 +78,7 @@ def test_a_new_key_reads_every_delivery_again_and_the_file_holds_its_pseudonyms_
     after, informants, fingerprint = _published(published)
     assert fingerprint == new.key_fingerprint and NEW_KEY not in lines.text
     assert "every delivery is read again from the landing zone under this key" in lines.text
-    assert {load.state for load in report.ingest.loads} == {"loaded"}  # none kept from the old key
-    assert len(after) == len(before) > 500 and after.isdisjoint(before)
-    names = _informant_names(lake / "landing" / "cases" / "case_register.xlsx")
+    assert {load.state for load in report.ingest.loads} == {"loaded"}  # none kept from the demo key
+    assert len(after) == len(demo) > 500 and after.isdisjoint(demo)
+    names = _informant_names(register)
     assert informants and informants <= {new("informant", name) for name in names}
