@@ -631,8 +631,9 @@ def cmd_erase(args: argparse.Namespace) -> int:
         return EXIT_GATE_FAILED
     print(
         f"Erasure {outcome.erasure_id} is recorded by pseudonym and date (`samskab erase --list`); the person is "
-        "on the suppression list, so a re-delivered export never brings them back. The landing zone's "
-        "originals still hold them in clear: remove them there, or let the retention of originals do it."
+        "on the suppression list, so a re-delivered export never brings them back. The originals in the "
+        "landing zone (and in retired_originals/, if retention moved any) still hold them in clear: remove "
+        "them there."
     )
     print("Building the published file again from the raw layer, without them ...")
     code = cmd_refresh(argparse.Namespace(force=True))

@@ -69,7 +69,11 @@ def test_an_erased_respondent_and_informant_are_found_nowhere_and_a_redelivery_k
 
     lake = copy_lake(refreshed_lake[0], tmp_path)
     published = lake / "published" / "analytics.duckdb"
-    with using_lake(lake) as settings, using_setting("SAMSKAB_PSEUDONYM_KEY", STUDY_KEY):
+    with (
+        using_lake(lake) as settings,
+        using_setting("SAMSKAB_PSEUDONYM_KEY", STUDY_KEY),
+        using_setting("SAMSKAB_ORIGINALS_RETENTION_DAYS", "30"),  # the register below is past it
+    ):
         # An earlier night's snapshot and the rollback's file, as a lake has them after some nights.
         (newest,) = snapshots.listed(settings)
         snapshots.keep(settings, published, "earlier-night", newest.published_at - timedelta(days=3))
@@ -90,6 +94,13 @@ def test_an_erased_respondent_and_informant_are_found_nowhere_and_a_redelivery_k
         assert head["name"] not in dry and head["email"] not in dry
         assert published.read_bytes() == bytes_before
 
+        # The case register was loaded 40 days ago: the refresh the erasure runs retires it (retention).
+        with duckdb.connect(str(settings.warehouse_path)) as connection:
+            connection.execute(
+                "update raw.ingest_ledger set loaded_at = loaded_at - interval 40 days "
+                "where file = 'cases/case_register.xlsx'"
+            )
+
         # The informant (without the refresh), then the respondent (which builds the file again).
         erased_informant = operate_erasure.run(
             settings,
@@ -102,6 +113,14 @@ def test_an_erased_respondent_and_informant_are_found_nowhere_and_a_redelivery_k
         out = capsys.readouterr().out
         assert "Erasure " in out and "passed its quality gate and was published" in out, out
         assert head["name"] not in out and head["email"] not in out and informant not in out
+
+        # retention: the register left the landing zone for retired_originals/; its rows are still published
+        register = "cases/case_register.xlsx"
+        assert not (settings.landing_dir / register).exists()
+        assert (settings.retired_originals_dir / register).is_file()
+        with duckdb.connect(str(published), read_only=True) as connection:
+            assert connection.execute("select count(*) from case_activities").fetchone()[0] == 68
+            assert connection.execute("select count(*) from meta.withdrawn_files").fetchone()[0] == 0
 
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
             pseudonyms = {row[0] for row in connection.execute("select pseudonym from privacy.suppressed").fetchall()}
@@ -133,7 +152,12 @@ def test_an_erased_respondent_and_informant_are_found_nowhere_and_a_redelivery_k
         assert written and docs and prefect
         assert byte_hits(written + docs + prefect, pseudonyms | clear) == []
         # nothing outside the landing zone holds their name or e-mail in clear
-        outside = [p for p in lake.rglob("*") if p.is_file() and "landing" not in p.relative_to(lake).parts]
+        # (retired originals are originals: like the landing zone's, they hold names until archived or deleted)
+        outside = [
+            p
+            for p in lake.rglob("*")
+            if p.is_file() and not {"landing", "retired_originals"} & set(p.relative_to(lake).parts)
+        ]
         assert byte_hits(outside, clear) == []
 
         # every other row unchanged
