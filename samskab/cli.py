@@ -328,12 +328,12 @@ def _hours_since(moment: datetime, now: datetime) -> float:
 def _retention_warnings(settings: Settings, now: datetime) -> list[str]:
     """Landing originals with names or e-mails whose retention ends soon (or has ended: the next refresh
     takes them out), for `samskab status`."""
+    if settings.originals_retention_days <= 0 or not settings.warehouse_path.is_file():
+        return []  # before any import: status stays light (tests/operate/test_run_journal.py)
     import duckdb
 
     from samskab.ingest import retention
 
-    if settings.originals_retention_days <= 0 or not settings.warehouse_path.is_file():
-        return []
     try:
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
             due = retention.due_soon(settings, connection, now)
@@ -592,6 +592,9 @@ def cmd_erase(args: argparse.Namespace) -> int:
     from samskab.operate.locking import RefreshAlreadyRunning
 
     settings = get_settings()
+    if args.list and not settings.warehouse_path.is_file():
+        print("0 erasure(s) on record: nothing has been read into this data lake yet.")
+        return EXIT_PUBLISHED
     if args.list:
         connection = open_warehouse(settings)
         try:
