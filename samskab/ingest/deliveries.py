@@ -92,6 +92,9 @@ def written_once(settings: Settings) -> Iterator[None]:
 def prepare_raw_layer(settings: Settings, key_fingerprint: str | None = None) -> str | None:
     """Create the raw layer the sources declare, for pseudonyms of the key of `key_fingerprint`; says why
     the raw layer was dropped (an older layout, another key: all is read again), or None when it was kept."""
+    # a compaction cut short (samskab/ingest/erasure.py): the warehouse it was copying is whole
+    for partial in settings.warehouse_path.parent.glob(settings.warehouse_path.name + ".compacting*"):
+        partial.unlink(missing_ok=True)
     connection = open_warehouse(settings)
     try:
         return ensure_raw_schema(connection, key_fingerprint)

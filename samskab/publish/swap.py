@@ -387,6 +387,11 @@ def leftovers(settings: Settings) -> list[Path]:
         *folder.glob(".candidate-*.duckdb.wal"),
         *folder.glob("*.tmp"),
         *settings.snapshots_dir.glob("*.tmp"),
+        # an erasure's rewrite cut short (samskab/publish/erasure.py): the file it was rewriting is whole
+        *folder.glob("*.erasing"),
+        *folder.glob("*.erasing.wal"),
+        *settings.snapshots_dir.glob("*.erasing"),
+        *settings.snapshots_dir.glob("*.erasing.wal"),
     ]
     # Folders named .tmp are DuckDB's spill folders of readers: spill.remove_abandoned decides on those.
     return sorted({path for path in found if not path.is_dir()})
