@@ -26,7 +26,7 @@ from samskab.gate.stages import checks_frame
 from samskab.gate.suites import BLOCKING
 from samskab.gate.worker import GateWorker, raw_verdicts
 from samskab.ingest import deliveries as ingest
-from samskab.ingest import statbank_api
+from samskab.ingest import retention, statbank_api
 from samskab.ingest.landing import (
     NEEDS_ATTENTION,
     REFUSED,
@@ -188,11 +188,7 @@ def withdraw_task(settings: Settings, run_id: str, inventory: Inventory, loads: 
     withdrawals = ingest.withdraw_removed(settings, run_id, inventory, loads)
     for withdrawal in withdrawals:
         get_run_logger().warning(withdrawal.describe())
-    where = (
-        "deleted"
-        if settings.originals_retention_action == "delete"
-        else "moved into retired_originals/ in the data lake"
-    )
+    where = retention.destination(settings)
     for original in ingest.retire_originals(settings, run_id):
         get_run_logger().info(
             "Retention: %s was taken out of the landing zone (%s): its names and e-mails are past their "

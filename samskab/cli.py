@@ -341,11 +341,7 @@ def _retention_warnings(settings: Settings, now: datetime) -> list[str]:
         return ["(Retention of landing originals not checked: a refresh is using the warehouse.)"]
     if not due:
         return []
-    where = (
-        "deleted"
-        if settings.originals_retention_action == "delete"
-        else "moved into retired_originals/ in the data lake"
-    )
+    where = retention.destination(settings)
     lines = [
         f"Retention: {len(due)} landing original(s) with names or e-mails in clear reach their "
         f"{settings.originals_retention_days} days within {settings.originals_retention_warn_days} days; the "
@@ -585,8 +581,9 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 def cmd_erase(args: argparse.Namespace) -> int:
     """Erase a respondent or an informant everywhere the platform keeps them, then build the file again."""
+    import duckdb
+
     from samskab.ingest import erasure as raw_erasure
-    from samskab.ingest.deliveries import open_warehouse
     from samskab.ingest.pseudonyms import MissingPseudonymKey, Pseudonymiser, resolve_pseudonym_key
     from samskab.operate import erasure
     from samskab.operate.locking import RefreshAlreadyRunning
@@ -596,11 +593,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
         print("0 erasure(s) on record: nothing has been read into this data lake yet.")
         return EXIT_PUBLISHED
     if args.list:
-        connection = open_warehouse(settings)
-        try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
             done = raw_erasure.erasures(connection)
-        finally:
-            connection.close()
         print(f"{len(done)} erasure(s) on record (by pseudonym, never by name):")
         for erasure_id, when, kind, pseudonyms, n_rows in done:
             print(f"  {when:%Y-%m-%d %H:%M} UTC  {erasure_id}  {kind}  {n_rows:,} raw rows  {pseudonyms}")

@@ -61,10 +61,6 @@ class Person:
     pseudonyms: dict[str, str]  # pseudonym kind ("respondent", "name", "email", "informant") -> pseudonym
     respondent_ids: tuple[tuple[str, str], ...] = ()  # (export_id, respondent_id) as the export gives it
 
-    def described(self) -> str:
-        """The person in words that carry no identifying value: the kinds of pseudonyms, and the pseudonyms."""
-        return ", ".join(f"{kind} {pseudonym}" for kind, pseudonym in sorted(self.pseudonyms.items()))
-
 
 def respondent_by_identity(pseudonymise: Pseudonymiser, name: str | None, email: str | None) -> Person:
     """A respondent named by the name and/or e-mail as typed in the export, turned into pseudonyms."""
@@ -315,12 +311,14 @@ def refuse_key_change_with_erasures(connection: duckdb.DuckDBPyConnection, key_f
         )
 
 
-def erase(connection: duckdb.DuckDBPyConnection, person: Person, pseudonymise: Pseudonymiser) -> tuple[str, Found]:
+def erase(
+    connection: duckdb.DuckDBPyConnection, person: Person, pseudonymise: Pseudonymiser, found: Found | None = None
+) -> tuple[str, Found]:
     """Put the person on the suppression list and remove them from raw, in one transaction. Returns the
-    erasure's id and what was found (and removed)."""
+    erasure's id and what was found (and removed); `found`: what `find` found of them already."""
     ensure_privacy_schema(connection)
     key_fingerprint = pseudonymise.key_fingerprint
-    found = find(connection, person)
+    found = found or find(connection, person)
     erasure_id = uuid.uuid4().hex[:12]
     today = date.today()
     connection.execute("begin transaction")
@@ -353,8 +351,11 @@ def erase(connection: duckdb.DuckDBPyConnection, person: Person, pseudonymise: P
 
 
 def erasures(connection: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """Every erasure, oldest first: (id, when, kind, pseudonyms, rows removed from raw)."""
-    ensure_privacy_schema(connection)
+    """Every erasure, oldest first: (id, when, kind, pseudonyms, rows removed from raw). Reads only."""
+    if not connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'privacy' and table_name = 'erasures'"
+    ).fetchone()[0]:
+        return []
     return connection.execute(
         "select erasure_id, erased_at, person_kind, pseudonyms, n_raw_rows from privacy.erasures order by erased_at"
     ).fetchall()

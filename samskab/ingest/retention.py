@@ -50,6 +50,13 @@ class Original:
         return f"{self.file} (loaded {self.loaded_at:%Y-%m-%d}, retention ends {self.due_at:%Y-%m-%d})"
 
 
+def destination(settings: Settings) -> str:
+    """Where retention takes an original, in words."""
+    if settings.originals_retention_action == DELETE:
+        return "deleted"
+    return "moved into retired_originals/ in the data lake"
+
+
 def identifying_sources() -> set[str]:
     """The sources whose originals carry direct identifiers: they declare pseudonymised data."""
     return {

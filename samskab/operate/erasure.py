@@ -26,10 +26,6 @@ class Outcome:
     erasure_id: str | None = None  # None: a dry run, or nobody found
     files: dict[Path, dict[str, int]] = field(default_factory=dict)  # published-zone file -> rows
 
-    @property
-    def anywhere(self) -> bool:
-        return bool(self.found.n_rows or any(self.files.values()))
-
 
 def run(settings: Settings, person: raw_erasure.Person, pseudonymise: Pseudonymiser, dry_run: bool) -> Outcome:
     """Erase the person (or, dry, count what would go). Holds the refresh lock throughout."""
@@ -40,24 +36,19 @@ def run(settings: Settings, person: raw_erasure.Person, pseudonymise: Pseudonymi
             found = raw_erasure.find(connection, person)
             outcome = Outcome(found)
             pseudonyms = found.every_pseudonym
-            if dry_run:
-                outcome.files = {
-                    path: published_erasure.count(path, pseudonyms)
-                    for path in published_erasure.published_files(settings)
-                }
+            # what each published-zone file holds of them, read once: the dry run's answer, the rewrite's plan
+            outcome.files = {
+                path: published_erasure.count(path, pseudonyms) for path in published_erasure.published_files(settings)
+            }
+            if dry_run or not (found.n_rows or any(outcome.files.values())):
                 return outcome
-            if not found.n_rows and not any(
-                published_erasure.count(path, pseudonyms) for path in published_erasure.published_files(settings)
-            ):
-                return outcome
-            outcome.erasure_id, outcome.found = raw_erasure.erase(connection, person, pseudonymise)
+            outcome.erasure_id, outcome.found = raw_erasure.erase(connection, person, pseudonymise, found)
         finally:
             connection.close()
         raw_erasure.compact_warehouse(settings.warehouse_path)
-        for path in published_erasure.published_files(settings):
-            done = published_erasure.rewrite(path, pseudonyms, outcome.erasure_id)
-            outcome.files[path] = done.rows
-            if done.rows:
+        for path, rows in outcome.files.items():
+            if rows:
+                published_erasure.rewrite(path, pseudonyms, outcome.erasure_id, rows)
                 published_erasure.forget_drawn_reports(settings, path)
     return outcome
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from samskab.common.atomic_files import write_atomically
 from samskab.common.settings import ENV_PREFIX, Settings
+from samskab.ingest import retention
 from samskab.ingest.deliveries import WAREHOUSE_MODE
 from samskab.ingest.sources.common import Source
 from samskab.ingest.sources.registry import SOURCES
@@ -70,7 +71,7 @@ def _retention(settings: Settings) -> str:
             f"until removed by hand (no retention is set: {ENV_PREFIX}ORIGINALS_RETENTION_DAYS). Public statistics "
             "stay."
         )
-    what = "deleted" if settings.originals_retention_action == "delete" else "moved into retired_originals/"
+    what = retention.destination(settings)
     return (
         f"{settings.originals_retention_days} days after their version was loaded, then {what} by the refresh "
         "(raw keeps their pseudonymised rows, the ledger their sha256); `samskab status` warns "

@@ -125,6 +125,10 @@ def test_an_erased_respondent_and_informant_are_found_nowhere_and_a_redelivery_k
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
             pseudonyms = {row[0] for row in connection.execute("select pseudonym from privacy.suppressed").fetchall()}
         assert KEY("informant", informant) in pseudonyms and KEY("email", head["email"]) in pseudonyms
+        assert main(["erase", "--list"]) == 0  # the log: by pseudonym and date, never by name
+        listed = capsys.readouterr().out
+        assert "2 erasure(s) on record" in listed and KEY("email", head["email"]) in listed
+        assert head["name"] not in listed and informant not in listed
         clear = {head["name"], head["email"], informant}
 
         # raw: no row names them
