@@ -27,6 +27,7 @@ from samskab.gate.suites import BLOCKING
 from samskab.gate.worker import GateWorker, raw_verdicts
 from samskab.ingest import deliveries as ingest
 from samskab.ingest import retention, statbank_api
+from samskab.ingest.erasure import compact_warehouse
 from samskab.ingest.landing import (
     NEEDS_ATTENTION,
     REFUSED,
@@ -37,7 +38,7 @@ from samskab.ingest.landing import (
 )
 from samskab.ingest.pseudonyms import Pseudonymiser, resolve_pseudonym_key
 from samskab.ingest.raw_store import KEY_CHANGED, LAYOUT_CHANGED, LoadSummary, Withdrawal
-from samskab.operate import disk, notices, prefect_runs, prefect_server, run_journal
+from samskab.operate import disk, erasure, notices, prefect_runs, prefect_server, run_journal
 from samskab.operate.fingerprint import Decision, decide
 from samskab.operate.locking import refresh_lock
 from samskab.publish import documented, lineage, summary
@@ -99,22 +100,28 @@ def _log_load(load: LoadSummary) -> None:
 
 
 @task(name="clean up after interrupted runs", cache_policy=NO_CACHE)
-def recover_task(settings: Settings, run_id: str) -> list[str]:
+def recover_task(settings: Settings, run_id: str) -> tuple[list[str], bool]:
     """Finish what killed runs left: close their journal records as died, mark their Prefect flow runs
-    Crashed, finish or undo an interrupted rollback, and remove half-built candidate files."""
+    Crashed, finish or undo an interrupted rollback, finish an interrupted erasure, and remove half-built
+    candidate files. Returns what was done, in words, and whether an erasure needs the file built again."""
     logger = get_run_logger()
     cleaned = publish.recover_files(settings)
+    rebuild = False
     for dead in run_journal.dead_runs(settings):
         if dead.run_id == run_id:
             continue
         marked = prefect_runs.mark_crashed(dead.flow_run_id) if dead.kind == run_journal.REFRESH else ""
+        if dead.kind == run_journal.ERASE:
+            finished, needs_build = erasure.finish_interrupted(settings, dead)
+            cleaned += finished
+            rebuild = rebuild or needs_build
         run_journal.close_dead_run(settings, dead, run_id, cleaned)
         logger.warning(
             "Run %s (started %s) died before recording its end%s.", dead.flow_run_name, dead.started_at, marked
         )
     for line in cleaned:
         logger.warning(line)
-    return cleaned
+    return cleaned, rebuild
 
 
 @task(name="look for changes", cache_policy=NO_CACHE)
@@ -384,9 +391,9 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
                 get_run_logger().warning(
                     "Pseudonyms use the published DEMO key: fine for the synthetic embedded sample only."
                 )
-            report.cleaned_up = recover_task(settings, run_id)
+            report.cleaned_up, erasure_unfinished = recover_task(settings, run_id)
             fetch_registry_task(settings)
-            decision = decide_task(settings, force)
+            decision = decide_task(settings, force or erasure_unfinished)
             if not decision.run:
                 return _nothing_to_do(settings, entry, report, decision)
             # Great Expectations' import and dbt's parse of the project, on the other core and in a thread,
@@ -394,7 +401,9 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
             transform.parse_in_background(settings)
             with GateWorker.for_run() as gate:
                 report.ingest = _ingest(settings, run_id, Pseudonymiser(key))
-                _build_and_publish(settings, run_name, report, decision, force, gate)
+                _build_and_publish(settings, run_name, report, decision, force or erasure_unfinished, gate)
+            if erasure_unfinished:  # no freed block of the warehouse keeps the marts' rows built with the person
+                compact_warehouse(settings.warehouse_path)
         except Exception as error:
             try:
                 _record_failure(settings, entry, report, error)

@@ -401,6 +401,13 @@ def describe_status(settings: Settings, now: datetime | None = None) -> tuple[st
             f"A rollback started {_when(rollbacks[-1].started_at)} did not finish; the next `samskab rollback` "
             "or refresh completes or undoes it."
         )
+    erasures = [entry for entry in entries if entry.kind == run_journal.ERASE]
+    if erasures and erasures[-1].is_open and not run_journal.is_alive(erasures[-1]):
+        lines.append(
+            f"AN ERASURE started {_when(erasures[-1].started_at)} DID NOT FINISH: the person may still be in the "
+            "published file or a snapshot. The next refresh (`samskab refresh`) finishes it and builds the file again."
+        )
+        code = code or EXIT_NEEDS_ATTENTION
     hold = publish.read_hold(settings)
     if hold:
         lines.append(
@@ -635,6 +642,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     print("Building the published file again from the raw layer, without them ...")
     code = cmd_refresh(argparse.Namespace(force=True))
     erasure.compact(settings)
+    erasure.close(settings, outcome, code)
     return code
 
 

@@ -27,7 +27,7 @@ STOP_LOG = "SAMSKAB_TORTURE_STOP_LOG"
 LIMIT = "SAMSKAB_TORTURE_LIMIT"
 FILE_SIZE, MEMORY = "file size", "memory"
 
-# Every point of a refresh, in the order it reaches them; then the rollback's.
+# Every point of a refresh, in the order it reaches them; then the rollback's and the erasure's.
 REFRESH_POINTS = (
     "registry fetch",  # the first declared Statbank table fetched and landed, the others not yet
     "landing survey",  # the raw layer prepared, the landing zone not yet listed
@@ -45,7 +45,12 @@ REFRESH_POINTS = (
     "journal close",  # everything done, the run's record not yet closed
 )
 ROLLBACK_POINTS = ("rollback",)  # the published file renamed away, the previous one not yet in its place
-POINTS = REFRESH_POINTS + ROLLBACK_POINTS
+ERASE_POINTS = (
+    "erase raw",  # the person's raw rows deleted and put on the suppression list, not yet committed
+    "erase compaction",  # the warehouse without them half written beside the old one
+    "erase rewrite",  # a snapshot's rewrite written and its new checksum too, the old file not yet replaced
+)
+POINTS = REFRESH_POINTS + ROLLBACK_POINTS + ERASE_POINTS
 
 
 def reached(point: str) -> None:

@@ -31,6 +31,7 @@ class RunState(StrEnum):
     DIED = "died"  # found open by a later run, its process gone
     ROLLED_BACK = "rolled back"
     NOTHING_TO_ROLL_BACK = "nothing to roll back"
+    ERASED = "erased"  # a person erased from raw and the published zone, and the file built again
 
 
 class FetchState(StrEnum):

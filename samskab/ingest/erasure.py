@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from samskab.common import stop_points
 from samskab.common.failures import ReportedFailure
 from samskab.ingest.pseudonyms import Pseudonymiser
 
@@ -342,6 +343,7 @@ def erase(
                 None,
             ],
         )
+        stop_points.reached("erase raw")
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
@@ -374,6 +376,7 @@ def compact_warehouse(path: Path) -> None:
         connection.execute(f"attach '{partial}' as compacted")
         connection.execute(f"copy from database {path.stem} to compacted")
         connection.execute("checkpoint compacted")
+        stop_points.reached("erase compaction")
     finally:
         connection.close()
     with partial.open("rb") as written:

@@ -1,4 +1,4 @@
-"""The run journal: the truth about every refresh and rollback, for `samskab status`.
+"""The run journal: the truth about every refresh, rollback and erasure, for `samskab status`.
 
 Each run writes its record in `data_lake/runs/` *before* it touches anything, and closes it after its
 last step, saying how it ended. A record that is still open while its process is gone means the run
@@ -25,13 +25,14 @@ from samskab.common.words import RunState
 
 RUNNING, PUBLISHED, FAILED, UNCHANGED = RunState.RUNNING, RunState.PUBLISHED, RunState.FAILED, RunState.UNCHANGED
 HELD, DIED, ROLLED_BACK = RunState.HELD, RunState.DIED, RunState.ROLLED_BACK
-NOTHING_TO_ROLL_BACK = RunState.NOTHING_TO_ROLL_BACK
-ENDED = frozenset({PUBLISHED, FAILED, UNCHANGED, HELD, DIED, ROLLED_BACK, NOTHING_TO_ROLL_BACK})
+NOTHING_TO_ROLL_BACK, ERASED = RunState.NOTHING_TO_ROLL_BACK, RunState.ERASED
+ENDED = frozenset({PUBLISHED, FAILED, UNCHANGED, HELD, DIED, ROLLED_BACK, NOTHING_TO_ROLL_BACK, ERASED})
 # Refreshes that ended having judged the landing zone as it was: their attention lines describe it.
 SAW_INPUTS = frozenset({PUBLISHED, UNCHANGED, HELD})
 
 REFRESH = "refresh"
 ROLLBACK = "rollback"
+ERASE = "erase"
 
 
 class RunNotRecorded(RuntimeError):

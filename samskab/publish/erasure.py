@@ -6,9 +6,11 @@ whose `*_pseudonym` column names them) and with their pseudonym taken out of eve
 (and `n_informants` counted again), with the tables' and columns' comments; deleted rows would otherwise
 linger in the file's free blocks. The new file replaces the old in one rename, keeps its mode, and records
 the erasure in `meta.erasures` (by id, date and rows removed, never by person). A snapshot's checksum is
-written anew, so `--as-of` reads it, and says it was rewritten; its drawn report is removed, to be drawn
-again. Aggregate tables (shares over a group of heads) cannot be recomputed without that night's raw
-layer: they are kept as they were, and `meta.erasures` says so.
+written anew (naming both the rewrite and the old bytes until the rewrite is in place, so a kill between
+the two leaves a snapshot that verifies, and the next run puts the rewrite in place), so `--as-of` reads it,
+and says it was rewritten; its drawn report is removed, to be drawn again. Aggregate tables (shares over a
+group of heads) cannot be recomputed without that night's raw layer: they are kept as they were, and
+`meta.erasures` says so.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from samskab.common.atomic_files import fsync_directory, write_atomically
+from samskab.common import stop_points
+from samskab.common.atomic_files import fsync_directory
 from samskab.common.hashing import sha256_of
 from samskab.common.settings import Settings
 from samskab.publish import snapshots
@@ -176,11 +179,15 @@ def rewrite(path: Path, pseudonyms: set[str], erasure_id: str, rows: dict[str, i
     with partial.open("rb") as written:
         os.fsync(written.fileno())
     partial.chmod(mode)
-    snapshot = snapshots.checksum_path(path)
-    if snapshot.is_file():  # a snapshot: its checksum names the rewritten bytes before they replace the old
-        write_atomically(snapshot, f"{sha256_of(partial)}  {path.name}\n")
+    old_digests = snapshots.checksums(path)
+    new_digest = sha256_of(partial) if old_digests else ""
+    if old_digests:  # a snapshot: its checksum names the rewrite and the bytes it replaces, until it is in place
+        snapshots.write_checksums(path, new_digest, old_digests[0])
+        stop_points.reached("erase rewrite")  # (a kill here: the next run puts the rewrite in place)
     os.replace(partial, path)
     fsync_directory(path.parent)
+    if old_digests:
+        snapshots.write_checksums(path, new_digest)
     return FileErasure(path, rows)
 
 

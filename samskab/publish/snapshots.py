@@ -45,11 +45,26 @@ def checksum_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
+def write_checksums(path: Path, *digests: str) -> None:
+    """The checksum file of snapshot `path`: one sha256, or, while an erasure's rewrite of it is being put in
+    place (samskab/publish/erasure.py), the rewrite's first and the bytes it replaces second, so the
+    snapshot verifies before the rename and after it."""
+    write_atomically(checksum_path(path), "".join(f"{digest}  {path.name}\n" for digest in digests))
+
+
+def checksums(path: Path) -> list[str]:
+    """The sha256 digests the checksum file of snapshot `path` accepts (none when it has none)."""
+    kept = checksum_path(path)
+    if not kept.is_file():
+        return []
+    return [line.split()[0] for line in kept.read_text(encoding="ascii").splitlines() if line.strip()]
+
+
 def verify(snapshot: Snapshot) -> None:
     """Raise SnapshotChanged when the snapshot's file is not the one kept (its sha256 differs, or is gone)."""
     kept = checksum_path(snapshot.path)
-    expected = kept.read_text(encoding="ascii").split()[0] if kept.is_file() else None
-    if expected is None or sha256_of(snapshot.path) != expected:
+    expected = checksums(snapshot.path)
+    if not expected or sha256_of(snapshot.path) not in expected:
         why = "its checksum does not match" if expected else "its checksum is missing"
         raise SnapshotChanged(
             f"The {snapshot.label} was changed since it was kept ({why}: {kept.name}), so it is not read: a figure "
@@ -118,7 +133,7 @@ def prepare(settings: Settings, source: Path, run_id: str, published_at: datetim
         os.fsync(written.fileno())
     partial.chmod(READ_ONLY)
     # The checksum first: a snapshot name never exists without it (a stray one is removed with its file).
-    write_atomically(checksum_path(final), f"{sha256_of(partial)}  {final.name}\n")
+    write_checksums(final, sha256_of(partial))
     return Prepared(partial, final, published_at)
 
 
@@ -149,7 +164,7 @@ def checksum_unchecked(settings: Settings) -> list[Snapshot]:
     done = []
     for snapshot in listed(settings):
         if not checksum_path(snapshot.path).is_file():
-            write_atomically(checksum_path(snapshot.path), f"{sha256_of(snapshot.path)}  {snapshot.path.name}\n")
+            write_checksums(snapshot.path, sha256_of(snapshot.path))
             done.append(snapshot)
     return done
 

@@ -19,6 +19,7 @@ import duckdb
 
 from samskab.common import spill, stop_points
 from samskab.common.atomic_files import fsync_directory, write_atomically
+from samskab.common.hashing import sha256_of
 from samskab.common.settings import Settings
 from samskab.publish import snapshots
 
@@ -397,6 +398,25 @@ def leftovers(settings: Settings) -> list[Path]:
     return sorted({path for path in found if not path.is_dir()})
 
 
+def finish_erasure_renames(settings: Settings) -> list[str]:
+    """A snapshot's rewrite for an erasure killed between its new checksum and its rename
+    (samskab/publish/erasure.py): the rewrite is whole (flushed before the checksum names it), so it is put in
+    place; a checksum that still names the bytes a rewrite replaced names the rewrite alone again."""
+    finished = []
+    for snapshot in snapshots.listed(settings):
+        digests = snapshots.checksums(snapshot.path)
+        if len(digests) < 2:
+            continue
+        partial = snapshot.path.with_name(snapshot.path.name + ".erasing")
+        if partial.is_file() and sha256_of(partial) == digests[0]:
+            os.replace(partial, snapshot.path)
+            fsync_directory(snapshot.path.parent)
+            finished.append(snapshot.path.name)
+        if sha256_of(snapshot.path) == digests[0]:
+            snapshots.write_checksums(snapshot.path, digests[0])
+    return finished
+
+
 def remove_leftovers(settings: Settings) -> list[str]:
     """Remove what killed runs left (see `leftovers`); returns each removed name with its size."""
     removed = []
@@ -414,6 +434,9 @@ def recover_files(settings: Settings) -> list[str]:
     recovered = recover_interrupted_rollback(settings)
     if recovered is not None:
         done.append(recovered.message)
+    finished = finish_erasure_renames(settings)
+    if finished:
+        done.append("Put in place the rewrites an interrupted erasure had checksummed: " + ", ".join(finished))
     removed = remove_leftovers(settings)
     if removed:
         done.append("Removed files an interrupted run left in the published folder: " + ", ".join(removed))

@@ -195,3 +195,51 @@ def test_snapshots_kept_before_checksums_get_theirs_and_pruned_ones_lose_theirs(
     snapshots.verify(first)
     removed = snapshots.prune(two_nights.replace(snapshot_retention_days=1), SECOND_NIGHT + timedelta(days=5))
     assert removed == [first.path] and not snapshots.checksum_path(first.path).exists()
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL at a stop point: nothing after it runs (the rewrite cleans up nothing)."""
+
+
+def test_a_snapshot_rewrite_killed_before_its_rename_still_verifies_and_the_next_run_puts_it_in_place(
+    two_nights, monkeypatch
+):
+    """Issue 22 with issue 20: an erasure's rewrite of a snapshot writes the new checksum, then renames. A kill
+    between the two leaves a snapshot that verifies (the checksum names the old bytes too), and the next run's
+    clean-up puts the flushed rewrite in place and names it alone."""
+    from samskab.common import stop_points
+    from samskab.publish import erasure as published_erasure
+
+    def kill_at(point: str) -> None:
+        if point == "erase rewrite":
+            raise Killed(point)
+
+    first = snapshots.listed(two_nights)[0]
+    old = snapshots.sha256_of(first.path)
+    monkeypatch.setattr(stop_points, "reached", kill_at)
+    with pytest.raises(Killed):
+        published_erasure.rewrite(first.path, {"p-1"}, "e-1", rows={"municipality_profile": 0})
+    monkeypatch.undo()
+    partial = first.path.with_name(first.path.name + ".erasing")
+    new = snapshots.sha256_of(partial)
+    assert snapshots.checksums(first.path) == [new, old] and snapshots.sha256_of(first.path) == old
+    snapshots.verify(first)  # `--as-of` still reads it
+    assert samskab(two_nights.data_lake, "sql", "--as-of", "2026-11-20", "select 1").returncode == 0
+
+    done = publish.recover_files(two_nights)
+
+    assert any("Put in place the rewrites an interrupted erasure had checksummed" in line for line in done), done
+    assert not partial.exists() and snapshots.sha256_of(first.path) == new
+    assert snapshots.checksums(first.path) == [new]
+    snapshots.verify(first)
+    assert [erasure_id for erasure_id, _ in published_erasure.rewritten_on(first.path)] == ["e-1"]
+    assert publish.recover_files(two_nights) == []
+
+
+def test_a_snapshot_rewritten_but_killed_before_its_checksum_named_it_alone_is_tidied(two_nights):
+    first = snapshots.listed(two_nights)[0]
+    old = snapshots.sha256_of(first.path)
+    snapshots.write_checksums(first.path, old, "0" * 64)  # the rename done, the last checksum write not
+    snapshots.verify(first)
+    assert publish.recover_files(two_nights) == []
+    assert snapshots.checksums(first.path) == [old]

@@ -128,3 +128,84 @@ def rollback_killed_half_way_is_finished_by_the_next_one(refreshed_lake, tmp_pat
 
 if TORTURE:  # a second publish first, so a whole refresh more: only in `make torture`
     test_a_rollback_killed_half_way_is_finished_by_the_next_one = rollback_killed_half_way_is_finished_by_the_next_one
+
+
+@pytest.mark.parametrize("point", stop_points.ERASE_POINTS)
+def erase_killed_at_each_point(point, refreshed_lake, tmp_path):
+    """`samskab erase` killed with the person's raw rows deleted but not committed, with the warehouse's
+    compaction half written, and between a snapshot's new checksum and its rename: the published file and
+    every snapshot stay whole and verify, status says the erasure did not finish, and the next refresh
+    finishes it (nobody left in any published-zone file, the file built again) or, if nothing was
+    committed, says to run the command again."""
+    from datetime import timedelta
+
+    from flows.nightly_refresh import nightly_refresh
+    from samskab.cli import EXIT_PUBLISHED, describe_status
+    from samskab.ingest import erasure as raw_erasure
+    from samskab.operate import run_journal
+    from samskab.publish import erasure as published_erasure
+    from samskab.publish import snapshots, swap
+    from tests.flows.test_erasure_everywhere import KEY as PSEUDONYMS
+    from tests.flows.test_erasure_everywhere import heads
+
+    lake = copy_lake(refreshed_lake[0], tmp_path)
+    published = lake / "published" / "analytics.duckdb"
+    typed = heads(lake)
+    head = typed[typed["name"].map(typed["name"].value_counts()) == 1].iloc[0]
+    person = raw_erasure.respondent_by_identity(PSEUDONYMS, head["name"], head["email"])
+    with using_lake(lake) as settings:
+        (newest,) = snapshots.listed(settings)  # an earlier night's snapshot too, so two are rewritten
+        snapshots.keep(settings, published, "earlier-night", newest.published_at - timedelta(days=3))
+        with duckdb_connection(settings.warehouse_path) as connection:
+            found = raw_erasure.find(connection, person)
+        pseudonyms = found.every_pseudonym
+        assert found.n_rows and all(published_erasure.count(path, pseudonyms) for path in (published, newest.path))
+    landing = tree_digest(lake / "landing")
+
+    kill_command_at(lake, point, "erase", "--name", head["name"], "--email", head["email"])
+
+    with using_lake(lake) as settings, using_setting("SAMSKAB_PSEUDONYM_KEY", KEY):
+        assert_whole(published)
+        assert_snapshots_match_their_checksums(settings)
+        assert tree_digest(settings.landing_dir) == landing, "the kill changed the landing zone"
+        text, code = describe_status(settings)
+        assert code != EXIT_PUBLISHED and "AN ERASURE" in text and "DID NOT FINISH" in text, text
+
+        report = nightly_refresh()  # with no manual step
+
+        committed = point != "erase raw"
+        assert report.outcome == (run_journal.PUBLISHED if committed else run_journal.UNCHANGED), report.verdict
+        assert swap.leftovers(settings) == []
+        assert not list(settings.warehouse_path.parent.glob("*.compacting*"))
+        assert_whole(published)
+        assert_snapshots_match_their_checksums(settings)
+        (erase,) = [entry for entry in run_journal.read_runs(settings) if entry.kind == run_journal.ERASE]
+        assert erase.state == run_journal.DIED
+        with duckdb_connection(settings.warehouse_path) as connection:
+            left = raw_erasure.find(connection, person).n_rows
+        files = published_erasure.published_files(settings)
+        held = {path.name: published_erasure.count(path, pseudonyms) for path in files}
+        if committed:  # finished: nobody in raw or in any file of the published zone
+            assert left == 0 and not any(held.values()), held
+            assert any("was stopped before its end: finished it" in line for line in report.cleaned_up)
+        else:  # nothing was erased: the researcher is told to run the command again
+            assert left == found.n_rows
+            assert any("Run the same `samskab erase` command again" in line for line in report.cleaned_up)
+        text, _ = describe_status(settings)
+        assert "AN ERASURE" not in text, text
+    tally.record("kill points", point, "recovered")
+
+
+@contextlib.contextmanager
+def duckdb_connection(path):
+    import duckdb
+
+    connection = duckdb.connect(str(path))
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+if TORTURE:  # three kills and three whole refreshes: only in `make torture`
+    test_an_erase_killed_at_each_point_is_finished_by_the_next_refresh = erase_killed_at_each_point
