@@ -41,7 +41,7 @@ from samskab.ingest.raw_store import KEY_CHANGED, LAYOUT_CHANGED, LoadSummary, W
 from samskab.operate import disk, erasure, notices, prefect_runs, prefect_server, run_journal
 from samskab.operate.fingerprint import Decision, decide
 from samskab.operate.locking import refresh_lock
-from samskab.publish import documented, lineage, summary
+from samskab.publish import documented, history, lineage, summary
 from samskab.publish import swap as publish
 
 # The final state of a run that published while some landing files were refused or not recognised.
@@ -567,6 +567,8 @@ def _build_and_publish(
         run, lineage.warehouse_lineage(settings), report.ingest.landing_files(), candidate.row_counts, checks
     )
     publish_task(settings, candidate, meta)
+    if history.configured(settings):
+        history_task(settings, report.run_id, run_name)
     lifted = publish.lift_hold(settings)
     if lifted:
         get_run_logger().warning(lifted)
@@ -594,6 +596,33 @@ def _build_and_publish(
         description="What last night's refresh published",
     )
     get_run_logger().info("Quality gate %s. Published %s in the data lake.", passed, summary.PUBLISHED_NAME)
+
+
+@task(name="commit to the shared history", cache_policy=NO_CACHE)
+def history_task(settings: Settings, run_id: str, run_name: str) -> None:
+    """The published file's tables committed to the shared history as one DuckLake snapshot tagged with the
+    run (samskab/publish/history.py). The file is published whatever happens here: a catalog that does not
+    answer is told in the log and a notice, and the next publish commits again."""
+    from samskab.publish import snapshots
+
+    logger = get_run_logger()
+    kept = snapshots.for_run(settings, run_id)  # dated as the file's own snapshot: when analysts got it
+    try:
+        committed = history.commit(
+            settings, settings.published_path, run_id, kept.published_at if kept else datetime.now(UTC)
+        )
+    except history.HistoryUnavailable as error:
+        logger.error("%s The published file is published; the next publish commits to the history again.", error)
+        notices.send_notice(settings, f"Refresh {run_name}: the shared history did not take the publish", str(error))
+        return
+    logger.info(
+        "Committed to the shared history as its snapshot %d: %d tables written, %d unchanged%s%s.",
+        committed.version,
+        len(committed.written),
+        len(committed.kept),
+        f", {len(committed.dropped)} dropped ({', '.join(committed.dropped)})" if committed.dropped else "",
+        f"; {committed.expired} snapshots past the retention expired" if committed.expired else "",
+    )
 
 
 DBT_DOCS, DATA_DOCS, STUDY_REPORT = "dbt docs (lineage graph)", "Great Expectations Data Docs", "study report (charts)"

@@ -536,12 +536,30 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     print(outcome.message)
     if not outcome.changed:
         return 1
+    _rollback_into_history(settings)
     print(
         "The rollback holds: the nightly refresh will not publish the rolled-away inputs again until a delivery, "
         "the code or the reference data changes. `samskab refresh --force` publishes the current inputs now."
     )
     print(describe_published(settings.published_path))
     return 0
+
+
+def _rollback_into_history(settings: Settings) -> None:
+    """A rollback changes what analysts read: the shared history (if configured) gets the file put back as
+    its newest snapshot, so `--as-of` today reads it there too."""
+    from samskab.publish import history
+    from samskab.publish import swap as publish
+
+    if not history.configured(settings):
+        return
+    run = publish.published_run(settings.published_path)
+    try:
+        committed = history.commit(settings, settings.published_path, run[0], datetime.now(UTC), "rollback")
+    except history.HistoryUnavailable as error:
+        print(f"{error} The rollback holds; the shared history still ends with the rolled-away file.")
+        return
+    print(f"The shared history holds the file put back as its snapshot {committed.version}.")
 
 
 def cmd_registry_fetch(args: argparse.Namespace) -> int:

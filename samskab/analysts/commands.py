@@ -8,6 +8,7 @@ and says which one it read. Heavy imports (pandas, pyreadstat) happen inside the
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 
 from samskab.common.settings import get_settings
@@ -24,14 +25,33 @@ def _source(args: argparse.Namespace):
         return None
 
 
+def _reads(command):
+    """A command that reads a source: one that cannot be opened (a snapshot of the shared history whose
+    catalog does not answer) is told in a line, exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def reading(args: argparse.Namespace) -> int:
+        from samskab.analysts.source import SourceMissing
+
+        try:
+            return command(args)
+        except SourceMissing as error:
+            print(error, file=sys.stderr)
+            return 2
+
+    return reading
+
+
 def _add_as_of(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--as-of",
         metavar="DAY",
-        help="read the snapshot analysts had at the end of DAY (YYYY-MM-DD, Danish time) instead of the published file",
+        help="read the snapshot analysts had at the end of DAY (YYYY-MM-DD, Danish time) instead of the published "
+        "file (the shared history's, when SAMSKAB_DUCKLAKE_CATALOG is set)",
     )
 
 
+@_reads
 def cmd_sql(args: argparse.Namespace) -> int:
     from samskab.analysts.sql import Shell, run_query
 
@@ -45,6 +65,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return Shell(source, reopen=lambda: resolve(get_settings())).run()
 
 
+@_reads
 def cmd_report(args: argparse.Namespace) -> int:
     """Open the study report of the published file (rebuilt by every publish, in Danish), or draw one now: of
     a snapshot, in English, or when the published file's is not there."""
@@ -76,6 +97,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+@_reads
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -134,9 +156,26 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_snapshots(args: argparse.Namespace) -> int:
     from samskab.analysts.tables import counted, format_table
-    from samskab.publish import snapshots
+    from samskab.publish import history, snapshots
 
     settings = get_settings()
+    if history.configured(settings):
+        try:
+            shared = history.listed(settings)
+        except history.HistoryUnavailable as error:
+            print(error, file=sys.stderr)
+            return 2
+        print(
+            format_table(
+                ["published (Danish time)", "run", "version"],
+                [(f"{kept.published_at:%Y-%m-%d %H:%M}", kept.run_id, str(kept.version)) for kept in shared],
+            )
+        )
+        print(
+            f"-- {counted(len(shared), 'snapshot')} of the shared history (SAMSKAB_DUCKLAKE_CATALOG), kept "
+            f"{settings.snapshot_retention_days} nights; --as-of DAY reads these"
+        )
+        return 0 if shared else 1
     kept = snapshots.listed(settings)
     if not kept:
         print("No snapshots are kept yet: each publish keeps one (published/snapshots in the data lake).")

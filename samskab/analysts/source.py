@@ -16,7 +16,7 @@ import duckdb
 
 from samskab.common import spill
 from samskab.common.settings import Settings
-from samskab.publish import erasure, snapshots
+from samskab.publish import erasure, history, snapshots
 
 
 class SourceMissing(LookupError):
@@ -65,7 +65,14 @@ def _run_read_by(connection: duckdb.DuckDBPyConnection) -> tuple[str | None, str
 
 
 def resolve(settings: Settings, as_of: date | None = None) -> Source:
-    """The published file, or with `as_of` the snapshot analysts read at the end of that day (Danish time)."""
+    """The published file, or with `as_of` the snapshot analysts read at the end of that day (Danish time):
+    the shared history's when one is configured (samskab/publish/history.py), else the dated file's."""
+    if as_of is not None and history.configured(settings):
+        try:
+            kept = history.as_of(settings, as_of)
+        except (LookupError, history.HistoryUnavailable) as missing:
+            raise SourceMissing(str(missing)) from None
+        return Source(kept.path, kept.run_id or None, None, kept, as_of, spill.reader_spill_dir(settings), settings)
     if as_of is not None:
         try:
             snapshot = snapshots.as_of(settings, as_of)
@@ -124,6 +131,8 @@ def connect(source: Source, sandboxed: bool = True) -> tuple[Source, duckdb.Duck
     switch that off; exports need file access to write. What outgrows memory spills into the source's
     spill folder, never beside the published file."""
     config = {"temp_directory": str(spill.usable(source.spill_dir))} if source.spill_dir else {}
+    if isinstance(source.snapshot, history.LakeSnapshot):
+        return _connect_history(source, config, sandboxed)
     connection = duckdb.connect(str(source.path), read_only=True, config=config)
     run_id, built_at = _run_read_by(connection)
     if run_id != source.run_id and source.as_of is None:  # published in between: name what this one reads
@@ -133,6 +142,25 @@ def connect(source: Source, sandboxed: bool = True) -> tuple[Source, duckdb.Duck
         connection.execute("set enable_external_access = false")
         connection.execute("set lock_configuration = true")
     return source, connection
+
+
+def _connect_history(source: Source, config: dict, sandboxed: bool) -> tuple[Source, duckdb.DuckDBPyConnection]:
+    """A snapshot of the shared history: attached read-only at its version and its tables copied into the
+    connection's own database in memory, then detached. So every cursor of the connection reads it (as an
+    export's do), and the sandboxed shell can read no file at all (DuckDB could not read the history's data
+    folder without being allowed to write there too)."""
+    try:
+        connection = history.connect(source.settings, version=source.snapshot.version, config=config)
+        connection.execute(f"copy from database {history.ALIAS} to memory")
+        connection.execute("use memory")
+        connection.execute(f"detach {history.ALIAS}")
+    except (duckdb.Error, history.HistoryUnavailable) as error:
+        raise SourceMissing(f"The {source.snapshot.label} could not be read: {error}") from None
+    run_id, built_at = _run_read_by(connection)
+    if sandboxed:
+        connection.execute("set enable_external_access = false")
+        connection.execute("set lock_configuration = true")
+    return replace(source, run_id=run_id, built_at=built_at), connection
 
 
 def parse_day(text: str) -> date:

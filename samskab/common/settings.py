@@ -95,6 +95,21 @@ class Settings:
     data_controller: str = ""
     processing_purpose: str = ""
     legal_basis: str = ""
+    # Past one machine (README "Past one machine"). The Prefect server `samskab serve` starts keeps its runs
+    # in this PostgreSQL database (postgresql+asyncpg://user:password@host:port/database) instead of SQLite
+    # under PREFECT_HOME, and listens on `prefect_host` (127.0.0.1: this machine only).
+    prefect_database_url: Secret | None = None
+    prefect_host: str = "127.0.0.1"
+    # The process work pool the nightly deployment runs on: `samskab serve` then leaves its runs to the
+    # workers (`samskab worker` on any machine); empty, serve runs them itself.
+    work_pool: str = ""
+    # The team's Prefect server, for `samskab worker` on another machine (http://host:4200/api).
+    prefect_api_url: str = ""
+    # The shared history (samskab/publish/history.py): a DuckLake catalog every publish also commits the marts
+    # to, as one snapshot tagged with the run ("postgres:dbname=... host=... user=...", or a path to a
+    # .ducklake file), and the folder its data files go to (a shared folder, or object storage).
+    ducklake_catalog: Secret | None = None
+    ducklake_data_path: str = ""
 
     @classmethod
     def from_environment(cls, _env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
@@ -223,6 +238,9 @@ class Settings:
         return self.data_lake / ".refresh.lock"
 
 
+# Settings that hold a secret: shown by no message, log or repr.
+SECRETS = frozenset({"pseudonym_key", "prefect_database_url", "ducklake_catalog"})
+
 # What each number may be: a setting outside its range is refused before anything runs (a negative
 # retention once removed the snapshot just kept).
 BOUNDS: dict[str, tuple[float, float, str]] = {
@@ -243,7 +261,7 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
 
 def _coerce(name: str, default: Any, raw: Any) -> Any:
     """A setting's value as its kind (the kind of its default; the key is a Secret)."""
-    if name == "pseudonym_key":
+    if name in SECRETS:
         if raw is None or isinstance(raw, Secret):
             return raw
         return Secret(str(raw)) if str(raw) else None
