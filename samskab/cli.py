@@ -39,6 +39,7 @@ from pathlib import Path
 
 from samskab.analysts.commands import add_analyst_commands
 from samskab.common.settings import Settings, SettingsError, get_settings, quiet_third_party_telemetry
+from samskab.operate.pool_worker import add_worker_arguments
 from samskab.operate.serve import add_serve_arguments, cmd_serve
 from samskab.sample.survey_shapes import SHAPES
 
@@ -562,6 +563,12 @@ def _rollback_into_history(settings: Settings) -> None:
     print(f"The shared history holds the file put back as its snapshot {committed.version}.")
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from samskab.operate.pool_worker import cmd_worker
+
+    return cmd_worker(args)
+
+
 def cmd_registry_fetch(args: argparse.Namespace) -> int:
     from samskab.ingest.statbank_api import FAILED, fetch_registry
 
@@ -739,6 +746,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_serve_arguments(serve)
     serve.set_defaults(handler=_serve)
+    worker = commands.add_parser(
+        "worker",
+        help="team mode: run the nightly refresh's runs a team's Prefect server hands out, until Ctrl-C",
+        description='Team mode (README "Past one machine"): take the runs of the nightly deployment\'s work pool '
+        "from the team's Prefect server (SAMSKAB_PREFECT_API_URL) and run each here, in this copy of the project, "
+        "on this machine's data lake. A run it started goes on to its end when it is stopped.",
+    )
+    add_worker_arguments(worker)
+    worker.set_defaults(handler=_worker)
     registry = commands.add_parser(
         "registry",
         help="public registry data (Statistics Denmark's Statbank)",

@@ -41,11 +41,12 @@ class LocalServer:
     Stop it with `.stop()` or by leaving a `with` block; stopping twice is harmless.
     """
 
-    def __init__(self, process: subprocess.Popen, port: int, log_path: Path) -> None:
+    def __init__(self, process: subprocess.Popen, port: int, log_path: Path, host: str = HOST) -> None:
         self.process = process
         self.port = port
         self.log_path = log_path
-        self.ui_url = f"http://{HOST}:{port}"
+        self.host = host  # where it listens; its URLs name an address a client can reach it at
+        self.ui_url = f"http://{reachable_host(host)}:{port}"
         self.url = f"{self.ui_url}/api"
         self._stopped = False
 
@@ -96,7 +97,19 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def start_local_server(port: int | None = None, *, startup_timeout: float = 120) -> LocalServer:
+def reachable_host(host: str) -> str:
+    """The address clients use for a server listening on `host`: loopback for loopback, this machine's name
+    for every address (0.0.0.0), else the address itself."""
+    if host in ("127.0.0.1", "localhost"):
+        return HOST
+    if host in ("0.0.0.0", "::", ""):
+        return socket.getfqdn()
+    return host
+
+
+def start_local_server(
+    port: int | None = None, *, startup_timeout: float = 120, host: str = HOST, database_url: str | None = None
+) -> LocalServer:
     """Start `prefect server start` on 127.0.0.1 (a free port when none is given) and wait until it answers.
 
     The server keeps its SQLite database under the current PREFECT_HOME, sends no telemetry, and writes
@@ -107,7 +120,7 @@ def start_local_server(port: int | None = None, *, startup_timeout: float = 120)
     Raises ServerDidNotStart, naming the port and the server's last lines, when it exits or stays silent
     for `startup_timeout` seconds.
     """
-    server = launch_local_server(port)
+    server = launch_local_server(port, host=host, database_url=database_url)
     try:
         wait_until_answering(server.url, startup_timeout, server)
     except BaseException:
@@ -116,23 +129,28 @@ def start_local_server(port: int | None = None, *, startup_timeout: float = 120)
     return server
 
 
-def launch_local_server(port: int | None = None) -> LocalServer:
+def launch_local_server(port: int | None = None, *, host: str = HOST, database_url: str | None = None) -> LocalServer:
     """`start_local_server` without the wait: the server is starting when this returns (its migrations take
-    seconds), so the caller can do other work first and then `wait_until_answering(server.url, ...)`."""
+    seconds), so the caller can do other work first and then `wait_until_answering(server.url, ...)`.
+    `host`: where it listens (loopback unless a team's workers must reach it); `database_url`: a PostgreSQL
+    database (postgresql+asyncpg://...) for its runs instead of SQLite under PREFECT_HOME."""
     port = free_port() if port is None else port
     log_path = _log_path(port)
-    api_url = f"http://{HOST}:{port}/api"
+    api_url = f"http://{reachable_host(host)}:{port}/api"
+    environment = _server_environment(api_url)
+    if database_url:
+        environment["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port)],
-            env=_server_environment(api_url),
+            [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)],
+            env=environment,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=_die_with_parent(os.getpid()),
         )
-    return LocalServer(process, port, log_path)
+    return LocalServer(process, port, log_path, host)
 
 
 def _server_environment(api_url: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ Prefect is imported inside the functions that need it, so `samskab --help` stays
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -56,7 +57,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 def cmd_serve(args: argparse.Namespace, routes: Mapping[str, Route] | None = None) -> int:
     from samskab.common.settings import REPO_ROOT, get_settings
 
-    return serve(args.port, get_settings().data_lake, REPO_ROOT, routes)
+    settings = get_settings()
+    return serve(args.port, settings.data_lake, REPO_ROOT, routes, settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,13 +73,23 @@ def main(argv: list[str] | None = None) -> int:
     return cmd_serve(parser.parse_args(argv))
 
 
-def serve(port: int | None, lake_dir: Path, repo_root: Path, routes: Mapping[str, Route] | None = None) -> int:
+def serve(
+    port: int | None,
+    lake_dir: Path,
+    repo_root: Path,
+    routes: Mapping[str, Route] | None = None,
+    settings: Settings | None = None,
+) -> int:
     """Run the server and the nightly schedule until Ctrl-C or SIGTERM; returns the exit code. `routes`:
     pages the documentation server draws on request (samskab/operate/docs_server.py), by their prefix.
+    Team mode comes from `settings` (README "Past one machine"): the server's runs in PostgreSQL
+    (`prefect_database_url`), listening on `prefect_host`, and with `work_pool` the nightly deployment on
+    that process work pool, its runs left to `samskab worker` on any machine.
 
     0 when stopped on request; 3 when it could not start (the port is taken, this lake already has a
     server, prefect.yaml lacks the deployment, or the server did not come up), with the reason printed.
     """
+    settings = settings or Settings(data_lake=lake_dir)
     port = DEFAULT_PORT if port is None else port
     announced = running_server_url(lake_dir)
     if announced is not None:
@@ -94,11 +106,17 @@ def serve(port: int | None, lake_dir: Path, repo_root: Path, routes: Mapping[str
         return EXIT_COULD_NOT_START
     try:
         declared = read_deployment(repo_root / "prefect.yaml", DEPLOYMENT_NAME)
+        pull_steps = read_pull_steps(repo_root / "prefect.yaml")
     except (OSError, LookupError, ValueError) as error:
         _say(f"Could not read the {DEPLOYMENT_NAME} deployment from prefect.yaml: {error}")
         return EXIT_COULD_NOT_START
 
-    _say(f"Starting the platform's Prefect server on port {port} (this takes about half a minute) ...")
+    database = settings.prefect_database_url.get_secret_value() if settings.prefect_database_url else None
+    kept_in = f"PostgreSQL ({_without_password(database)})" if database else "SQLite under PREFECT_HOME"
+    _say(
+        f"Starting the platform's Prefect server on {settings.prefect_host}, port {port}, its runs kept in {kept_in} "
+        "(this takes about half a minute) ..."
+    )
     previous_handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     # Ctrl-C stops the command even when whoever started it asked this process to ignore SIGINT
     # (as a shell does for a command started with `&`).
@@ -107,10 +125,13 @@ def serve(port: int | None, lake_dir: Path, repo_root: Path, routes: Mapping[str
     server: LocalServer | None = None
     docs: DocsServer | None = None
     try:
-        server = start_local_server(port)
+        server = start_local_server(port, host=settings.prefect_host, database_url=database)
         docs = DocsServer(Settings(data_lake=lake_dir).docs_dir, docs_port(port), routes)
         announce(server, lake_dir, docs.url)
-        _run_schedule(server, declared, repo_root, docs.url)
+        if settings.work_pool:
+            _deploy_to_pool(server, declared, pull_steps, repo_root, docs.url, settings.work_pool)
+        else:
+            _run_schedule(server, declared, repo_root, docs.url)
     except KeyboardInterrupt:
         pass
     except ServerDidNotStart as error:
@@ -142,6 +163,66 @@ def read_deployment(prefect_yaml: Path, name: str) -> dict[str, Any]:
                 raise ValueError(f"the deployment {name} names no entrypoint")
             return deployment
     raise LookupError(f"no deployment named {name}")
+
+
+def read_pull_steps(prefect_yaml: Path) -> list[dict[str, Any]]:
+    """prefect.yaml's pull steps: how a worker finds the code of a run (its own copy of the project)."""
+    import yaml
+
+    config = yaml.safe_load(prefect_yaml.read_text(encoding="utf-8")) or {}
+    return list(config.get("pull") or [])
+
+
+def _without_password(url: str) -> str:
+    """A database URL as it may be shown: host, port and database, never the user's password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
+
+
+def _deploy_to_pool(
+    server: LocalServer,
+    declared: dict[str, Any],
+    pull_steps: list[dict[str, Any]],
+    repo_root: Path,
+    docs_url: str,
+    pool: str,
+) -> None:
+    """Team mode: register the deployment on the process work pool `pool` (created if missing), with
+    prefect.yaml's pull steps so each worker runs its own copy of the project; then keep the server up until
+    interrupted. The runs are the workers' (`samskab worker`), not this process's."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import DeploymentUpdate, WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.flows import load_flow_from_entrypoint
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    work = declared.get("work_pool") or {}
+    with temporary_settings(updates={PREFECT_API_URL: server.url}):
+        with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+            client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+        flow = load_flow_from_entrypoint(str(repo_root / declared["entrypoint"]))
+        deployment = flow.to_deployment(
+            name=declared["name"],
+            description=declared.get("description"),
+            tags=declared.get("tags"),
+            parameters=declared.get("parameters"),
+            schedules=[_schedule(schedule) for schedule in declared.get("schedules") or []],
+            concurrency_limit=_concurrency_limit(declared.get("concurrency_limit")),
+            work_pool_name=pool,
+            work_queue_name=work.get("work_queue_name"),
+            job_variables=work.get("job_variables") or {},
+        )
+        deployment_id = deployment.apply()
+        # Prefect would have the worker copy this machine's folder; each worker runs its own copy instead.
+        with get_client(sync_client=True) as client:
+            client.update_deployment(deployment_id, DeploymentUpdate(pull_steps=pull_steps, path=None))
+        _say(_welcome(server, f"{server.ui_url}/deployments/deployment/{deployment_id}", declared, docs_url, pool))
+        while True:  # until Ctrl-C or SIGTERM
+            time.sleep(3600)
 
 
 def _run_schedule(server: LocalServer, declared: dict[str, Any], repo_root: Path, docs_url: str) -> None:
@@ -238,7 +319,7 @@ def _concurrency_limit(declared: int | dict[str, Any] | None):
     return ConcurrencyLimitConfig.model_validate(declared)
 
 
-def _welcome(server: LocalServer, deployment_page: str, declared: dict[str, Any], docs_url: str) -> str:
+def _welcome(server: LocalServer, deployment_page: str, declared: dict[str, Any], docs_url: str, pool: str = "") -> str:
     lines = [
         f"The platform's Prefect server runs at {server.ui_url} (open it in a browser).",
         f"  Its log: {server.log_path}",
@@ -252,11 +333,17 @@ def _welcome(server: LocalServer, deployment_page: str, declared: dict[str, Any]
         lines.append(f"The nightly refresh is scheduled and active: {describe_schedule(schedule)}.")
     if not active:
         lines.append("The nightly refresh has no active schedule in prefect.yaml: it runs only when started.")
+    if pool:
+        lines.append(
+            f"Its runs go to the work pool {pool}: start `samskab worker` on each machine that runs them, with "
+            f"SAMSKAB_PREFECT_API_URL={server.url} (a run waits in the pool until a worker takes it)."
+        )
     lines += [
-        'To run it now: `samskab refresh` in another terminal, or press "Run" on the deployment\'s page:',
+        ('To run it now: press "Run" on the deployment\'s page:' if pool else
+         'To run it now: `samskab refresh` in another terminal, or press "Run" on the deployment\'s page:'),
         f"  {deployment_page}",
         "Ctrl-C stops the server and the schedule.",
-    ]
+    ]  # fmt: skip
     return "\n".join(lines)
 
 
