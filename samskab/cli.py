@@ -189,12 +189,17 @@ def _serve(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _prefect_server(settings: Settings) -> Iterator[str]:
     """Where this refresh's flow run is recorded: the server `samskab serve` runs for this lake, else the
-    one Prefect is configured with, else a private server on loopback that stops with this command (and
-    dies with it when the command is killed: no server is ever left behind)."""
-    from prefect.settings import PREFECT_API_URL
+    team's (SAMSKAB_PREFECT_API_URL), else the one Prefect is configured with, else a private server on
+    loopback that stops with this command (and dies with it when the command is killed: no server is ever
+    left behind)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from samskab.operate.prefect_server import refresh_server, running_server_url
 
+    if running_server_url(settings.data_lake) is None and settings.prefect_api_url:
+        with temporary_settings(updates={PREFECT_API_URL: settings.prefect_api_url}):
+            yield settings.prefect_api_url.removesuffix("/api")
+        return
     if running_server_url(settings.data_lake) is None and PREFECT_API_URL.value():
         yield ""
         return

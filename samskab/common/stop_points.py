@@ -27,7 +27,7 @@ STOP_LOG = "SAMSKAB_TORTURE_STOP_LOG"
 LIMIT = "SAMSKAB_TORTURE_LIMIT"
 FILE_SIZE, MEMORY = "file size", "memory"
 
-# Every point of a refresh, in the order it reaches them; then the rollback's and the erasure's.
+# Every point of a refresh, in the order it reaches them; then the rollback's, the erasure's and the history's.
 REFRESH_POINTS = (
     "registry fetch",  # the first declared Statbank table fetched and landed, the others not yet
     "landing survey",  # the raw layer prepared, the landing zone not yet listed
@@ -50,7 +50,8 @@ ERASE_POINTS = (
     "erase compaction",  # the warehouse without them half written beside the old one
     "erase rewrite",  # a snapshot's rewrite written and its new checksum too, the old file not yet replaced
 )
-POINTS = REFRESH_POINTS + ROLLBACK_POINTS + ERASE_POINTS
+HISTORY_POINTS = ("history commit",)  # every table written to the shared history, its transaction not yet committed
+POINTS = REFRESH_POINTS + ROLLBACK_POINTS + ERASE_POINTS + HISTORY_POINTS
 
 
 def reached(point: str) -> None:

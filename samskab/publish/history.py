@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from samskab.common import stop_points
 from samskab.common.settings import Settings
 from samskab.publish.snapshots import DANISH_TIME, Snapshot
 
@@ -177,6 +178,7 @@ def commit(
         connection.execute(
             f"call {ALIAS}.set_commit_message(?, ?, extra_info => ?)", [AUTHOR, f"{what} of run {run_id}", info]
         )
+        stop_points.reached("history commit")
         connection.execute("commit")
         (version,) = connection.execute(f"select max(snapshot_id) from {ALIAS}.snapshots()").fetchone()
         expired = _expire(connection, settings, published_at)

@@ -4,7 +4,9 @@ in tests/torture/test_readers.py, looping one query until told to stop.
 python -m tests.torture.readers KIND LAKE LOG STOP
 
 KIND is how it reads: `held` (one read-only connection opened once and kept), `fresh` (a new read-only
-connection for every query) or `sql` (a `samskab sql --csv` process for every query). Each query asks, in
+connection for every query) or `sql` (a `samskab sql --csv` process for every query); or the shared
+history's newest snapshot, through its catalog attached once (`history-held`) or for every query
+(`history-fresh`). Each query asks, in
 one statement, which run the file names and whether every table holds the rows its `meta.row_counts`
 records: a file that is one whole snapshot answers one run and all tables agreeing. One line per query is
 appended to LOG: `ok RUN` or `FAILED RUN-OR-? WHY`. The loop ends when the file STOP exists.
@@ -24,6 +26,10 @@ import duckdb
 
 HELD, FRESH, SQL = "held", "fresh", "sql"
 KINDS = (HELD, FRESH, SQL)
+# Readers of the shared history (samskab/publish/history.py, its catalog from SAMSKAB_DUCKLAKE_*): the
+# catalog attached once and its newest snapshot read by every query, or attached anew for every query.
+HISTORY_HELD, HISTORY_FRESH = "history-held", "history-fresh"
+HISTORY_KINDS = (HISTORY_HELD, HISTORY_FRESH)
 
 
 def whole_snapshot_query(tables: list[str]) -> str:
@@ -69,6 +75,13 @@ def _one_sql_process(lake: Path, query: str, n_tables: int) -> str:
     return said
 
 
+def _history(lake: Path):
+    from samskab.common.settings import Settings
+    from samskab.publish import history
+
+    return history.connect(Settings.from_environment(data_lake=lake))
+
+
 def main(argv: list[str]) -> int:
     kind, lake, log, stop = argv[1], Path(argv[2]), Path(argv[3]), Path(argv[4])
     published = lake / "published" / "analytics.duckdb"
@@ -76,6 +89,7 @@ def main(argv: list[str]) -> int:
         tables = [row[0] for row in first.execute("select table_name from meta.row_counts order by 1").fetchall()]
     query = whole_snapshot_query(tables)
     held = duckdb.connect(str(published), read_only=True) if kind == HELD else None
+    held = _history(lake) if kind == HISTORY_HELD else held
     with log.open("a", encoding="utf-8") as out:
         while not stop.exists():
             try:
@@ -83,6 +97,9 @@ def main(argv: list[str]) -> int:
                     said = _one_sql_process(lake, query, len(tables))
                 elif held is not None:
                     said = verdict(held.execute(query).fetchone(), len(tables))
+                elif kind == HISTORY_FRESH:
+                    with _history(lake) as connection:
+                        said = verdict(connection.execute(query).fetchone(), len(tables))
                 else:
                     with duckdb.connect(str(published), read_only=True) as connection:
                         said = verdict(connection.execute(query).fetchone(), len(tables))
@@ -90,7 +107,7 @@ def main(argv: list[str]) -> int:
                 said = f"FAILED ? {type(error).__name__}: {error}"
             out.write(said.replace("\n", " ") + "\n")
             out.flush()
-            if kind == HELD:
+            if kind in (HELD, HISTORY_HELD):
                 time.sleep(0.001)
     return 0
 
