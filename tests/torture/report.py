@@ -12,18 +12,21 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from samskab.common.stop_points import POINTS
+from samskab.common.stop_points import ERASE_POINTS, REFRESH_POINTS, ROLLBACK_POINTS
 
 FAILURES = ("fault", "hang", "failed", "hit", "injected")
 KILLS = "kill points"
 RECOVERED = "recovered"
 READERS = "readers against the writer"
+TEAM_READERS = "team readers (history and file)"  # tests/torture/test_team_load.py
+TEAM = ("team faults", "PostgreSQL restarted", "team publishes")  # issue 21's proof under a team's load
+POINTS = REFRESH_POINTS + ROLLBACK_POINTS + ERASE_POINTS
 LIMITS = "full disk and no memory"
 # What was searched for: (the outcome counting places searched, the outcome counting what was found).
 SEARCHES = {"canaries": ("searched", "hit"), "HTML injections": ("checked", "injected")}
 # Kills of another kind than a point of the refresh or rollback: each row shown as recorded.
 OTHER_KILLS = ("serve killed",)
-NOT_YET = ("a kill during `samskab erase` (erase is issue 20)",)
+NOT_YET: tuple[str, ...] = ()
 
 
 def unrecovered(lines: list[dict]) -> list[str]:
@@ -51,11 +54,22 @@ def limit_table(lines: list[dict]) -> list[str]:
     return out
 
 
+def team_table(lines: list[dict]) -> list[str]:
+    done = [line for line in lines if line["what"] in TEAM]
+    if not done:
+        return ["No team fault ran."]
+    out = ["| a team's load (issue 21) | how | outcome | n |", "| --- | --- | --- | ---: |"]
+    out += [f"| {line['what']} | {line['how']} | {line['outcome']} | {line.get('n', 1):,} |" for line in done]
+    return out
+
+
 def reader_table(lines: list[dict]) -> list[str]:
     by_kind: dict[str, Counter] = defaultdict(Counter)
     for line in lines:
         if line["what"] == READERS:
             by_kind[line["how"]][line["outcome"]] += line.get("n", 1)
+        elif line["what"] == TEAM_READERS:  # readers of the shared history, and of the file beside it
+            by_kind[f"{line['how']} (team: history publishes)"][line["outcome"]] += line.get("n", 1)
     if not by_kind:
         return ["No reader ran against the writer."]
     out = ["| reader against the writer | queries | failed or mixed |", "| --- | ---: | ---: |"]
@@ -82,7 +96,7 @@ def search_table(lines: list[dict]) -> list[str]:
 def table(lines: list[dict]) -> str:
     by_reader: dict[str, Counter] = defaultdict(Counter)
     for line in lines:
-        if line["what"] not in (KILLS, READERS, LIMITS, *SEARCHES):
+        if line["what"] not in (KILLS, READERS, LIMITS, TEAM_READERS, *TEAM, *SEARCHES):
             by_reader[line["what"]][line["outcome"]] += line.get("n", 1)
     out = [
         "| reader (fuzzed) | inputs | loaded | refused | crashes | hangs |",
@@ -101,7 +115,9 @@ def table(lines: list[dict]) -> str:
         f"**{total['fault']:,}** | **{total['hang']:,}** |"
     )
     out += ["", *kill_table(lines), "", *limit_table(lines), "", *reader_table(lines), "", *search_table(lines)]
-    out += ["", "Not in the suite: " + ", ".join(NOT_YET) + "."]
+    out += ["", *team_table(lines)]
+    if NOT_YET:
+        out += ["", "Not in the suite: " + ", ".join(NOT_YET) + "."]
     return "\n".join(out)
 
 
