@@ -658,6 +658,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
         print("Dry run: nothing was changed. Run the same command without --dry-run to erase.")
         return EXIT_PUBLISHED
     if outcome.erasure_id is None:
+        for line in erasure.forget_history(settings):  # an earlier erasure's, if the catalog did not answer then
+            print(line)
         print(
             "Nobody matched, so nothing was erased or put on the suppression list. Name the person as the export "
             "or the case register types them (name, e-mail, or the export's respondent id)."
@@ -672,6 +674,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
     print("Building the published file again from the raw layer, without them ...")
     code = cmd_refresh(argparse.Namespace(force=True))
     erasure.compact(settings)
+    for line in erasure.forget_history(settings):
+        print(line)
     erasure.close(settings, outcome, code)
     return code
 

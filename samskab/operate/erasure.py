@@ -72,6 +72,39 @@ def compact(settings: Settings) -> None:
         raw_erasure.compact_warehouse(settings.warehouse_path)
 
 
+def forget_history(settings: Settings) -> list[str]:
+    """The shared history, if configured, keeps only the file built without the person (DuckLake cannot
+    rewrite its older snapshots: samskab/publish/history.py). What was done, in words."""
+    from samskab.publish import history
+    from samskab.publish.swap import published_run
+
+    if not history.configured(settings) or not settings.warehouse_path.is_file():
+        return []
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        done = raw_erasure.erasures(connection)
+    if not done:
+        return []
+    last_erasure = done[-1][1].replace(tzinfo=UTC)
+    try:
+        if not any(kept.published_at < last_erasure for kept in history.listed(settings)):
+            return []  # nothing in the history predates the last erasure
+    except history.HistoryUnavailable as error:
+        return [f"{error} THE SHARED HISTORY MAY STILL HOLD THE PERSON: run the same `samskab erase` command again."]
+    run = published_run(settings.published_path)
+    try:
+        with refresh_lock(settings.lock_path):
+            expired = history.forget_all_but_newest(settings, settings.published_path, run[0])
+    except history.HistoryUnavailable as error:
+        return [
+            f"{error} THE SHARED HISTORY STILL HOLDS THE PERSON in its older snapshots: run the same "
+            "`samskab erase` command again once the catalog answers."
+        ]
+    return [
+        f"The shared history keeps only the file built without them: {expired} older snapshots expired and "
+        "their files deleted (DuckLake cannot rewrite a snapshot)."
+    ]
+
+
 def close(settings: Settings, outcome: Outcome, refresh_code: int) -> None:
     """The erasure's record closed, once the refresh after it ended and the warehouse was compacted."""
     if outcome.entry is None:

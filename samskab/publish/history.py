@@ -174,7 +174,7 @@ def commit(
         for schema, table in sorted(set(held) - set(wanted)):
             connection.execute(f'drop table {ALIAS}."{schema}"."{table}"')
             dropped.append(table if schema == "main" else f"{schema}.{table}")
-        info = json.dumps({"run_id": run_id, "published_at": published_at.isoformat(timespec="seconds"), "by": what})
+        info = json.dumps({"run_id": run_id, "published_at": published_at.isoformat(), "by": what})
         connection.execute(
             f"call {ALIAS}.set_commit_message(?, ?, extra_info => ?)", [AUTHOR, f"{what} of run {run_id}", info]
         )
@@ -202,6 +202,35 @@ def _expire(connection: duckdb.DuckDBPyConnection, settings: Settings, now: date
         connection.execute(f"call ducklake_expire_snapshots('{ALIAS}', versions => ?)", [old])
     connection.execute(f"call ducklake_cleanup_old_files('{ALIAS}', older_than => now() - interval 1 hour)")
     return len(old)
+
+
+def forget_all_but_newest(settings: Settings, published: Path, run_id: str) -> int:
+    """After an erasure (samskab/operate/erasure.py): the published file, built without the person, committed
+    (if it is not yet), every older snapshot expired and every file no longer in the newest deleted at once.
+    DuckLake cannot rewrite a snapshot, so the history before an erasure goes, as the person must. Returns
+    how many snapshots were expired. Raises HistoryUnavailable (then the history still holds the person)."""
+    commit(settings, published, run_id, datetime.now(DANISH_TIME), "erasure")
+    connection = connect(settings, read_only=False)
+    try:
+        kept = _snapshots(connection)
+        (newest,) = connection.execute(f"select max(snapshot_id) from {ALIAS}.snapshots()").fetchone()
+        older = [
+            version
+            for (version,) in connection.execute(
+                f"select snapshot_id from {ALIAS}.snapshots() where snapshot_id < ?", [newest]
+            ).fetchall()
+        ]
+        if older:
+            connection.execute(f"call ducklake_expire_snapshots('{ALIAS}', versions => ?)", [older])
+        connection.execute(f"call ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)")
+        connection.execute(f"call ducklake_delete_orphaned_files('{ALIAS}', cleanup_all => true)")
+    except duckdb.Error as error:
+        raise HistoryUnavailable(
+            f"The shared history could not forget its older snapshots: {_hidden(settings, error)}"
+        ) from None
+    finally:
+        connection.close()
+    return len([snapshot for snapshot in kept if snapshot.version in older])
 
 
 def _snapshots(connection: duckdb.DuckDBPyConnection) -> list[LakeSnapshot]:

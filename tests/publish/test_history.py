@@ -147,3 +147,36 @@ def test_a_catalog_that_does_not_answer_is_named_without_its_password(tmp_path):
     shown = samskab_on(settings, "sql", "--as-of", "2026-11-20", "select 1")
     assert shown.returncode == 2 and "s3cret-Word" not in shown.stdout + shown.stderr
     assert "shared history" in shown.stderr and "Traceback" not in shown.stderr
+
+
+def test_after_an_erasure_the_history_keeps_only_the_file_built_without_the_person(lake_settings):
+    """DuckLake cannot rewrite a snapshot: after an erasure (issue 20) the history keeps only the file the
+    erasure's refresh built without the person, and the older snapshots' files are deleted."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from samskab.ingest import erasure as raw_erasure
+    from samskab.operate import erasure
+
+    publish_and_commit(lake_settings, 1, FIRST_NIGHT, FIRST_RUN)
+    publish_and_commit(lake_settings, 2, SECOND_NIGHT, SECOND_RUN)
+    with duckdb.connect(str(lake_settings.warehouse_path)) as connection:  # an erasure, recorded by pseudonym
+        raw_erasure.ensure_privacy_schema(connection)
+        connection.execute(  # as erase records it: naive UTC
+            "insert into privacy.erasures values ('e-1', ?, 'respondent', 'p-1', 'k', 1, null)",
+            [datetime.now(UTC).replace(tzinfo=None)],
+        )
+    rebuilt = "3c3c3c3c-0000-4000-8000-000000000003"
+    publish_and_commit(lake_settings, 3, datetime.now(UTC), rebuilt)  # the erasure's refresh
+    data = Path(lake_settings.ducklake_data_path)
+    before = set(data.rglob("*.parquet"))
+
+    said = erasure.forget_history(lake_settings)
+
+    assert said and "2 older snapshots expired and their files deleted" in said[0], said
+    assert [kept.run_id for kept in history.listed(lake_settings)] == [rebuilt]
+    left = set(data.rglob("*.parquet"))
+    assert left < before  # the older snapshots' files are gone
+    with history.connect(lake_settings) as connection:
+        assert connection.execute("select min(population) from municipality_profile").fetchone() == (3000,)
+    assert erasure.forget_history(lake_settings) == []  # nothing in the history predates the erasure now
