@@ -197,21 +197,15 @@ def _deploy_to_pool(
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import DeploymentUpdate, WorkPoolCreate
     from prefect.exceptions import ObjectAlreadyExists
-    from prefect.flows import load_flow_from_entrypoint
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     work = declared.get("work_pool") or {}
     with temporary_settings(updates={PREFECT_API_URL: server.url}):
         with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
             client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
-        flow = load_flow_from_entrypoint(str(repo_root / declared["entrypoint"]))
-        deployment = flow.to_deployment(
-            name=declared["name"],
-            description=declared.get("description"),
-            tags=declared.get("tags"),
-            parameters=declared.get("parameters"),
-            schedules=[_schedule(schedule) for schedule in declared.get("schedules") or []],
-            concurrency_limit=_concurrency_limit(declared.get("concurrency_limit")),
+        deployment = _declared_deployment(
+            repo_root,
+            declared,
             work_pool_name=pool,
             work_queue_name=work.get("work_queue_name"),
             job_variables=work.get("job_variables") or {},
@@ -225,24 +219,32 @@ def _deploy_to_pool(
             time.sleep(3600)
 
 
+def _declared_deployment(repo_root: Path, declared: dict[str, Any], **on_pool: Any):
+    """The deployment as prefect.yaml declares it (name, description, tags, parameters, schedules,
+    concurrency), for this process to run, or with `on_pool` (work pool, queue, job variables) for workers."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    flow = load_flow_from_entrypoint(str(repo_root / declared["entrypoint"]))
+    return flow.to_deployment(
+        name=declared["name"],
+        description=declared.get("description"),
+        tags=declared.get("tags"),
+        parameters=declared.get("parameters"),
+        schedules=[_schedule(schedule) for schedule in declared.get("schedules") or []],
+        concurrency_limit=_concurrency_limit(declared.get("concurrency_limit")),
+        **on_pool,
+    )
+
+
 def _run_schedule(server: LocalServer, declared: dict[str, Any], repo_root: Path, docs_url: str) -> None:
     """Register the deployment with the server and run its schedule here until interrupted."""
     from prefect import serve as prefect_serve
-    from prefect.flows import load_flow_from_entrypoint
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     # The runner hands this setting on to every run's child process.
     with temporary_settings(updates={PREFECT_API_URL: server.url}):
-        flow = load_flow_from_entrypoint(str(repo_root / declared["entrypoint"]))
-        # The work pool in prefect.yaml is for `prefect deploy` with a worker; here this process runs the flow.
-        deployment = flow.to_deployment(
-            name=declared["name"],
-            description=declared.get("description"),
-            tags=declared.get("tags"),
-            parameters=declared.get("parameters"),
-            schedules=[_schedule(schedule) for schedule in declared.get("schedules") or []],
-            concurrency_limit=_concurrency_limit(declared.get("concurrency_limit")),
-        )
+        # The work pool in prefect.yaml is for team mode (_deploy_to_pool); here this process runs the flow.
+        deployment = _declared_deployment(repo_root, declared)
         # Registered before the welcome, so what it promises is true when it is read; serving registers it
         # again, which changes nothing.
         deployment_id = deployment.apply()
@@ -250,7 +252,7 @@ def _run_schedule(server: LocalServer, declared: dict[str, Any], repo_root: Path
         os.environ[processes.SERVED_BY] = str(os.getpid())  # each run's process ends with this one
         try:
             prefect_serve(deployment, print_starting_message=False, query_seconds=POLL_SECONDS)
-            _close_interrupted_runs(f"{flow.name}/{declared['name']}")
+            _close_interrupted_runs(f"{deployment.flow_name}/{declared['name']}")
         finally:
             send_queued_logs_and_events()  # while the server still listens
 
