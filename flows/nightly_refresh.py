@@ -392,8 +392,9 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
                     "Pseudonyms use the published DEMO key: fine for the synthetic embedded sample only."
                 )
             report.cleaned_up, erasure_unfinished = recover_task(settings, run_id)
+            force = force or erasure_unfinished  # an erasure finished here: the file is built again
             fetch_registry_task(settings)
-            decision = decide_task(settings, force or erasure_unfinished)
+            decision = decide_task(settings, force)
             if not decision.run:
                 return _nothing_to_do(settings, entry, report, decision)
             # Great Expectations' import and dbt's parse of the project, on the other core and in a thread,
@@ -401,7 +402,7 @@ def nightly_refresh(force: bool = False) -> RefreshReport:
             transform.parse_in_background(settings)
             with GateWorker.for_run() as gate:
                 report.ingest = _ingest(settings, run_id, Pseudonymiser(key))
-                _build_and_publish(settings, run_name, report, decision, force or erasure_unfinished, gate)
+                _build_and_publish(settings, run_name, report, decision, force, gate)
             if erasure_unfinished:  # no freed block of the warehouse keeps the marts' rows built with the person
                 compact_warehouse(settings.warehouse_path)
         except Exception as error:

@@ -32,3 +32,11 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def flushed_like(partial: Path, original: Path) -> None:
+    """A rewrite of `original` written whole under `partial`: flushed to disk and given the original's mode,
+    ready to be renamed over it."""
+    with partial.open("rb") as written:
+        os.fsync(written.fileno())
+    partial.chmod(original.stat().st_mode & 0o777)

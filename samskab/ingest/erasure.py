@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from samskab.common import stop_points
+from samskab.common.atomic_files import flushed_like
 from samskab.common.failures import ReportedFailure
 from samskab.ingest.pseudonyms import Pseudonymiser
 
@@ -379,7 +380,5 @@ def compact_warehouse(path: Path) -> None:
         stop_points.reached("erase compaction")
     finally:
         connection.close()
-    with partial.open("rb") as written:
-        os.fsync(written.fileno())
-    partial.chmod(path.stat().st_mode & 0o777)
+    flushed_like(partial, path)
     os.replace(partial, path)

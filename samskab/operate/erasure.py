@@ -47,9 +47,7 @@ def run(settings: Settings, person: raw_erasure.Person, pseudonymise: Pseudonymi
             outcome = Outcome(found)
             pseudonyms = found.every_pseudonym
             # what each published-zone file holds of them, read once: the dry run's answer, the rewrite's plan
-            outcome.files = {
-                path: published_erasure.count(path, pseudonyms) for path in published_erasure.published_files(settings)
-            }
+            outcome.files = _held(settings, pseudonyms)
             if dry_run or not (found.n_rows or any(outcome.files.values())):
                 return outcome
             run_id = datetime.now(UTC).strftime("erase-%Y%m%dT%H%M%S")
@@ -57,12 +55,28 @@ def run(settings: Settings, person: raw_erasure.Person, pseudonymise: Pseudonymi
             outcome.erasure_id, outcome.found = raw_erasure.erase(connection, person, pseudonymise, found)
         finally:
             connection.close()
-        raw_erasure.compact_warehouse(settings.warehouse_path)
-        for path, rows in outcome.files.items():
-            if rows:
-                published_erasure.rewrite(path, pseudonyms, outcome.erasure_id, rows)
-                published_erasure.forget_drawn_reports(settings, path)
+        _rewrite_without(settings, pseudonyms, outcome.erasure_id, outcome.files)
     return outcome
+
+
+def _held(settings: Settings, pseudonyms: set[str]) -> dict[Path, dict[str, int]]:
+    """The rows of the people each file of the published zone holds (table -> rows), by file."""
+    return {path: published_erasure.count(path, pseudonyms) for path in published_erasure.published_files(settings)}
+
+
+def _rewrite_without(
+    settings: Settings, pseudonyms: set[str], erasure_id: str, files: dict[Path, dict[str, int]]
+) -> list[Path]:
+    """After their raw rows went: the warehouse compacted, and each file of the published zone that holds them
+    rewritten without them (its drawn reports forgotten). Returns the files rewritten."""
+    raw_erasure.compact_warehouse(settings.warehouse_path)
+    rewritten = []
+    for path, rows in files.items():
+        if rows:
+            published_erasure.rewrite(path, pseudonyms, erasure_id, rows)
+            published_erasure.forget_drawn_reports(settings, path)
+            rewritten.append(path)
+    return rewritten
 
 
 def compact(settings: Settings) -> None:
@@ -150,14 +164,7 @@ def finish_interrupted(settings: Settings, dead: run_journal.RunEntry) -> tuple[
             f"An erasure started {dead.started_at} was stopped before it removed anyone from raw: nothing was "
             "erased. Run the same `samskab erase` command again."
         ], False
-    raw_erasure.compact_warehouse(settings.warehouse_path)
-    rewritten = []
-    for path in published_erasure.published_files(settings):
-        rows = published_erasure.count(path, pseudonyms)
-        if rows:
-            published_erasure.rewrite(path, pseudonyms, ", ".join(erasure_ids), rows)
-            published_erasure.forget_drawn_reports(settings, path)
-            rewritten.append(path.name)
+    rewritten = _rewrite_without(settings, pseudonyms, ", ".join(erasure_ids), _held(settings, pseudonyms))
     return [
         f"An erasure started {dead.started_at} was stopped before its end: finished it (the warehouse compacted, "
         f"{len(rewritten)} published-zone files rewritten without the person); this run builds the file again."

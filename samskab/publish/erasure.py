@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from samskab.common import stop_points
-from samskab.common.atomic_files import fsync_directory
+from samskab.common.atomic_files import flushed_like, fsync_directory
 from samskab.common.hashing import sha256_of
 from samskab.common.settings import Settings
 from samskab.publish import snapshots
@@ -175,10 +175,7 @@ def rewrite(path: Path, pseudonyms: set[str], erasure_id: str, rows: dict[str, i
         connection.execute("checkpoint target")
     finally:
         connection.close()
-    mode = path.stat().st_mode
-    with partial.open("rb") as written:
-        os.fsync(written.fileno())
-    partial.chmod(mode)
+    flushed_like(partial, path)
     old_digests = snapshots.checksums(path)
     new_digest = sha256_of(partial) if old_digests else ""
     if old_digests:  # a snapshot: its checksum names the rewrite and the bytes it replaces, until it is in place

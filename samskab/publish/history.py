@@ -22,13 +22,14 @@ from __future__ import annotations
 import importlib.resources
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
 from samskab.common import stop_points
 from samskab.common.settings import Settings
+from samskab.publish import snapshots
 from samskab.publish.snapshots import DANISH_TIME, Snapshot
 
 ALIAS = "history"
@@ -195,9 +196,10 @@ def _expire(connection: duckdb.DuckDBPyConnection, settings: Settings, now: date
     """Expire the publishes of more than `snapshot_retention_days` nights before `now` (never the newest), as
     the dated files are pruned, and delete the files earlier expiries left (an hour on, so no reader of them
     is cut short)."""
-    cutoff = now.astimezone(DANISH_TIME).date() - timedelta(days=settings.snapshot_retention_days)
-    kept = _snapshots(connection)
-    old = [snapshot.version for snapshot in kept[:-1] if snapshot.published_on < cutoff]
+    old = [
+        snapshot.version
+        for snapshot in snapshots.past_retention(_snapshots(connection), now, settings.snapshot_retention_days)
+    ]
     if old:
         connection.execute(f"call ducklake_expire_snapshots('{ALIAS}', versions => ?)", [old])
     connection.execute(f"call ducklake_cleanup_old_files('{ALIAS}', older_than => now() - interval 1 hour)")
@@ -212,7 +214,6 @@ def forget_all_but_newest(settings: Settings, published: Path, run_id: str) -> i
     commit(settings, published, run_id, datetime.now(DANISH_TIME), "erasure")
     connection = connect(settings, read_only=False)
     try:
-        kept = _snapshots(connection)
         (newest,) = connection.execute(f"select max(snapshot_id) from {ALIAS}.snapshots()").fetchone()
         older = [
             version
@@ -220,6 +221,7 @@ def forget_all_but_newest(settings: Settings, published: Path, run_id: str) -> i
                 f"select snapshot_id from {ALIAS}.snapshots() where snapshot_id < ?", [newest]
             ).fetchall()
         ]
+        expired = sum(1 for snapshot in _snapshots(connection) if snapshot.version < newest)  # publishes only
         if older:
             connection.execute(f"call ducklake_expire_snapshots('{ALIAS}', versions => ?)", [older])
         connection.execute(f"call ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)")
@@ -230,7 +232,7 @@ def forget_all_but_newest(settings: Settings, published: Path, run_id: str) -> i
         ) from None
     finally:
         connection.close()
-    return len([snapshot for snapshot in kept if snapshot.version in older])
+    return expired
 
 
 def _snapshots(connection: duckdb.DuckDBPyConnection) -> list[LakeSnapshot]:
@@ -270,11 +272,10 @@ def listed(settings: Settings) -> list[LakeSnapshot]:
 
 def as_of(settings: Settings, day: date) -> LakeSnapshot:
     """The snapshot the shared history held at the end of `day` (Danish time). LookupError when none."""
-    end = datetime.combine(day + timedelta(days=1), time(), DANISH_TIME)
     kept = listed(settings)
-    earlier = [snapshot for snapshot in kept if snapshot.published_at < end]
-    if earlier:
-        return earlier[-1]
+    found = snapshots.last_on_or_before(kept, day)
+    if found is not None:
+        return found
     if not kept:
         raise LookupError("The shared history holds no publish yet: each publish commits one from now on.")
     raise LookupError(

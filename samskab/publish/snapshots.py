@@ -171,14 +171,11 @@ def checksum_unchecked(settings: Settings) -> list[Snapshot]:
 
 def prune(settings: Settings, now: datetime) -> list[Path]:
     """Remove snapshots published more than `snapshot_retention_days` nights before `now`; keep the newest."""
-    kept = listed(settings)
-    cutoff = now.astimezone(DANISH_TIME).date() - timedelta(days=settings.snapshot_retention_days)
     removed = []
-    for snapshot in kept[:-1]:
-        if snapshot.published_on < cutoff:
-            snapshot.path.unlink(missing_ok=True)
-            checksum_path(snapshot.path).unlink(missing_ok=True)
-            removed.append(snapshot.path)
+    for snapshot in past_retention(listed(settings), now, settings.snapshot_retention_days):
+        snapshot.path.unlink(missing_ok=True)
+        checksum_path(snapshot.path).unlink(missing_ok=True)
+        removed.append(snapshot.path)
     return removed
 
 
@@ -188,12 +185,24 @@ def discard(prepared: Prepared) -> None:
     checksum_path(prepared.final).unlink(missing_ok=True)
 
 
+def last_on_or_before(kept: list[Snapshot], day: date) -> Snapshot | None:
+    """Of snapshots oldest first, the one analysts read at the end of `day` (Danish time), if any."""
+    earlier = [snapshot for snapshot in kept if snapshot.published_on <= day]
+    return earlier[-1] if earlier else None
+
+
+def past_retention(kept: list[Snapshot], now: datetime, nights: int) -> list[Snapshot]:
+    """Of snapshots oldest first, those published more than `nights` nights before `now`; never the newest."""
+    cutoff = now.astimezone(DANISH_TIME).date() - timedelta(days=nights)
+    return [snapshot for snapshot in kept[:-1] if snapshot.published_on < cutoff]
+
+
 def as_of(settings: Settings, day: date) -> Snapshot:
     """The file analysts read at the end of `day` (Danish time): the last snapshot kept on or before it."""
     kept = listed(settings)
-    earlier = [snapshot for snapshot in kept if snapshot.published_on <= day]
-    if earlier:
-        return earlier[-1]
+    found = last_on_or_before(kept, day)
+    if found is not None:
+        return found
     if not kept:
         raise NoSnapshot(
             "No snapshots are kept yet: each publish keeps one from now on (published/snapshots in the data lake)."
